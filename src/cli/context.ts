@@ -1,0 +1,71 @@
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config/config.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { ConfigError, RefusedError, UsageError } from '../errors.js';
+import { log, setLogLevel } from '../log.js';
+import { createOutput, type Output } from './output.js';
+
+/** What every command gets: configuration, output, the operator's name, and the database on demand. */
+export interface CommandContext {
+  config: Config;
+  out: Output;
+  /** The operator, for the audit log (--by, default the OS user). */
+  by: string;
+  /** Opens the database once per command (migrating it unless told not to). */
+  db(opts?: { migrate?: boolean }): Promise<Database>;
+}
+
+interface GlobalOptions {
+  json?: boolean;
+  config?: string;
+  by?: string;
+}
+
+/**
+ * Wraps a command's action: builds its context, runs it, closes the database, and maps errors to
+ * exit codes (0 done, 1 refused, 2 bad usage or configuration — SPEC §8).
+ */
+export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args[args.length - 1] as Command;
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const out = createOutput(Boolean(globals.json));
+    let database: Database | undefined;
+    try {
+      const config = loadConfig(process.env, globals.config);
+      setLogLevel(process.env.LOG_LEVEL ? config.logLevel : 'warn');
+      const ctx: CommandContext = {
+        config,
+        out,
+        by: globals.by ?? operatorName(),
+        db: async (opts) => (database ??= await openDatabase(config, 'cli', opts)),
+      };
+      await fn(ctx, ...(args.slice(0, -1) as A));
+    } catch (err) {
+      process.exitCode = reportError(err, out);
+    } finally {
+      await database?.close().catch((err: unknown) => log.warn({ err }, 'closing the database failed'));
+    }
+  };
+}
+
+export function reportError(err: unknown, out: Output): number {
+  const code = err instanceof UsageError || err instanceof ConfigError ? 2 : err instanceof RefusedError ? 1 : 1;
+  const message = err instanceof Error ? err.message : String(err);
+  const known = err instanceof UsageError || err instanceof RefusedError;
+  if (out.json) {
+    process.stdout.write(`${JSON.stringify({ error: message, exitCode: code })}\n`);
+  }
+  process.stderr.write(`${known ? '' : 'Unexpected error: '}${message}\n`);
+  if (!known && err instanceof Error && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${err.stack}\n`);
+  return code;
+}
+
+function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerMigrate } from './commands/migrate.js';
+import { registerServe } from './commands/serve.js';
+
+/** `filudveksling` — the operator CLI (SPEC §8). Each command group registers itself from commands/. */
+const program = new Command('filudveksling')
+  .description('Route-based SFTP file exchange for municipalities and their IT vendors')
+  .option('--json', 'machine-readable output')
+  .option('--config <file>', 'a JSON file of settings (environment variables win)')
+  .option('--by <operator>', 'who makes the change, for the audit log (default: the OS user)')
+  .showHelpAfterError('(run with --help to see the usage)')
+  .enablePositionalOptions(false)
+  .exitOverride();
+
+for (const register of [registerServe, registerMigrate]) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; everything else commander refuses is bad usage (exit 2).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,22 @@
+/** JSON Schema of the configuration (SPEC §2). Defaults live here, and only here. */
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    FILUDVEKSLING_DATA: { type: 'string', minLength: 1, default: './data', description: 'a folder path' },
+    FILUDVEKSLING_ENV: { enum: ['test', 'production'], default: 'test', description: '"test" or "production"' },
+    SFTP_HOST: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'an address to listen on' },
+    SFTP_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 2222, description: 'a TCP port 0–65535' },
+    HTTP_HOST: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'an address to listen on' },
+    HTTP_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'a TCP port 0–65535' },
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'a postgres:// connection string' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://', description: 'a redis:// connection string' },
+    ROUTER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1024, default: 8, description: 'a whole number 1–1024' },
+    RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 36500, default: 30, description: 'a whole number of days ≥ 1' },
+    MAX_FILE_BYTES: { type: 'integer', minimum: 1, default: 53687091200, description: 'a whole number of bytes ≥ 1' },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'a pino level' },
+  },
+} as const;
+
+export type SettingName = keyof typeof configSchema.properties;
+export const settingNames = Object.keys(configSchema.properties) as SettingName[];

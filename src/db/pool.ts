@@ -1,0 +1,34 @@
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that runs a query: the pool or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+// bigint columns (sizes) come back as numbers: files stay far below 2^53 bytes.
+pg.types.setTypeParser(20, (v) => Number(v));
+// `date` columns stay 'YYYY-MM-DD' strings: they are calendar days, not instants.
+pg.types.setTypeParser(1082, (v) => v);
+
+export function createPool(connectionString: string, max = 10): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: 'filudveksling' });
+  // An idle client that loses its server emits 'error' on the pool; the next query reports it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs fn in one transaction; rolls back on any error and rethrows it. */
+export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

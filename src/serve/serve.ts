@@ -1,0 +1,55 @@
+import { openDatabase } from '../db/database.js';
+import type { Config } from '../config/config.js';
+import { startHealthServer } from '../http/health-server.js';
+import { log } from '../log.js';
+import type { Component, ComponentFactory, Role } from './component.js';
+
+/**
+ * The parts of a node, in start order (they stop in reverse). A factory returns undefined when the
+ * node's role does not include it.
+ */
+const factories: ComponentFactory[] = [];
+
+export interface RunningServer {
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** `filudveksling serve`: database (embedded unless DATABASE_URL), migrations, components, HTTP. */
+export async function serve(config: Config, role: Role): Promise<RunningServer> {
+  const t0 = Date.now();
+  const database = await openDatabase(config, 'serve', { poolSize: 20 });
+  const components: Component[] = [];
+  try {
+    for (const factory of factories) {
+      const component = await factory({ config, database, role });
+      if (component) components.push(component);
+    }
+  } catch (err) {
+    for (const c of components.reverse()) await c.stop().catch(() => undefined);
+    await database.close();
+    throw err;
+  }
+  const http = await startHealthServer({
+    host: config.httpHost,
+    port: config.httpPort,
+    pool: database.pool,
+    readinessChecks: Object.assign({}, ...components.map((c) => c.readiness ?? {})),
+  });
+  log.info({ op: 'serve', role, httpPort: http.boundPort, ms: Date.now() - t0 }, `filudveksling is ready (role ${role})`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    httpPort: http.boundPort,
+    stop: () =>
+      (stopping ??= (async () => {
+        log.info({ op: 'serve' }, 'shutting down');
+        for (const c of [...components].reverse()) {
+          await c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'component did not stop cleanly'));
+        }
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await database.close();
+        log.info({ op: 'serve' }, 'stopped');
+      })()),
+  };
+}

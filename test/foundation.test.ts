@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, freePort, startServe } from './helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+
+describe('configuration', () => {
+  it('refuses a bad value with exit code 2, naming the setting and what it accepts', async () => {
+    const r = await cli(['migrate'], { SFTP_PORT: 'abc', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/SFTP_PORT/);
+    expect(r.stderr).toMatch(/TCP port/);
+  });
+
+  it('refuses an unknown environment name', async () => {
+    const r = await cli(['migrate'], { FILUDVEKSLING_ENV: 'prod' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/FILUDVEKSLING_ENV.*"test" or "production"/);
+  });
+
+  it('refuses unknown commands as bad usage (exit 2)', async () => {
+    const r = await cli(['frobnicate']);
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('migrations on a real PostgreSQL', () => {
+  let db: TestDatabase;
+  beforeAll(async () => (db = await createTestDatabase('found')));
+  afterAll(async () => db.drop());
+
+  it('applies all migrations once; a second run is a no-op', async () => {
+    const first = await cli(['migrate', '--json'], { DATABASE_URL: db.url });
+    expect(first.code).toBe(0);
+    expect(first.json().applied.length).toBeGreaterThanOrEqual(2);
+    const second = await cli(['migrate', '--json'], { DATABASE_URL: db.url });
+    expect(second.json()).toEqual({ applied: [], alreadyApplied: first.json().applied.length });
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n, count(cvr)::int AS with_cvr FROM authorities WHERE kommunekode IS NOT NULL');
+    expect(rows[0]).toEqual({ n: 98, with_cvr: 98 });
+  });
+
+  it('lets two migrate commands run at once without racing', async () => {
+    const fresh = await createTestDatabase('race');
+    try {
+      const [a, b] = await Promise.all([cli(['migrate', '--json'], { DATABASE_URL: fresh.url }), cli(['migrate', '--json'], { DATABASE_URL: fresh.url })]);
+      expect([a.code, b.code]).toEqual([0, 0]);
+      const applied = [a.json().applied.length, b.json().applied.length].sort();
+      expect(applied[0]).toBe(0);
+      expect(applied[1]).toBeGreaterThanOrEqual(2);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('keeps the audit log append-only', async () => {
+    await db.pool.query("INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('t', 'x', 'vendor', '1')");
+    await expect(db.pool.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('embedded PostgreSQL (no DATABASE_URL)', () => {
+  let dataDir: string;
+  beforeAll(async () => (dataDir = await mkdtemp(join(tmpdir(), 'fu-embedded-'))));
+  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it('starts, answers /healthz and /readyz, refuses a second server on the folder, stops, and keeps data on restart', async () => {
+    const port = await freePort();
+    const env = { FILUDVEKSLING_DATA: dataDir, HTTP_PORT: String(port), SFTP_PORT: String(await freePort()) };
+    const first = await startServe(env, [], 120_000);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
+    expect(ready.checks.database).toBe('ok');
+
+    // The CLI finds the running server's database and writes through it.
+    const mark = await cli(['migrate', '--json'], { FILUDVEKSLING_DATA: dataDir });
+    expect(mark.code).toBe(0);
+
+    const second = await cli(['serve'], { ...env, HTTP_PORT: String(await freePort()) });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/already running on the data folder/);
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+
+    // No server now: the CLI starts one for the length of the command, and the data is still there.
+    const again = await cli(['migrate', '--json'], { FILUDVEKSLING_DATA: dataDir });
+    expect(again.code).toBe(0);
+    expect(again.json().applied).toEqual([]);
+
+    const restarted = await startServe(env, [], 120_000);
+    expect(await restarted.stop('SIGINT')).toBe(0);
+  }, 240_000);
+});
