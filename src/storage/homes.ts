@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+
+/**
+ * Where everything lives under FILUDVEKSLING_DATA. One place, so the SFTP edge, the router and the
+ * watcher agree on it.
+ *
+ *   <data>/homes/<user>/OUT/            what the system uploads (data files, then *.trigger)
+ *   <data>/homes/<user>/IN/             its receipts (*.sftpreceipt), and with --inbox flat its deliveries
+ *   <data>/homes/<user>/IN/<folder>/    deliveries for one authority (per-authority inbox)
+ *   <data>/spool/                       the platform's working area (same filesystem as homes: hard links)
+ *   <data>/quarantine/<transferId>/     rejected data files and triggers, kept RETENTION_DAYS
+ *   <data>/hostkeys/                    the SSH host keys
+ *   <data>/postgres/                    the embedded PostgreSQL cluster
+ */
+export interface DataLayout {
+  root: string;
+  homes: string;
+  spool: string;
+  quarantine: string;
+  hostkeys: string;
+}
+
+export function dataLayout(dataDir: string): DataLayout {
+  return {
+    root: dataDir,
+    homes: join(dataDir, 'homes'),
+    spool: join(dataDir, 'spool'),
+    quarantine: join(dataDir, 'quarantine'),
+    hostkeys: join(dataDir, 'hostkeys'),
+  };
+}
+
+export function homeDir(dataDir: string, username: string): string {
+  return join(dataDir, 'homes', username);
+}
+
+export function outDir(dataDir: string, username: string): string {
+  return join(homeDir(dataDir, username), 'OUT');
+}
+
+export function inDir(dataDir: string, username: string): string {
+  return join(homeDir(dataDir, username), 'IN');
+}
+
+/** Suffixes the platform and clients use for files that are not (yet) complete; routing ignores them. */
+export const TRIGGER_SUFFIX = '.trigger';
+export const RECEIPT_SUFFIX = '.sftpreceipt';
+export const METADATA_SUFFIX = '.metadata';
