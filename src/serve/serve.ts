@@ -2,6 +2,7 @@ import { openDatabase } from '../db/database.js';
 import type { Config } from '../config/config.js';
 import { startHealthServer } from '../http/health-server.js';
 import { log } from '../log.js';
+import { renderMetrics } from '../metrics/metrics.js';
 import type { Component, ComponentFactory, Role } from './component.js';
 
 /**
@@ -35,6 +36,7 @@ export async function serve(config: Config, role: Role): Promise<RunningServer> 
     port: config.httpPort,
     pool: database.pool,
     readinessChecks: Object.assign({}, ...components.map((c) => c.readiness ?? {})),
+    metrics: renderMetrics,
   });
   log.info({ op: 'serve', role, httpPort: http.boundPort, ms: Date.now() - t0 }, `filudveksling is ready (role ${role})`);
 
