@@ -2,18 +2,29 @@
 import { Command, CommanderError } from 'commander';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
+import { registerUsage } from './commands/usage.js';
 
 /** `filudveksling` — the operator CLI (SPEC §8). Each command group registers itself from commands/. */
 const program = new Command('filudveksling')
   .description('Route-based SFTP file exchange for municipalities and their IT vendors')
   .option('--json', 'machine-readable output')
   .option('--config <file>', 'a JSON file of settings (environment variables win)')
-  .option('--by <operator>', 'who makes the change, for the audit log (default: the OS user)')
   .showHelpAfterError('(run with --help to see the usage)')
   .enablePositionalOptions(false)
   .exitOverride();
 
-for (const register of [registerServe, registerMigrate]) register(program);
+for (const register of [registerServe, registerMigrate, registerUsage]) register(program);
+
+// `--by <operator>` names who makes a change, for the audit log. It sits on each command rather than
+// on the program, because `usage --by system|authority|infref` (SPEC §8) uses the same flag.
+(function addOperatorOption(command: Command): void {
+  for (const sub of command.commands) {
+    if (sub.commands.length > 0) addOperatorOption(sub);
+    else if (!sub.options.some((o) => o.long === '--by')) {
+      sub.option('--by <operator>', 'who makes the change, for the audit log (default: the OS user)');
+    }
+  }
+})(program);
 
 try {
   await program.parseAsync(process.argv);
