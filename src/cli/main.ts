@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
+import { registerStatus } from './commands/status.js';
 import { registerUsage } from './commands/usage.js';
 
 /** `filudveksling` — the operator CLI (SPEC §8). Each command group registers itself from commands/. */
@@ -13,7 +14,7 @@ const program = new Command('filudveksling')
   .enablePositionalOptions(false)
   .exitOverride();
 
-for (const register of [registerServe, registerMigrate, registerUsage]) register(program);
+for (const register of [registerServe, registerMigrate, registerUsage, registerStatus]) register(program);
 
 // `--by <operator>` names who makes a change, for the audit log. It sits on each command rather than
 // on the program, because `usage --by system|authority|infref` (SPEC §8) uses the same flag.

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * of the server record into the named metrics below.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'filudveksling_process_' });
+collectDefaultMetrics({ register: registry, prefix: 'filudveksling_' });
 
 export const uploadsTotal = new Counter({
   name: 'filudveksling_uploads_total',

@@ -3,13 +3,15 @@ import type { Config } from '../config/config.js';
 import { startHealthServer } from '../http/health-server.js';
 import { log } from '../log.js';
 import { renderMetrics } from '../metrics/metrics.js';
+import { nodeHeartbeat } from '../operations/node-heartbeat.js';
+import { operationsMetrics } from '../operations/operations-metrics.js';
 import type { Component, ComponentFactory, Role } from './component.js';
 
 /**
  * The parts of a node, in start order (they stop in reverse). A factory returns undefined when the
  * node's role does not include it.
  */
-const factories: ComponentFactory[] = [];
+const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics];
 
 export interface RunningServer {
   httpPort: number;

@@ -1,0 +1,43 @@
+import type { Queryable } from '../db/pool.js';
+
+/** The cluster as the database sees it: live nodes and the transfers not yet decided. */
+export interface NodeStatus {
+  id: string;
+  hostname: string;
+  pid: number;
+  role: string;
+  startedAt: Date;
+  lastSeen: Date;
+  sessions: number;
+}
+
+export interface QueueStatus {
+  /** Transfers received but not yet delivered or rejected. */
+  inFlight: number;
+  /** Transfers whose delivery failed after its retries (operator: transfer retry). */
+  failed: number;
+  /** Seconds since the oldest in-flight transfer was received. */
+  oldestSeconds: number;
+}
+
+/** A node counts as alive when it reported within this many seconds. */
+export const NODE_ALIVE_SECONDS = 30;
+
+export async function liveNodes(db: Queryable): Promise<NodeStatus[]> {
+  const { rows } = await db.query<NodeStatus>(
+    `SELECT id, hostname, pid, role, started_at AS "startedAt", last_seen AS "lastSeen", sessions
+       FROM nodes WHERE stopped_at IS NULL AND last_seen > now() - make_interval(secs => $1) ORDER BY started_at`,
+    [NODE_ALIVE_SECONDS],
+  );
+  return rows;
+}
+
+export async function queueStatus(db: Queryable): Promise<QueueStatus> {
+  const { rows } = await db.query<QueueStatus>(
+    `SELECT count(*) FILTER (WHERE status IN ('received', 'validated', 'delivering'))::int AS "inFlight",
+            count(*) FILTER (WHERE status = 'failed')::int AS failed,
+            coalesce(extract(epoch FROM now() - min(received_at) FILTER (WHERE status IN ('received', 'validated', 'delivering'))), 0)::int AS "oldestSeconds"
+       FROM transfers`,
+  );
+  return rows[0]!;
+}

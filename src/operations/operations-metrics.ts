@@ -1,0 +1,79 @@
+import { Gauge } from 'prom-client';
+import { log } from '../log.js';
+import { registry } from '../metrics/metrics.js';
+import type { ComponentFactory } from '../serve/component.js';
+import { queueStatus, type QueueStatus } from './cluster-status.js';
+import { inboxBacklog, type InboxBacklog } from './inbox-backlog.js';
+
+const CACHE_MS = 10_000;
+
+/**
+ * Gauges read at scrape time: the routing backlog (from PostgreSQL, the source of truth, so it is the
+ * same whichever queue backend runs) and per recipient the unfetched files and the age of the oldest.
+ */
+export const operationsMetrics: ComponentFactory = async ({ config, database }) => {
+  let backlog: { at: number; value: Promise<InboxBacklog[]> } | undefined;
+  let queue: { at: number; value: Promise<QueueStatus> } | undefined;
+  const cached = <T>(entry: { at: number; value: Promise<T> } | undefined, load: () => Promise<T>) =>
+    entry && Date.now() - entry.at < CACHE_MS ? entry : { at: Date.now(), value: load() };
+
+  const gauges = [
+    new Gauge({
+      name: 'filudveksling_queue_depth',
+      help: 'Transfers received but not yet delivered or rejected',
+      registers: [registry],
+      async collect() {
+        queue = cached(queue, () => queueStatus(database.pool));
+        this.set((await queue.value).inFlight);
+      },
+    }),
+    new Gauge({
+      name: 'filudveksling_queue_oldest_job_seconds',
+      help: 'Age of the oldest transfer not yet decided',
+      registers: [registry],
+      async collect() {
+        queue = cached(queue, () => queueStatus(database.pool));
+        this.set((await queue.value).oldestSeconds);
+      },
+    }),
+    new Gauge({
+      name: 'filudveksling_transfers_failed',
+      help: 'Transfers whose delivery failed after its retries (retry with filudveksling transfer retry)',
+      registers: [registry],
+      async collect() {
+        queue = cached(queue, () => queueStatus(database.pool));
+        this.set((await queue.value).failed);
+      },
+    }),
+    new Gauge({
+      name: 'filudveksling_inbox_unfetched_files',
+      help: 'Delivered files waiting in a recipient\'s in-folders',
+      labelNames: ['system'] as const,
+      registers: [registry],
+      async collect() {
+        backlog = cached(backlog, () => inboxBacklog(config.dataDir));
+        this.reset();
+        for (const b of await backlog.value) this.set({ system: b.system }, b.files);
+      },
+    }),
+    new Gauge({
+      name: 'filudveksling_inbox_oldest_unfetched_seconds',
+      help: 'Age of the oldest file a recipient has not fetched',
+      labelNames: ['system'] as const,
+      registers: [registry],
+      async collect() {
+        backlog = cached(backlog, () => inboxBacklog(config.dataDir));
+        this.reset();
+        for (const b of await backlog.value) this.set({ system: b.system }, b.oldestSeconds);
+      },
+    }),
+  ];
+  const names = gauges.map((g) => (g as unknown as { name: string }).name);
+  log.debug({ op: 'metrics' }, 'operational gauges registered');
+  return {
+    name: 'operations-metrics',
+    async stop() {
+      for (const name of names) registry.removeSingleMetric(name);
+    },
+  };
+};

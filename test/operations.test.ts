@@ -1,0 +1,66 @@
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, freePort, startServe } from './helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+
+describe('operations: status and metrics', () => {
+  let db: TestDatabase;
+  let dataDir: string;
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('ops');
+    dataDir = await mkdtemp(join(tmpdir(), 'fu-ops-'));
+    // modtager-b has not fetched a file delivered two hours ago; its metadata and receipts do not count.
+    const inbox = join(dataDir, 'homes', 'modtager-b', 'IN', '0751');
+    await mkdir(inbox, { recursive: true });
+    await writeFile(join(inbox, 'borgere.csv'), 'x');
+    await writeFile(join(inbox, 'borgere.csv.metadata'), '<x/>');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
+    await utimes(join(inbox, 'borgere.csv'), twoHoursAgo, twoHoursAgo);
+    await writeFile(join(dataDir, 'homes', 'modtager-b', 'IN', 'sent.sftpreceipt'), '<x/>');
+    env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: dataDir, HTTP_PORT: String(await freePort()), SFTP_PORT: String(await freePort()) };
+    server = await startServe(env);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows the live node, the routing backlog and the recipient falling behind', async () => {
+    const r = await cli(['status', '--json'], env);
+    expect(r.code).toBe(0);
+    const status = r.json();
+    expect(status.nodes).toHaveLength(1);
+    expect(status.nodes[0].role).toBe('all');
+    expect(status.queue).toEqual({ inFlight: 0, failed: 0, oldestSeconds: 0 });
+    expect(status.inboxes).toEqual([{ system: 'modtager-b', files: 1, oldestSeconds: expect.any(Number) }]);
+    expect(status.inboxes[0].oldestSeconds).toBeGreaterThanOrEqual(7200);
+    expect(status.fallingBehind).toEqual(['modtager-b']);
+
+    const human = await cli(['status'], env);
+    expect(human.stdout).toMatch(/Nodes \(1 alive\)/);
+    expect(human.stdout).toMatch(/modtager-b\s+1\s+2 h\s+FALLING BEHIND/);
+  });
+
+  it('serves Prometheus metrics, including the age of the oldest unfetched file', async () => {
+    const res = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/metrics`);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toMatch(/^filudveksling_inbox_oldest_unfetched_seconds\{system="modtager-b"\} (\d+)$/m);
+    expect(Number(/^filudveksling_inbox_oldest_unfetched_seconds\{system="modtager-b"\} (\d+)$/m.exec(body)![1])).toBeGreaterThanOrEqual(7200);
+    expect(body).toMatch(/^filudveksling_queue_depth 0$/m);
+    expect(body).toMatch(/^filudveksling_process_resident_memory_bytes \d+/m);
+    expect(body).toMatch(/# TYPE filudveksling_routing_latency_seconds histogram/);
+  });
+
+  it('says plainly when no node is running', async () => {
+    await server.stop();
+    const r = await cli(['status'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/none — no serve node has reported/);
+  });
+});
