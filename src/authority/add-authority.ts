@@ -1,0 +1,46 @@
+import { audit } from '../audit/audit.js';
+import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { isValidCvr } from './authority-ref.js';
+import { findAuthorityByCvr, type AuthorityRow } from './find-authority.js';
+import { checkFolderName } from './folder-name.js';
+import { authorityLabel } from './require-authority.js';
+
+export function checkCvrArg(cvr: string, what = 'CVR number'): string {
+  const t = cvr.trim();
+  if (!/^[0-9]{8}$/.test(t)) throw new UsageError(`${what} '${cvr}' is not 8 digits; give the authority's CVR number, e.g. 55133018.`);
+  if (!isValidCvr(t)) throw new UsageError(`${what} '${cvr}' fails the CVR modulus-11 check; check the digits (see the CVR register).`);
+  return t;
+}
+
+export function checkName(name: string): string {
+  const t = name.trim();
+  if (!t || t.length > 200) throw new UsageError(`--name must be 1–200 characters (got '${name}').`);
+  return t;
+}
+
+export async function folderOwner(db: Queryable, folder: string, exceptId?: number): Promise<AuthorityRow | undefined> {
+  const { rows } = await db.query<AuthorityRow>('SELECT id, cvr, name, kommunekode, folder FROM authorities WHERE folder = $1 AND id <> $2', [folder, exceptId ?? 0]);
+  return rows[0];
+}
+
+/** `authority add <cvr> --name … [--folder …]`: an authority that is not a municipality. */
+export async function addAuthority(pool: Pool, input: { cvr: string; name: string; folder?: string }, by: string): Promise<AuthorityRow> {
+  const cvr = checkCvrArg(input.cvr);
+  const name = checkName(input.name);
+  const folder = checkFolderName(input.folder ?? cvr);
+  return inTransaction(pool, async (db) => {
+    await db.query('LOCK TABLE authorities IN SHARE ROW EXCLUSIVE MODE');
+    const existing = await findAuthorityByCvr(db, cvr);
+    if (existing) throw new RefusedError(`CVR ${cvr} is already known as ${authorityLabel(existing)}; change it with 'filudveksling authority update ${cvr} …'.`);
+    const clash = await folderOwner(db, folder);
+    if (clash) throw new RefusedError(`The folder '${folder}' is already used by ${authorityLabel(clash)}; give another --folder.`);
+    const { rows } = await db.query<AuthorityRow>(
+      'INSERT INTO authorities (cvr, name, folder) VALUES ($1, $2, $3) RETURNING id, cvr, name, kommunekode, folder',
+      [cvr, name, folder],
+    );
+    const authority = rows[0]!;
+    await audit(db, { actor: by, action: 'authority.add', entity: 'authority', entityId: authority.id, after: authority });
+    return authority;
+  });
+}

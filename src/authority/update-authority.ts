@@ -1,0 +1,44 @@
+import { audit } from '../audit/audit.js';
+import { inTransaction, type Pool } from '../db/pool.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { checkCvrArg, checkName, folderOwner } from './add-authority.js';
+import { findAuthorityByCvr, type AuthorityRow } from './find-authority.js';
+import { checkFolderName } from './folder-name.js';
+import { authorityLabel, requireAuthority } from './require-authority.js';
+
+/**
+ * `authority update <kommunekode|cvr> [--cvr] [--name] [--folder]`. A municipality's folder is its
+ * kommunekode (SPEC §6) and stays so; other authorities may move folder (earlier deliveries stay
+ * where they were put).
+ */
+export async function updateAuthority(pool: Pool, refText: string, change: { cvr?: string; name?: string; folder?: string }, by: string): Promise<AuthorityRow> {
+  if (change.cvr === undefined && change.name === undefined && change.folder === undefined) {
+    throw new UsageError('Nothing to change: give --cvr, --name and/or --folder.');
+  }
+  const cvr = change.cvr === undefined ? undefined : checkCvrArg(change.cvr, '--cvr');
+  const name = change.name === undefined ? undefined : checkName(change.name);
+  const folder = change.folder === undefined ? undefined : checkFolderName(change.folder);
+  return inTransaction(pool, async (db) => {
+    await db.query('LOCK TABLE authorities IN SHARE ROW EXCLUSIVE MODE');
+    const before = await requireAuthority(db, refText);
+    if (folder !== undefined && before.kommunekode && folder !== before.kommunekode) {
+      throw new RefusedError(`${authorityLabel(before)} is a municipality: its folder is its kommunekode ${before.kommunekode} (SPEC §6) and cannot be changed.`);
+    }
+    if (cvr !== undefined && cvr !== before.cvr) {
+      const other = await findAuthorityByCvr(db, cvr);
+      if (other) throw new RefusedError(`CVR ${cvr} already belongs to ${authorityLabel(other)}; each authority has its own CVR number.`);
+    }
+    if (folder !== undefined) {
+      const clash = await folderOwner(db, folder, before.id);
+      if (clash) throw new RefusedError(`The folder '${folder}' is already used by ${authorityLabel(clash)}; give another --folder.`);
+    }
+    const { rows } = await db.query<AuthorityRow>(
+      `UPDATE authorities SET cvr = coalesce($2, cvr), name = coalesce($3, name), folder = coalesce($4, folder)
+        WHERE id = $1 RETURNING id, cvr, name, kommunekode, folder`,
+      [before.id, cvr ?? null, name ?? null, folder ?? null],
+    );
+    const after = rows[0]!;
+    await audit(db, { actor: by, action: 'authority.update', entity: 'authority', entityId: after.id, before, after });
+    return after;
+  });
+}

@@ -1,0 +1,37 @@
+import type { Queryable } from '../db/pool.js';
+import { requireSystem } from '../systems/require-system.js';
+import { findDeclaration, type DeclarationRow } from './declaration.js';
+import { INFREF_SELECT, requireInfRef, type InfRefRow } from './require-infref.js';
+
+export async function listInfRefs(db: Queryable, opts: { owner?: string } = {}): Promise<InfRefRow[]> {
+  const owner = opts.owner === undefined ? undefined : await requireSystem(db, opts.owner, 'owner system');
+  const { rows } = await db.query<InfRefRow>(`${INFREF_SELECT} WHERE ($1::int IS NULL OR i.owner_system_id = $1) ORDER BY i.number, i.version`, [owner?.id ?? null]);
+  return rows;
+}
+
+export interface InfRefDetails extends InfRefRow {
+  declaration: Omit<DeclarationRow, 'infref'> | null;
+  versions: Array<{ name: string; status: string; declarationStatus: string | null }>;
+  routes: Array<{ id: number; sender: string; recipient: string; authority: string; validFrom: string | null; validTo: string | null }>;
+}
+
+/** `infref show`: the version, its declaration, its siblings, and the routes of its number. */
+export async function showInfRef(db: Queryable, text: string): Promise<InfRefDetails> {
+  const infref = await requireInfRef(db, text);
+  const declaration = (await findDeclaration(db, infref.id)) ?? null;
+  const versions = await db.query(`${INFREF_SELECT} WHERE i.number = $1 ORDER BY i.version`, [infref.number]);
+  const routes = await db.query(
+    `SELECT r.id, ss.username AS sender, rs.username AS recipient, coalesce(a.kommunekode || ' ', '') || a.name AS authority,
+            r.valid_from AS "validFrom", r.valid_to AS "validTo"
+       FROM routes r JOIN systems ss ON ss.id = r.sender_system_id JOIN systems rs ON rs.id = r.recipient_system_id
+       JOIN authorities a ON a.id = r.authority_id
+      WHERE r.removed_at IS NULL AND r.infref_number = $1 ORDER BY r.id`,
+    [infref.number],
+  );
+  return {
+    ...infref,
+    declaration,
+    versions: versions.rows.map((v: InfRefRow) => ({ name: v.name, status: v.status, declarationStatus: v.declarationStatus })),
+    routes: routes.rows,
+  };
+}
