@@ -107,7 +107,7 @@ function salvageValue(text: string, local: string): string | undefined {
       try {
         v += decodeEntities(part);
       } catch {
-        v += part;
+        return undefined; // an entity we will not expand: the value is unknown
       }
     }
   }

@@ -114,7 +114,7 @@ const NO_ROUTING =
 export function assertValidTrigger(raw: RawTrigger, problems: string[] = []): asserts raw is Required<RawTrigger> {
   const messages = [...problems];
   if (!validate(raw)) {
-    const seen = new Set<string>();
+    const seen = new Set(problems.map((p) => p.split(' ')[0]!));
     for (const e of validate.errors ?? []) {
       const text = describe(e);
       const key = text.split(' ')[0]!;
@@ -139,6 +139,7 @@ function describe(e: ErrorObject): string {
   }
   const element = path.at(-1) ?? 'Trigger';
   const description = (e.parentSchema as { description?: string } | undefined)?.description;
+  if (e.data === '' && description) return `${element} is empty; it must be ${description}`;
   if (typeof e.data === 'string' && description) return `${element} must be ${description}, got ${quote(e.data)}`;
   return `${element} ${e.message ?? 'is invalid'}`;
 }

@@ -41,9 +41,10 @@ export function parseXmlTree(text: string): XmlElement {
     throw new TriggerError('TRIGGER_MALFORMED', `The trigger contains a DTD or entity declaration (<!${dtd[1]}); triggers may not declare a DOCTYPE or entities`);
   }
   const body = text.trimStart();
+  if (body.trim() === '') throw new TriggerError('TRIGGER_MALFORMED', 'The trigger is empty; it must be an XML document with the root element sp:Trigger');
   const checked = XMLValidator.validate(body, { allowBooleanAttributes: false });
   if (checked !== true) {
-    throw new TriggerError('TRIGGER_MALFORMED', `The trigger is not well-formed XML: ${checked.err.msg} (line ${checked.err.line}, column ${checked.err.col})`);
+    throw new TriggerError('TRIGGER_MALFORMED', `The trigger is not well-formed XML: ${checked.err.msg} (line ${checked.err.line}${checked.err.col ? `, column ${checked.err.col}` : ''})`);
   }
   let nodes: unknown[];
   try {
