@@ -4,6 +4,12 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerUsage } from './commands/usage.js';
+import { registerAgreement } from './commands/agreement.js';
+import { registerAuthority } from './commands/authority.js';
+import { registerInfRef } from './commands/infref.js';
+import { registerRoute } from './commands/route.js';
+import { registerSystemCommands } from './commands/system.js';
+import { registerVendor } from './commands/vendor.js';
 
 /** `filudveksling` — the operator CLI (SPEC §8). Each command group registers itself from commands/. */
 const program = new Command('filudveksling')
@@ -15,6 +21,7 @@ const program = new Command('filudveksling')
   .exitOverride();
 
 for (const register of [registerServe, registerMigrate, registerUsage, registerStatus]) register(program);
+for (const register of [registerVendor, registerAuthority, registerSystemCommands, registerInfRef, registerRoute, registerAgreement]) register(program);
 
 // `--by <operator>` names who makes a change, for the audit log. It sits on each command rather than
 // on the program, because `usage --by system|authority|infref` (SPEC §8) uses the same flag.
