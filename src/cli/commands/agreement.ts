@@ -18,7 +18,7 @@ export function registerAgreement(program: Command): void {
       action(async (ctx, opts: { system: string; service: string; authority: string }) => {
         const db = await ctx.db();
         const a = await requestAgreement(db.pool, opts, ctx.by);
-        ctx.out.result(a, `Requested agreement ${a.id}: '${a.system}' may ${a.service} for ${authorityLabel(a)} once approved ('filudveksling agreement approve ${a.id}').`);
+        ctx.out.result(a, `Requested agreement ${a.id}: '${a.system}' may ${a.service} for ${authorityLabel({ ...a, name: a.authority })} once approved ('filudveksling agreement approve ${a.id}').`);
       }),
     );
 
@@ -31,7 +31,7 @@ export function registerAgreement(program: Command): void {
         action(async (ctx, id: string, opts: { reason?: string }) => {
           const db = await ctx.db();
           const a = await decideAgreement(db.pool, id, decision, opts.reason, ctx.by);
-          ctx.out.result(a, `${decision === 'approve' ? 'Approved' : 'Rejected'} agreement ${a.id}: '${a.system}' ${decision === 'approve' ? 'may' : 'may not'} ${a.service} for ${authorityLabel(a)}.`);
+          ctx.out.result(a, `${decision === 'approve' ? 'Approved' : 'Rejected'} agreement ${a.id}: '${a.system}' ${decision === 'approve' ? 'may' : 'may not'} ${a.service} for ${authorityLabel({ ...a, name: a.authority })}.`);
         }),
       );
   }
@@ -50,7 +50,7 @@ export function registerAgreement(program: Command): void {
             { header: 'ID', value: (r) => r.id, align: 'right' },
             { header: 'SYSTEM', value: (r) => r.system },
             { header: 'SERVICE', value: (r) => r.service },
-            { header: 'AUTHORITY', value: (r) => authorityLabel(r) },
+            { header: 'AUTHORITY', value: (r) => authorityLabel({ ...r, name: r.authority }) },
             { header: 'STATUS', value: (r) => r.status },
             { header: 'REASON', value: (r) => r.reason },
           ], "No agreements; request one with 'filudveksling agreement request'."),

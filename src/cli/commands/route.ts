@@ -26,7 +26,7 @@ export function registerRoute(program: Command): void {
         const [row] = await listRoutes(db.pool).then((all) => all.filter((x) => x.id === r.id));
         ctx.out.result(
           { ...r, sender: opts.sender, recipient: opts.recipient },
-          `Added route ${r.id}: ${opts.sender} → ${opts.recipient} for InfRef ${r.infrefNumber} (every version) and ${row ? authorityLabel(row) : opts.authority}, ${period(r.validFrom, r.validTo)}.`,
+          `Added route ${r.id}: ${opts.sender} → ${opts.recipient} for InfRef ${r.infrefNumber} (every version) and ${row ? authorityLabel({ ...row, name: row.authority }) : opts.authority}, ${period(r.validFrom, r.validTo)}.`,
         );
       }),
     );
@@ -58,7 +58,7 @@ export function registerRoute(program: Command): void {
             { header: 'SENDER', value: (r) => r.sender },
             { header: 'INFREF', value: (r) => r.infrefNumber, align: 'right' },
             { header: 'RECIPIENT', value: (r) => r.recipient },
-            { header: 'AUTHORITY', value: (r) => authorityLabel(r) },
+            { header: 'AUTHORITY', value: (r) => authorityLabel({ ...r, name: r.authority }) },
             { header: 'FROM', value: (r) => r.validFrom },
             { header: 'TO', value: (r) => r.validTo },
           ], "No routes; add one with 'filudveksling route add'."),
