@@ -172,6 +172,36 @@ describe('hostile triggers', () => {
     expect(refusal(Buffer.from(pad(65537))).message).toMatch(/65537 bytes/);
   });
 
+  it('survives thousands of mutated triggers: every outcome is a Trigger or a TriggerError, each fast', () => {
+    let seed = 20261122;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const sources = ['spec-example.trigger', 'cdata.trigger', 'values-over-lines.trigger', 'default-namespace.trigger'].map((n) => fixture(n));
+    const pieces = ['<', '>', '&', '&amp;', '<![CDATA[', ']]>', '<!--', '-->', '"', "'", '</FileName>', '<sp:', 'xmlns:sp="urn:x"', '\u0000', '\uFEFF', '<?xml?>', '<!DOCTYPE'];
+    let slowest = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = sources[random(sources.length)]!.toString('utf8');
+      const at = random(text.length);
+      const cut = random(3) === 0 ? random(40) : 0;
+      const mutated = text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at + cut);
+      const started = performance.now();
+      try {
+        parseTrigger(mutated);
+      } catch (e) {
+        if (!(e instanceof TriggerError)) throw new Error(`mutation ${i} threw ${String(e)} for ${JSON.stringify(mutated.slice(Math.max(0, at - 20), at + 20))}`);
+      }
+      salvageTriggerFields(mutated);
+      slowest = Math.max(slowest, performance.now() - started);
+    }
+    process.stdout.write(`3000 mutated triggers, slowest parse+salvage ${slowest.toFixed(2)} ms\n`);
+    expect(slowest).toBeLessThan(500);
+  });
+
+  it('refuses nesting deeper than any trigger needs', () => {
+    const spec = fixture('spec-example.trigger').toString('utf8');
+    const deep = spec.replace('<FileDescriptor>', `${'<x>'.repeat(5000)}${'</x>'.repeat(5000)}<FileDescriptor>`);
+    expect(refusal(deep).code).toBe('TRIGGER_MALFORMED');
+  });
+
   it('refuses an undeclared namespace prefix, two roots and text outside the root', () => {
     const spec = fixture('spec-example.trigger').toString('utf8');
     expect(refusal(spec.replace('<FileName>', '<x:Extra>1</x:Extra><FileName>')).message).toMatch(/prefix 'x'.*without declaring it/);
@@ -248,5 +278,13 @@ describe('salvageTriggerFields', () => {
     expect(salvageTriggerFields(Buffer.from([0xff, 0xfe, 0xfd, 0x00, 0x01]))).toEqual({});
     expect(salvageTriggerFields('<FileName>' + '<'.repeat(100_000))).toEqual({});
     expect(salvageTriggerFields(Buffer.alloc(5 * 1024 * 1024, 0x3c))).toEqual({});
+  });
+
+  it('stays fast on input built to make a regular expression backtrack', () => {
+    const started = performance.now();
+    expect(salvageTriggerFields('<FileName>' + '<![CDATA[x]]>'.repeat(40) + 'never closed')).toEqual({});
+    expect(salvageTriggerFields('<FileName><![CDATA['.repeat(50_000))).toEqual({});
+    expect(salvageTriggerFields('<FileName>' + '&amp;'.repeat(100_000) + '</FileName>')).toEqual({}); // too long to be a FileName
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

@@ -97,19 +97,31 @@ export function salvageTriggerFields(xml: Buffer | string): { fileName?: string;
 }
 
 function salvageValue(text: string, local: string): string | undefined {
-  const m = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?:\\s[^<>]*)?>([^<]*(?:<!\\[CDATA\\[[\\s\\S]*?\\]\\]>[^<]*)*)</(?:[A-Za-z_][\\w.-]*:)?${local}\\s*>`).exec(text);
-  if (!m) return undefined;
-  const parts = m[1]!.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/);
+  // Linear on purpose (no backtracking over CDATA): the first opening tag, then the next closing tag.
+  const open = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?:\\s[^<>]*)?>`, 'g');
+  const close = new RegExp(`</(?:[A-Za-z_][\\w.-]*:)?${local}\\s*>`, 'g');
+  const o = open.exec(text);
+  if (!o) return undefined;
+  close.lastIndex = open.lastIndex;
+  const c = close.exec(text);
+  if (!c) return undefined;
+  const inner = text.slice(open.lastIndex, c.index);
   let v = '';
-  for (const part of parts) {
-    if (part.startsWith('<![CDATA[')) v += part.slice(9, -3);
-    else {
-      try {
-        v += decodeEntities(part);
-      } catch {
-        return undefined; // an entity we will not expand: the value is unknown
-      }
+  let i = 0;
+  while (i < inner.length) {
+    const cdata = inner.indexOf('<![CDATA[', i);
+    const plain = inner.slice(i, cdata < 0 ? inner.length : cdata);
+    if (plain.includes('<')) return undefined; // an element inside: not a simple value
+    try {
+      v += decodeEntities(plain);
+    } catch {
+      return undefined; // an entity we will not expand: the value is unknown
     }
+    if (cdata < 0) break;
+    const endCdata = inner.indexOf(']]>', cdata + 9);
+    if (endCdata < 0) return undefined;
+    v += inner.slice(cdata + 9, endCdata);
+    i = endCdata + 3;
   }
   v = v.trim();
   return v === '' ? undefined : v;
