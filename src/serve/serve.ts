@@ -5,13 +5,14 @@ import { log } from '../log.js';
 import { renderMetrics } from '../metrics/metrics.js';
 import { nodeHeartbeat } from '../operations/node-heartbeat.js';
 import { operationsMetrics } from '../operations/operations-metrics.js';
+import { sftpComponent } from '../sftp/sftp-component.js';
 import type { Component, ComponentFactory, Role } from './component.js';
 
 /**
  * The parts of a node, in start order (they stop in reverse). A factory returns undefined when the
  * node's role does not include it.
  */
-const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics];
+const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, sftpComponent];
 
 export interface RunningServer {
   httpPort: number;

@@ -1,0 +1,309 @@
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import ssh2 from 'ssh2';
+import type { AuthContext, Connection, ParsedKey, PublicKeyAuthContext } from 'ssh2';
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import { log } from '../log.js';
+import { dataLayout, homeDir } from '../storage/homes.js';
+import { findLoginKeys } from '../systems/find-login-keys.js';
+import { loadHostKeys, type HostKey } from './host-keys.js';
+import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login-guard.js';
+import { SealedHome } from './sealed-home.js';
+import { SftpSession } from './sftp-session.js';
+import { LOGIN_SIGNATURE_ALGORITHMS, nativeCryptoLoaded, SSH_ALGORITHMS } from './ssh-algorithms.js';
+import { sweepStaleUploads } from './stale-uploads.js';
+import { listenForSystemChanges } from './system-changes.js';
+
+export interface SftpLimits extends LoginGuardOptions {
+  /** An unauthenticated connection is closed after this long (OpenSSH's LoginGraceTime). */
+  loginGraceMs: number;
+  /** Authentication attempts allowed on one connection before it is closed. */
+  maxAuthTries: number;
+  /** Logged-in connections one system may hold at once. */
+  maxSessionsPerSystem: number;
+  /** Open file and folder handles per SFTP session. */
+  maxHandlesPerSession: number;
+  /** A client that leaves its responses unread this long loses the session. */
+  stalledMs: number;
+}
+
+export const DEFAULT_SFTP_LIMITS: SftpLimits = {
+  ...DEFAULT_LOGIN_GUARD,
+  loginGraceMs: 30_000,
+  maxAuthTries: 10,
+  maxSessionsPerSystem: 50,
+  maxHandlesPerSession: 1024,
+  stalledMs: 120_000,
+};
+
+export interface SftpServerOptions {
+  config: Config;
+  pool: pg.Pool;
+  /** Overrides config.sftpHost/sftpPort (tests use port 0). */
+  host?: string;
+  port?: number;
+  limits?: Partial<SftpLimits>;
+}
+
+export interface SftpServer {
+  port: number;
+  hostKeys: HostKey[];
+  nativeCrypto: boolean;
+  /** Logged-in connections right now. */
+  activeSessions(): number;
+  /** Re-checks a system in the database and ends its sessions if it may no longer log in. */
+  recheckSystem(username: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface ConnState {
+  id: string;
+  address: string;
+  conn: Connection;
+  authenticated: boolean;
+  triedToLogIn: boolean;
+  authAttempts: number;
+  systemId?: number;
+  username?: string;
+  keyBlob?: Buffer;
+  sessions: Set<SftpSession>;
+  closed: boolean;
+}
+
+/**
+ * The SFTP edge (SPEC §2–3): ssh2's Server behind our own TCP listener (which refuses banned and
+ * excess connections before any SSH work and sets TCP_NODELAY), public-key login against the
+ * systems' active keys in PostgreSQL, and one SftpSession per SFTP channel.
+ */
+export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServer> {
+  const { config, pool } = opts;
+  const limits: SftpLimits = { ...DEFAULT_SFTP_LIMITS, ...opts.limits };
+  const layout = dataLayout(config.dataDir);
+  const hostKeys = await loadHostKeys(layout.hostkeys);
+  const nativeCrypto = nativeCryptoLoaded();
+  for (const k of hostKeys) log.info({ op: 'sftp', hostKey: k.type, fingerprint: k.fingerprint }, `SSH host key ${k.type} ${k.fingerprint}`);
+  if (nativeCrypto) log.info({ op: 'sftp', nativeCrypto }, "ssh2's native crypto addon (sshcrypto.node) is loaded");
+  else log.warn({ op: 'sftp', nativeCrypto }, "ssh2's native crypto addon (sshcrypto.node) did NOT load: SFTP runs far slower; rebuild ssh2 (npm rebuild ssh2)");
+  await sweepStaleUploads(layout.homes).catch((err: unknown) => log.warn({ op: 'sftp', err }, 'could not sweep stale uploads'));
+
+  const guard = new LoginGuard(limits);
+  const conns = new Set<ConnState>();
+  const sessionsBySystem = new Map<string, Set<ConnState>>();
+  const parsedKeys = new Map<string, ParsedKey | undefined>();
+
+  const parse = (publicKey: string): ParsedKey | undefined => {
+    if (!parsedKeys.has(publicKey)) {
+      const k = ssh2.utils.parseKey(publicKey);
+      parsedKeys.set(publicKey, k instanceof Error ? undefined : Array.isArray(k) ? k[0] : k);
+      if (parsedKeys.size > 10_000) parsedKeys.delete(parsedKeys.keys().next().value!);
+    }
+    return parsedKeys.get(publicKey);
+  };
+
+  const sshServer = new ssh2.Server({
+    hostKeys: hostKeys.map((k) => k.privateKey),
+    algorithms: SSH_ALGORITHMS,
+    ident: 'filudveksling',
+  });
+
+  sshServer.on('connection', (conn: Connection, info) => {
+    const socket = (conn as unknown as { _sock: Socket })._sock;
+    const state: ConnState = {
+      id: randomBytes(4).toString('hex'),
+      address: info.ip,
+      conn,
+      authenticated: false,
+      triedToLogIn: false,
+      authAttempts: 0,
+      sessions: new Set(),
+      closed: false,
+    };
+    conns.add(state);
+    const clog = log.child({ op: 'sftp', conn: state.id, address: state.address });
+    const grace = setTimeout(() => {
+      clog.warn({ graceMs: limits.loginGraceMs }, 'no login within the grace time; closing the connection');
+      conn.end();
+      socket.destroy();
+    }, limits.loginGraceMs);
+    grace.unref();
+
+    conn.on('authentication', (ctx: AuthContext) => {
+      void authenticate(state, ctx, clog).catch((err: unknown) => {
+        clog.error({ err }, 'login check failed');
+        ctx.reject(['publickey']);
+      });
+    });
+
+    conn.on('ready', () => {
+      clearTimeout(grace);
+      clog.info({ system: state.username }, `${state.username} logged in`);
+      conn.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('sftp', (acceptSftp) => {
+          void openSftp(state, acceptSftp, clog.child({ system: state.username }));
+        });
+      });
+    });
+
+    conn.on('error', (err: Error) => clog.debug({ err: err.message }, 'connection error'));
+    conn.on('close', () => {
+      clearTimeout(grace);
+      state.closed = true;
+      conns.delete(state);
+      if (state.authenticated) {
+        sessionsBySystem.get(state.username!)?.delete(state);
+        clog.info({ system: state.username }, `${state.username} logged out`);
+      } else {
+        guard.ended(state.address, state.triedToLogIn);
+        if (state.triedToLogIn) clog.warn({ attempts: state.authAttempts }, 'connection closed without a successful login');
+      }
+      for (const s of state.sessions) void s.end();
+    });
+  });
+
+  async function authenticate(state: ConnState, ctx: AuthContext, clog: typeof log): Promise<void> {
+    if (ctx.method === 'none') return ctx.reject(['publickey']);
+    state.triedToLogIn = true;
+    state.authAttempts++;
+    if (state.authAttempts > limits.maxAuthTries) {
+      clog.warn({ attempts: state.authAttempts }, 'too many login attempts on one connection; closing it');
+      ctx.reject(['publickey']);
+      state.conn.end();
+      return;
+    }
+    if (ctx.method !== 'publickey') return ctx.reject(['publickey']); // password, keyboard-interactive: no prompt
+    const pk = ctx as PublicKeyAuthContext;
+    // ssh-rsa signatures are SHA-1: refused (rsa-sha2-256/512 with the same RSA key work).
+    const sigAlgo = pk.key.algo === 'ssh-rsa' ? (pk.hashAlgo === 'sha256' ? 'rsa-sha2-256' : pk.hashAlgo === 'sha512' ? 'rsa-sha2-512' : 'ssh-rsa') : pk.key.algo;
+    const login = LOGIN_SIGNATURE_ALGORITHMS.has(sigAlgo) ? await findLoginKeys(pool, pk.username) : undefined;
+    const key = login?.publicKeys.map(parse).find((k) => k !== undefined && k.getPublicSSH().equals(pk.key.data));
+    if (!login || !key) {
+      if (pk.signature) clog.warn({ user: pk.username, keyAlgo: sigAlgo }, 'login refused: unknown user or key');
+      return ctx.reject(['publickey']);
+    }
+    if (!pk.signature || !pk.blob) return ctx.accept(); // the client asks whether this key would do
+    if (key.verify(pk.blob, pk.signature, pk.hashAlgo) !== true) {
+      clog.warn({ user: pk.username }, 'login refused: bad signature');
+      return ctx.reject(['publickey']);
+    }
+    const active = sessionsBySystem.get(login.username) ?? new Set<ConnState>();
+    if (active.size >= limits.maxSessionsPerSystem) {
+      clog.warn({ system: login.username, sessions: active.size }, `login refused: ${login.username} already has ${active.size} sessions (the limit)`);
+      return ctx.reject(['publickey']);
+    }
+    state.authenticated = true;
+    state.systemId = login.systemId;
+    state.username = login.username;
+    state.keyBlob = Buffer.from(pk.key.data);
+    active.add(state);
+    sessionsBySystem.set(login.username, active);
+    guard.authenticated(state.address);
+    ctx.accept();
+  }
+
+  async function openSftp(state: ConnState, acceptSftp: () => import('ssh2').SFTPWrapper, slog: typeof log): Promise<void> {
+    const home = new SealedHome(homeDir(config.dataDir, state.username!));
+    try {
+      await home.prepare();
+    } catch (err) {
+      slog.error({ err }, 'cannot prepare the home folder; closing the session');
+      state.conn.end();
+      return;
+    }
+    if (state.closed) return;
+    const sftp = acceptSftp();
+    const session = new SftpSession(sftp, {
+      owner: { systemId: state.systemId!, username: state.username! },
+      home,
+      maxFileBytes: config.maxFileBytes,
+      maxHandles: limits.maxHandlesPerSession,
+      stalledMs: limits.stalledMs,
+      log: slog,
+      onStalled: () => {
+        sftp.end();
+        state.conn.end();
+      },
+    });
+    state.sessions.add(session);
+    const end = () => {
+      state.sessions.delete(session);
+      void session.end();
+    };
+    sftp.on('error', (err: Error) => {
+      slog.warn({ err: err.message }, `SFTP protocol error; ending the session: ${err.message}`);
+      end();
+    });
+    sftp.on('end', end);
+    sftp.on('close', end);
+  }
+
+  async function recheckSystem(username: string): Promise<void> {
+    const active = sessionsBySystem.get(username);
+    if (!active || active.size === 0) return;
+    const login = await findLoginKeys(pool, username);
+    const keys = login?.publicKeys.map(parse).filter((k): k is ParsedKey => k !== undefined) ?? [];
+    for (const state of [...active]) {
+      if (keys.some((k) => k.getPublicSSH().equals(state.keyBlob!))) continue;
+      log.warn(
+        { op: 'sftp', system: username, conn: state.id },
+        login ? `ending a session of ${username}: its login key was removed` : `ending the sessions of ${username}: the system is disabled`,
+      );
+      for (const s of state.sessions) await s.end();
+      state.conn.end();
+      (state.conn as unknown as { _sock: Socket })._sock.destroy();
+    }
+  }
+
+  const listener = await listenForSystemChanges(
+    pool,
+    (username) => void recheckSystem(username).catch((err: unknown) => log.error({ op: 'sftp', err, system: username }, 'could not re-check a changed system')),
+    () => {
+      for (const username of sessionsBySystem.keys()) void recheckSystem(username).catch(() => undefined);
+    },
+  );
+
+  const tcp: NetServer = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const admission = guard.admit(address);
+    if (!admission.ok) {
+      log.warn({ op: 'sftp', address, reason: admission.reason }, `refused a connection: ${admission.reason}`);
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    sshServer.injectSocket(socket);
+  });
+  const host = opts.host ?? config.sftpHost;
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(opts.port ?? config.sftpPort, host, () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  });
+  tcp.on('error', (err) => log.error({ op: 'sftp', err }, 'SFTP listener error'));
+  const port = (tcp.address() as { port: number }).port;
+  log.info({ op: 'sftp', host, port, nativeCrypto }, `SFTP listening on ${host}:${port}`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    hostKeys,
+    nativeCrypto,
+    activeSessions: () => [...conns].filter((c) => c.authenticated).length,
+    recheckSystem,
+    stop: () =>
+      (stopping ??= (async () => {
+        await listener.stop();
+        const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+        for (const c of [...conns]) {
+          for (const s of c.sessions) await s.end();
+          c.conn.end();
+          (c.conn as unknown as { _sock: Socket })._sock.destroy();
+        }
+        await closed;
+      })()),
+  };
+}

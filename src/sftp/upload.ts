@@ -1,0 +1,260 @@
+import { constants as fsc, close, copyFile, fstat, fsync, ftruncate, futimes, open, read, rename, unlink, write, type Stats } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { denied, failure, noSuchFile, SftpError } from './sftp-error.js';
+import { uploadEvents, uploadTempPrefix, type UploadClosed } from './upload-events.js';
+
+const openP = promisify(open);
+const closeP = promisify(close);
+const fstatP = promisify(fstat);
+const fsyncP = promisify(fsync);
+const ftruncateP = promisify(ftruncate);
+const futimesP = promisify(futimes);
+const renameP = promisify(rename);
+const unlinkP = promisify(unlink);
+const copyFileP = promisify(copyFile);
+
+export interface UploadOwner {
+  systemId: number;
+  username: string;
+}
+
+export interface UploadMode {
+  read: boolean;
+  append: boolean;
+  truncate: boolean;
+  exclusive: boolean;
+  create: boolean;
+}
+
+/**
+ * One upload into /OUT (SPEC §3, the invariant the router relies on): bytes go to a hidden temp file
+ * `.<name>.fu-upload-<hex>` in the same folder and the file gets its real name only in `finish` —
+ * the one place where an upload ends. Writing to an existing name without TRUNC (resume, append)
+ * first copies it to the temp file, so a complete file's inode is never changed.
+ */
+export class Upload {
+  private hash: Hash | undefined;
+  private nextOffset = 0;
+  private end = 0;
+  private failed: SftpError | undefined;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private done = false;
+
+  private constructor(
+    readonly owner: UploadOwner,
+    readonly name: string,
+    readonly clientPath: string,
+    readonly finalPath: string,
+    readonly tempPath: string,
+    readonly fd: number,
+    readonly mode: UploadMode,
+    private readonly maxFileBytes: number,
+    startSize: number,
+    hashFromStart: boolean,
+  ) {
+    this.end = startSize;
+    if (hashFromStart) this.hash = createHash('sha256');
+  }
+
+  static async begin(opts: {
+    owner: UploadOwner;
+    outDir: string;
+    name: string;
+    clientPath: string;
+    mode: UploadMode;
+    maxFileBytes: number;
+  }): Promise<Upload> {
+    const { outDir, name, clientPath, mode } = opts;
+    const finalPath = join(outDir, name);
+    const existing = await lstat(finalPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (existing?.isSymbolicLink()) throw denied(`${clientPath} is a symbolic link; links are not followed here`);
+    if (existing && !existing.isFile()) throw failure(`${clientPath} is not a regular file`);
+    if (existing && mode.exclusive) throw failure(`${clientPath} already exists (opened with EXCL); remove it first or choose another name`);
+    if (!existing && !mode.create) throw noSuchFile(clientPath);
+
+    const tempPath = join(outDir, `${uploadTempPrefix(name)}${randomBytes(8).toString('hex')}`);
+    const access = mode.read ? fsc.O_RDWR : fsc.O_WRONLY;
+    let fd: number;
+    let startSize = 0;
+    if (existing && !mode.truncate) {
+      // Copy-on-write: resume/append works on a copy; the complete file stays as it is until the rename.
+      await copyFileP(finalPath, tempPath, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? noSuchFile(clientPath) : err;
+      });
+      try {
+        fd = await openP(tempPath, access | fsc.O_NOFOLLOW);
+        startSize = (await fstatP(fd)).size;
+      } catch (err) {
+        await unlinkP(tempPath).catch(() => undefined);
+        throw err;
+      }
+    } else {
+      fd = await openP(tempPath, access | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o640);
+    }
+    // The hash covers the file only when it starts empty and the bytes arrive in order.
+    return new Upload(opts.owner, name, clientPath, finalPath, tempPath, fd, mode, opts.maxFileBytes, startSize, startSize === 0);
+  }
+
+  /** Writes at `offset` (at the end for APPEND). Keeps the SHA-256 while writes arrive in order. */
+  write(offset: number, data: Buffer): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.done) return Promise.reject(failure(`The upload of ${this.clientPath} is already closed`));
+    const position = this.mode.append ? this.end : offset;
+    const len = data.length;
+    if (position + len > this.maxFileBytes) {
+      this.failed = failure(
+        `${this.clientPath} is larger than the largest file this server accepts (MAX_FILE_BYTES = ${this.maxFileBytes} bytes); the upload is refused and nothing is stored`,
+      );
+      return Promise.reject(this.failed);
+    }
+    if (this.hash) {
+      if (position === this.nextOffset) {
+        this.hash.update(data);
+        this.nextOffset += len;
+      } else {
+        this.hash = undefined; // out of order: the router computes it when it needs it
+      }
+    }
+    if (position + len > this.end) this.end = position + len;
+    return this.track(writeAll(this.fd, data, position));
+  }
+
+  read(offset: number, into: Buffer, at: number, len: number): Promise<number> {
+    return this.track(readAt(this.fd, into, at, len, offset), false);
+  }
+
+  stat(): Promise<Stats> {
+    return fstatP(this.fd);
+  }
+
+  /** SETSTAT/FSETSTAT on the upload: size and times apply to the temp file. */
+  async setAttrs(attrs: { size?: number; atime?: number; mtime?: number }): Promise<void> {
+    if (attrs.size !== undefined) {
+      if (attrs.size > this.maxFileBytes) {
+        throw failure(`${this.clientPath}: size ${attrs.size} is over MAX_FILE_BYTES (${this.maxFileBytes} bytes)`);
+      }
+      await this.idle();
+      await ftruncateP(this.fd, attrs.size);
+      if (attrs.size !== this.nextOffset) this.hash = undefined;
+      this.end = attrs.size;
+    }
+    if (attrs.atime !== undefined || attrs.mtime !== undefined) {
+      const st = await fstatP(this.fd);
+      await futimesP(this.fd, attrs.atime ?? st.atimeMs / 1000, attrs.mtime ?? st.mtimeMs / 1000);
+    }
+  }
+
+  async fsync(): Promise<void> {
+    await this.idle();
+    await fsyncP(this.fd);
+  }
+
+  /**
+   * Where every upload ends: waits for its writes, makes the bytes durable, gives the file its
+   * real name (atomically replacing an older file of that name) and tells the router.
+   */
+  async finish(): Promise<UploadClosed & { stats: Stats }> {
+    await this.idle();
+    if (this.done) throw failure(`The upload of ${this.clientPath} is already closed`);
+    this.done = true;
+    if (this.failed) {
+      await this.discard();
+      throw failure(`The upload of ${this.clientPath} failed (${this.failed.message}); nothing was stored — upload it again`);
+    }
+    let stats: Stats;
+    try {
+      stats = await fstatP(this.fd);
+      await fsyncP(this.fd);
+      await closeP(this.fd);
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
+    try {
+      await renameP(this.tempPath, this.finalPath);
+    } catch (err) {
+      await unlinkP(this.tempPath).catch(() => undefined);
+      throw err;
+    }
+    await syncDir(dirname(this.finalPath));
+    const sha256 = this.hash && this.nextOffset === stats.size ? this.hash.digest('hex') : undefined;
+    const closed: UploadClosed = {
+      systemId: this.owner.systemId,
+      username: this.owner.username,
+      name: this.name,
+      absPath: this.finalPath,
+      size: stats.size,
+      ...(sha256 ? { sha256 } : {}),
+      at: performance.now(),
+    };
+    uploadEvents.emit('closed', closed);
+    return { ...closed, stats };
+  }
+
+  /** A session that ends mid-upload: the temp file goes, nothing is published. */
+  async abandon(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.idle();
+    await this.discard();
+  }
+
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  private async discard(): Promise<void> {
+    await closeP(this.fd).catch(() => undefined);
+    await unlinkP(this.tempPath).catch(() => undefined);
+  }
+
+  private async idle(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  private track<T>(p: Promise<T>, isWrite = true): Promise<T> {
+    const tracked = p.catch((err: unknown) => {
+      if (isWrite && !this.failed) this.failed = failure(`writing ${this.clientPath} failed: ${(err as Error).message}`);
+      throw err;
+    });
+    this.inflight.add(tracked);
+    const remove = () => this.inflight.delete(tracked);
+    tracked.then(remove, remove);
+    return tracked;
+  }
+}
+
+function writeAll(fd: number, data: Buffer, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (off: number) => {
+      write(fd, data, off, data.length - off, position + off, (err, n) => {
+        if (err) return reject(err);
+        if (off + n < data.length) return step(off + n);
+        resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+export function readAt(fd: number, into: Buffer, at: number, len: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, into, at, len, position, (err, n) => (err ? reject(err) : resolve(n)));
+  });
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fd = await openP(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    await fsyncP(fd).finally(() => closeP(fd));
+  } catch {
+    /* best effort: some file systems cannot fsync a folder */
+  }
+}
