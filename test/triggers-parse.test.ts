@@ -72,7 +72,7 @@ const REFUSED: Record<string, [TriggerErrorCode, RegExp]> = {
   'wrong-root.trigger': ['TRIGGER_MALFORMED', /root element is <sp:FileMetadata>.*must be Trigger/],
   'wrong-namespace.trigger': ['TRIGGER_MALFORMED', /namespace 'http:\/\/serviceplatformen\.dk\/xml\/wsdl\/soap11\/SFTP\/2\/types'/],
   'no-namespace.trigger': ['TRIGGER_MALFORMED', /<Trigger> in no namespace/],
-  'oversize.trigger': ['TRIGGER_MALFORMED', /67370 bytes; a trigger may be at most 65536 bytes/],
+  'oversize.trigger': ['TRIGGER_MALFORMED', /larger than 65536 bytes \(64 KiB\)/],
   'simple-transfer.trigger': ['TRIGGER_INVALID', /^SFTPDynamicRoutingInfo is missing.*"simple transfer" is not supported/],
   'missing-filedescriptor.trigger': ['TRIGGER_INVALID', /^FileDescriptor is missing/],
   'missing-filename.trigger': ['TRIGGER_INVALID', /^FileName is missing from FileDescriptor/],
@@ -169,7 +169,8 @@ describe('hostile triggers', () => {
     const pad = (bytes: number) => spec.replace('<FileDescriptor>', `<!-- ${'x'.repeat(bytes - Buffer.byteLength(spec) - 12)} -->\n  <FileDescriptor>`);
     expect(Buffer.byteLength(pad(65536))).toBe(65536);
     expect(parseTrigger(pad(65536))).toEqual(SPEC_EXAMPLE);
-    expect(refusal(Buffer.from(pad(65537))).message).toMatch(/65537 bytes/);
+    expect(refusal(Buffer.from(pad(65537))).message).toMatch(/larger than 65536 bytes/);
+    expect(refusal(Buffer.from(pad(65537)).subarray(0, 65537)).code).toBe('TRIGGER_MALFORMED');
   });
 
   it('survives thousands of mutated triggers: every outcome is a Trigger or a TriggerError, each fast', () => {

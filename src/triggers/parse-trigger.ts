@@ -42,7 +42,8 @@ export interface Trigger {
 export function parseTrigger(xml: Buffer | string): Trigger {
   const bytes = typeof xml === 'string' ? Buffer.byteLength(xml, 'utf8') : xml.length;
   if (bytes > MAX_TRIGGER_BYTES) {
-    throw new TriggerError('TRIGGER_MALFORMED', `The trigger is ${bytes} bytes; a trigger may be at most ${MAX_TRIGGER_BYTES} bytes (64 KiB)`);
+    // Callers may hand over only the first MAX_TRIGGER_BYTES + 1 bytes, so the size is not quoted.
+    throw new TriggerError('TRIGGER_MALFORMED', `The trigger is larger than ${MAX_TRIGGER_BYTES} bytes (64 KiB), the most a trigger may be; shorten it`);
   }
   const root = parseXmlTree(decodeXmlBytes(xml));
   if (root.local !== 'Trigger' || root.ns !== SP_NS) {
