@@ -1,0 +1,186 @@
+import { findAuthorityByCvr, type AuthorityRow } from '../authority/find-authority.js';
+import { hasApprovedAgreement } from '../agreements/has-approved-agreement.js';
+import type { Queryable } from '../db/pool.js';
+import { infrefForRouting, type InfRefForRouting } from '../infref/infref-for-routing.js';
+import { formatInfRef, parseInfRef } from '../infref/infref-name.js';
+import { findRoutes } from '../routes/find-routes.js';
+import { findSystemByUsername, findSystemByUuid, type SystemRow } from '../systems/find-system.js';
+import { TriggerError, type Trigger } from '../triggers/parse-trigger.js';
+import { RoutingError } from './routing-error.js';
+
+/** `Recipients` value meaning "route by SFTPDynamicRoutingInfo" (SPEC §4). */
+export const DYNAMIC_ROUTING = 'ROUTING_V1_0_0';
+
+/** What the router knows about a trigger when it decides. */
+export interface TransferFacts {
+  /** The system whose OUT the trigger was in (the logged-in system). */
+  sender: SystemRow;
+  /** The parsed trigger, or why it could not be parsed. */
+  trigger: Trigger | TriggerError;
+  /** The data file, taken out of OUT; undefined when there was none. `sha256` reads it at most once. */
+  file?: { size: number; sha256: () => Promise<string> };
+  env: 'test' | 'production';
+  /** 'YYYY-MM-DD' in Danish time: the route date when the trigger names none. */
+  today: string;
+}
+
+export interface Decision {
+  trigger: Trigger;
+  sha256: string;
+  infref: InfRefForRouting;
+  authority: AuthorityRow;
+  recipients: SystemRow[];
+  onDate: string;
+}
+
+/**
+ * SPEC §5, in order: the one place a transfer is decided. Returns who gets the file, or throws a
+ * RoutingError with the first check that failed. (The resend rule runs before this, in
+ * process-transfer.ts, since it answers instead of deciding.)
+ */
+export async function decideTransfer(db: Queryable, facts: TransferFacts): Promise<Decision> {
+  const { sender, trigger } = facts;
+  if (trigger instanceof TriggerError) throw new RoutingError(trigger.code, trigger.message);
+  const routing = trigger.routing;
+
+  if (trigger.sender !== sender.username) {
+    throw new RoutingError(
+      'SENDER_MISMATCH',
+      `Sender is '${trigger.sender}' but the trigger was uploaded by '${sender.username}'; a system can only send as itself (set Sender to '${sender.username}')`,
+    );
+  }
+  if (routing.senderItSystem.toLowerCase() !== sender.uuid.toLowerCase()) {
+    throw new RoutingError(
+      'SENDER_MISMATCH',
+      `SenderIt-system is ${routing.senderItSystem} but the trigger was uploaded by '${sender.username}', whose UUID is ${sender.uuid}`,
+    );
+  }
+
+  const file = facts.file;
+  if (!file) {
+    throw new RoutingError('FILE_MISSING', `No data file '${trigger.fileName}' in /OUT; upload the data file before its trigger, under the name the trigger's FileName gives`);
+  }
+  if (file.size !== trigger.sizeInBytes) {
+    throw new RoutingError('SIZE_MISMATCH', `The data file '${trigger.fileName}' is ${file.size} bytes but the trigger's SizeInBytes says ${trigger.sizeInBytes}`);
+  }
+  const sha256 = await file.sha256();
+  if (routing.sha256 !== undefined && routing.sha256 !== sha256) {
+    throw new RoutingError('CHECKSUM_MISMATCH', `The data file '${trigger.fileName}' has SHA-256 ${sha256} but the trigger's fu:Sha256 says ${routing.sha256}`);
+  }
+
+  const infref = await checkInfRef(db, routing.infRef, sender);
+
+  const senderAuthority = await findAuthorityByCvr(db, routing.senderAuthority);
+  if (!senderAuthority) throw unknownAuthority('SenderAuthority', routing.senderAuthority);
+  const authority = await findAuthorityByCvr(db, routing.recipientAuthority);
+  if (!authority) throw unknownAuthority('RecipientAuthority', routing.recipientAuthority);
+
+  const onDate = routing.routeSelectionValueDate ?? facts.today;
+  const where = `for ${formatInfRef(infref)} and authority ${authorityLabel(authority)} valid on ${onDate}`;
+  const named = await namedRecipients(db, trigger);
+  let recipients: SystemRow[];
+  if (named.length > 0) {
+    for (const r of named) {
+      if (!r.enabled) {
+        throw new RoutingError('RECIPIENT_DISABLED', `The recipient '${r.username}' (${r.uuid}) is disabled; it cannot receive files until an operator enables it again`);
+      }
+    }
+    for (const r of named) {
+      const routes = await findRoutes(db, { senderSystemId: sender.id, infrefNumber: infref.number, authorityId: authority.id, onDate, recipientSystemId: r.id });
+      if (routes.length === 0) throw noRoute(sender, r.username, where, infref, authority);
+    }
+    recipients = named;
+  } else {
+    const routes = await findRoutes(db, { senderSystemId: sender.id, infrefNumber: infref.number, authorityId: authority.id, onDate });
+    const ids = [...new Set(routes.map((r) => r.recipientSystemId))];
+    recipients = [];
+    for (const id of ids) {
+      const system = await systemById(db, id);
+      if (system?.enabled) recipients.push(system);
+    }
+    if (recipients.length === 0) {
+      throw noRoute(sender, routes.length > 0 ? 'any enabled recipient' : 'any recipient', where, infref, authority);
+    }
+  }
+
+  if (facts.env === 'production') {
+    if (!(await hasApprovedAgreement(db, sender.id, 'send', authority.id))) throw noAgreement(sender.username, 'send', authority);
+    for (const r of recipients) {
+      if (!(await hasApprovedAgreement(db, r.id, 'fetch', authority.id))) throw noAgreement(r.username, 'fetch', authority);
+    }
+  }
+  return { trigger, sha256, infref, authority, recipients, onDate };
+}
+
+async function checkInfRef(db: Queryable, text: string, sender: SystemRow): Promise<InfRefForRouting> {
+  const name = parseInfRef(text);
+  const infref = name ? await infrefForRouting(db, name) : undefined;
+  if (!name || !infref) {
+    throw new RoutingError('INFREF_UNKNOWN', `There is no InfRef ${text}; ask the operator to issue one ('filudveksling infref issue --owner ${sender.username}')`);
+  }
+  const label = formatInfRef(name);
+  if (infref.ownerSystemId !== sender.id) {
+    throw new RoutingError('INFREF_NOT_OWNED', `${label} belongs to another sending system, not '${sender.username}'; send with an InfRef issued to '${sender.username}'`);
+  }
+  if (infref.status === 'revoked') throw new RoutingError('INFREF_REVOKED', `${label} is revoked; it can no longer carry data`);
+  if (infref.status === 'superseded') {
+    throw new RoutingError('INFREF_REVOKED', `${label} is superseded by a newer version whose declaration is approved; send with the newer version`);
+  }
+  if (infref.declarationStatus !== 'approved') {
+    const state = infref.declarationStatus === null ? 'no GDPR declaration has been received' : `its GDPR declaration is ${infref.declarationStatus}`;
+    throw new RoutingError('GDPR_NOT_APPROVED', `${label} may not carry data: ${state} ('filudveksling infref declaration ${label} --approve' once it is)`);
+  }
+  return infref;
+}
+
+/** The systems the trigger names (RecipientIt-system, or user names in Recipients); empty for dynamic routing. */
+async function namedRecipients(db: Queryable, trigger: Trigger): Promise<SystemRow[]> {
+  const names = [...new Set(trigger.recipients.map((r) => r.trim()).filter((r) => r !== DYNAMIC_ROUTING))];
+  const uuid = trigger.routing.recipientItSystem;
+  if (uuid !== undefined) {
+    const system = await findSystemByUuid(db, uuid);
+    if (!system) throw new RoutingError('RECIPIENT_UNKNOWN', `No system has the UUID ${uuid} given as RecipientIt-system`);
+    const other = names.find((n) => n !== system.username);
+    if (other !== undefined) {
+      throw new RoutingError(
+        'TRIGGER_INVALID',
+        `Recipients names '${other}' but RecipientIt-system is ${uuid} ('${system.username}'); with RecipientIt-system, Recipients must be ${DYNAMIC_ROUTING} or '${system.username}'`,
+      );
+    }
+    return [system];
+  }
+  const systems: SystemRow[] = [];
+  for (const n of names) {
+    const system = await findSystemByUsername(db, n);
+    if (!system) throw new RoutingError('RECIPIENT_UNKNOWN', `No system has the user name '${n}' given in Recipients`);
+    systems.push(system);
+  }
+  return systems;
+}
+
+async function systemById(db: Queryable, id: number): Promise<SystemRow | undefined> {
+  const { rows } = await db.query<{ username: string }>('SELECT username FROM systems WHERE id = $1', [id]);
+  return rows[0] ? findSystemByUsername(db, rows[0].username) : undefined;
+}
+
+export function authorityLabel(a: AuthorityRow): string {
+  return a.kommunekode ? `${a.kommunekode} ${a.name}` : `${a.cvr ?? a.folder} ${a.name}`;
+}
+
+function unknownAuthority(element: string, cvr: string): RoutingError {
+  return new RoutingError('AUTHORITY_UNKNOWN', `${element} urn:oio:cvr-nr:${cvr} is not a known authority; an operator adds it with 'filudveksling authority add ${cvr} --name …'`);
+}
+
+function noRoute(sender: SystemRow, recipient: string, where: string, infref: InfRefForRouting, authority: AuthorityRow): RoutingError {
+  return new RoutingError(
+    'ROUTE_MISSING',
+    `No route ${sender.username} → ${recipient} ${where} (add one with 'filudveksling route add --sender ${sender.username} --infref ${formatInfRef(infref)} --recipient <system> --authority ${authority.kommunekode ?? authority.cvr}')`,
+  );
+}
+
+function noAgreement(system: string, service: 'send' | 'fetch', authority: AuthorityRow): RoutingError {
+  return new RoutingError(
+    'AGREEMENT_MISSING',
+    `'${system}' has no approved service agreement to ${service} for authority ${authorityLabel(authority)} (request one with 'filudveksling agreement request --system ${system} --service ${service} --authority ${authority.kommunekode ?? authority.cvr}')`,
+  );
+}

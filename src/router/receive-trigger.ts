@@ -1,0 +1,77 @@
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PoolClient } from '../db/pool.js';
+import { log } from '../log.js';
+import { outDir } from '../storage/homes.js';
+import { findSystemByUsername } from '../systems/find-system.js';
+import { MAX_TRIGGER_BYTES } from '../triggers/namespaces.js';
+import { parseTrigger, salvageTriggerFields, TriggerError } from '../triggers/parse-trigger.js';
+import { failpoint } from './failpoint.js';
+import type { RoutingJob } from './routing-queue.js';
+import { insertReceived, transferIdByTriggerKey } from './sql/insert-received.js';
+import { triggerKey } from './trigger-key.js';
+
+/**
+ * Step one of a transfer: a trigger file in a system's OUT becomes a `received` transfer (once, by
+ * its trigger key). Returns the transfer id, or undefined when there is nothing to route (the file
+ * is gone and no transfer was made of it, or it belongs to no registered system).
+ */
+export async function receiveTrigger(client: PoolClient, dataDir: string, job: Extract<RoutingJob, { kind: 'trigger' }>): Promise<string | undefined> {
+  const path = join(outDir(dataDir, job.username), job.triggerName);
+  let bytes: Buffer;
+  try {
+    const st = await stat(path, { bigint: true });
+    if (triggerKey(job.username, job.triggerName, st) !== job.key) return transferIdByTriggerKey(client, job.key);
+    bytes = await readAtMost(path, MAX_TRIGGER_BYTES + 1);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // Taken already (by an earlier run of this job or another intake path), or deleted by its owner.
+    return transferIdByTriggerKey(client, job.key);
+  }
+  const sender = await findSystemByUsername(client, job.username);
+  if (!sender) {
+    log.warn({ op: 'route', system: job.username, trigger: job.triggerName }, 'a trigger lies in the OUT of a user name no system has; leaving it there');
+    return undefined;
+  }
+  let fields: { fileName?: string; sendersFileId?: string; transactionId?: string };
+  try {
+    const t = parseTrigger(bytes);
+    fields = { fileName: t.fileName, sendersFileId: t.sendersFileId, transactionId: t.routing.transactionId };
+  } catch (err) {
+    if (!(err instanceof TriggerError)) throw err;
+    fields = salvageTriggerFields(bytes);
+  }
+  const { id, created } = await insertReceived(client, {
+    senderSystemId: sender.id,
+    triggerKey: job.key,
+    triggerName: job.triggerName,
+    // PostgreSQL text cannot hold NUL; the exact bytes stay in the spool/quarantine copy.
+    triggerXml: bytes.toString('utf8').replace(/\0/g, '\uFFFD'),
+    fileName: fields.fileName?.slice(0, 1000),
+    sendersFileId: fields.sendersFileId?.slice(0, 255),
+    transactionId: fields.transactionId?.slice(0, 100),
+    closedAt: new Date(job.closedAt),
+  });
+  if (created) {
+    log.info({ op: 'route', transferId: id, system: job.username, trigger: job.triggerName }, 'trigger received');
+    failpoint('received');
+  }
+  return id;
+}
+
+/** The first `max` bytes of a file (a trigger over 64 KiB is refused without reading it all). */
+export async function readAtMost(path: string, max: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    let got = 0;
+    while (got < max) {
+      const { bytesRead } = await fh.read(buf, got, max - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,306 @@
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PoolClient } from '../db/pool.js';
+import { log as rootLog, type Logger } from '../log.js';
+import { routingLatency, transfersTotal } from '../metrics/metrics.js';
+import { sha256File } from '../storage/hash-file.js';
+import { dataLayout, outDir } from '../storage/homes.js';
+import { exists, moveInto } from '../storage/move-into.js';
+import { findSystemByUsername, type SystemRow } from '../systems/find-system.js';
+import { buildFileMetadata, buildLegacyMetadata, buildReceipt } from '../triggers/build-xml.js';
+import { ERROR_CODES } from '../triggers/error-codes.js';
+import { MAX_TRIGGER_BYTES } from '../triggers/namespaces.js';
+import { parseTrigger, salvageTriggerFields, TriggerError, type Trigger } from '../triggers/parse-trigger.js';
+import { uploadInProgress } from '../sftp/upload-events.js';
+import { decideTransfer } from './decide-transfer.js';
+import { failpoint } from './failpoint.js';
+import { deliveryDir, placeDeliveryFile, placeDeliveryMetadata, withdrawUnannounced } from './place-delivery.js';
+import { readAtMost } from './receive-trigger.js';
+import { RouteLater, RoutingError } from './routing-error.js';
+import { findResendOriginal } from './sql/find-resend-original.js';
+import { findTransfer } from './sql/find-transfer.js';
+import { deliveriesOf } from './sql/pending-deliveries.js';
+import { recordDecision } from './sql/record-decision.js';
+import { markDelivering, recordDelivered } from './sql/record-delivered.js';
+import { recordFailed } from './sql/record-failed.js';
+import { recordFinished } from './sql/record-finished.js';
+import { recordRejection } from './sql/record-rejection.js';
+import type { TransferRow } from './sql/transfer-row.js';
+import { StepLog } from './sql/transfer-steps.js';
+import type { UploadHashCache } from './upload-hash-cache.js';
+import { writeReceipt } from './write-receipt.js';
+
+export interface RouterDeps {
+  dataDir: string;
+  env: 'test' | 'production';
+  hashes: UploadHashCache;
+}
+
+/**
+ * Drives one transfer from whatever state the database says it is in to the end of its journey:
+ *
+ *   received ──decide──▶ validated ──place──▶ delivering ──▶ delivered ──receipt, clear spool──▶ finished
+ *       └──────────────▶ rejected | resent ──quarantine, receipt──▶ finished
+ *
+ * Every step is idempotent and recorded before the next one starts, so a job run again (after a
+ * crash, on another node) takes up where the last one stopped and does nothing twice. The caller
+ * holds the transfer's lock.
+ */
+export async function routeTransfer(deps: RouterDeps, client: PoolClient, transferId: string): Promise<void> {
+  for (let guard = 0; guard < 10; guard++) {
+    const t = await findTransfer(client, transferId);
+    if (!t) throw new Error(`Transfer ${transferId} is not in the database`);
+    if (t.finishedAt || t.status === 'failed' || t.status === 'expired') return;
+    const log = rootLog.child({ op: 'route', transferId, system: t.senderUsername });
+    const steps = new StepLog();
+    switch (t.status) {
+      case 'received':
+        await decideStep(deps, client, t, steps, log);
+        break;
+      case 'validated':
+      case 'delivering':
+        await deliverStep(deps, client, t, steps, log);
+        break;
+      case 'delivered':
+        await finishDelivered(deps, client, t, steps, log);
+        return;
+      case 'rejected':
+      case 'resent':
+        await finishRejected(deps, client, t, steps, log);
+        return;
+    }
+  }
+}
+
+function spoolDir(deps: RouterDeps, id: string): string {
+  return join(dataLayout(deps.dataDir).spool, id);
+}
+
+async function senderOf(client: PoolClient, t: TransferRow): Promise<SystemRow> {
+  const s = await findSystemByUsername(client, t.senderUsername);
+  if (!s) throw new Error(`The sender of transfer ${t.id} (${t.senderUsername}) is gone from the database`);
+  return s;
+}
+
+/** The trigger's bytes: the spool copy, else (never taken: the owner deleted it first) the stored text. */
+async function triggerBytes(deps: RouterDeps, t: TransferRow): Promise<Buffer> {
+  const path = join(spoolDir(deps, t.id), t.triggerName);
+  try {
+    return await readAtMost(path, MAX_TRIGGER_BYTES + 1);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return Buffer.from(t.triggerXml ?? '', 'utf8');
+  }
+}
+
+function parseOrError(bytes: Buffer): Trigger | TriggerError {
+  try {
+    return parseTrigger(bytes);
+  } catch (err) {
+    if (err instanceof TriggerError) return err;
+    throw err;
+  }
+}
+
+/** Danish calendar day (SPEC §4: the default route selection date). */
+export function danishToday(now = new Date()): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' }).format(now);
+}
+
+/** received → validated | rejected | resent. */
+async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger): Promise<void> {
+  const sender = await senderOf(client, t);
+  const spool = spoolDir(deps, t.id);
+  const out = outDir(deps.dataDir, sender.username);
+
+  // Out of the sender's reach first: the trigger, then (once we know its name) the data file.
+  const took = await moveInto(join(out, t.triggerName), spool, t.triggerName);
+  if (took === 'missing') await writeFile(join(spool, t.triggerName), t.triggerXml ?? '');
+  if (took === 'moved') {
+    steps.add('trigger-taken');
+    failpoint('trigger-taken');
+  }
+  const parsed = parseOrError(await triggerBytes(deps, t));
+  const fields = parsed instanceof TriggerError ? salvageTriggerFields(await triggerBytes(deps, t)) : parsed;
+
+  // SPEC §5: a resend is answered with the first receipt, before any other check.
+  if (fields.sendersFileId !== undefined && fields.sender === sender.username) {
+    const original = await findResendOriginal(client, { transferId: t.id, senderSystemId: sender.id, sendersFileId: fields.sendersFileId });
+    if (original && original.status !== 'delivered') {
+      throw new RouteLater(`an earlier trigger with SendersFileId '${fields.sendersFileId}' (transfer ${original.id}) is still being routed`, 1000);
+    }
+    if (original) {
+      if (fields.fileName && isPlainName(fields.fileName) && fields.fileName !== t.triggerName) {
+        await moveInto(join(out, fields.fileName), spool, fields.fileName);
+      }
+      await recordRejection(
+        client,
+        { transferId: t.id, status: 'resent', text: `Resend of transfer ${original.id} (same Sender and SendersFileId); answered with its receipt`, receiptXml: original.receiptXml!, resendOf: original.id },
+        steps,
+      );
+      log.info({ resendOf: original.id }, 'resend: answering with the original receipt');
+      return;
+    }
+  }
+
+  let file: { size: number; sha256: () => Promise<string> } | undefined;
+  if (!(parsed instanceof TriggerError) && isPlainName(parsed.fileName) && parsed.fileName !== t.triggerName) {
+    const original = join(out, parsed.fileName);
+    const took = await moveInto(original, spool, parsed.fileName);
+    if (took === 'missing' && (await uploadInProgress(out, parsed.fileName))) {
+      throw new RouteLater(`the data file '${parsed.fileName}' is still being uploaded`, 250);
+    }
+    if (took !== 'missing') {
+      if (took === 'moved') {
+        steps.add('file-taken', { name: parsed.fileName });
+        failpoint('file-taken');
+      }
+      const inSpool = join(spool, parsed.fileName);
+      const st = await stat(inSpool);
+      let hash: Promise<string> | undefined;
+      file = {
+        size: st.size,
+        sha256: () =>
+          (hash ??= (async () => {
+            const known = await deps.hashes.take(original, inSpool);
+            const sha = known ?? (await sha256File(inSpool));
+            steps.add('hashed', { sha256: sha, reusedUploadHash: known !== undefined });
+            return sha;
+          })()),
+      };
+    }
+  }
+
+  try {
+    const d = await decideTransfer(client, { sender, trigger: parsed, file, env: deps.env, today: danishToday() });
+    await recordDecision(
+      client,
+      {
+        transferId: t.id,
+        fileName: d.trigger.fileName,
+        sizeBytes: d.trigger.sizeInBytes,
+        sha256: d.sha256,
+        infrefId: d.infref.id,
+        authorityId: d.authority.id,
+        recipients: d.recipients.map((r) => ({ systemId: r.id, username: r.username, folder: r.inboxLayout === 'flat' ? null : d.authority.folder })),
+      },
+      steps,
+    );
+    log.info({ recipients: d.recipients.map((r) => r.username) }, 'transfer validated');
+    failpoint('validated');
+  } catch (err) {
+    if (!(err instanceof RoutingError)) throw err;
+    const receiptXml = buildReceipt({ transferId: t.id, sendersFileId: fields.sendersFileId, ok: false, code: err.code, text: err.message });
+    await recordRejection(
+      client,
+      { transferId: t.id, status: 'rejected', code: err.code, text: err.message, receiptXml, fileName: fields.fileName, sizeBytes: file?.size },
+      steps,
+    );
+    log.warn({ code: err.code, errorNumber: ERROR_CODES[err.code].number }, `transfer rejected: ${err.message}`);
+    failpoint('rejected');
+  }
+}
+
+function isPlainName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+/** validated | delivering → delivered: every data file placed, then every metadata file, then the record. */
+async function deliverStep(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger): Promise<void> {
+  if (t.status === 'validated') await markDelivering(client, t.id);
+  const trigger = parseOrError(await triggerBytes(deps, t));
+  if (trigger instanceof TriggerError) throw new Error(`Transfer ${t.id} was validated but its trigger no longer parses: ${trigger.message}`);
+  const spoolFile = join(spoolDir(deps, t.id), t.fileName!);
+  const deliveries = await deliveriesOf(client, t.id);
+
+  // Phase one: the data files. A recipient's client waits for the .metadata, so until phase two a
+  // placed file is not yet announced, and a transfer that cannot reach everyone can be withdrawn.
+  const placed = await Promise.all(
+    deliveries.map(async (d) => {
+      const dir = deliveryDir(deps.dataDir, d.username, d.folder);
+      const name = await placeDeliveryFile(spoolFile, dir, t.fileName!, t.id, t.sha256!);
+      steps.add(`placed:${d.username}`, { name: d.folder === null ? name : `${d.folder}/${name}` });
+      failpoint('data-placed');
+      return { d, dir, name, placedAt: new Date() };
+    }),
+  );
+  // Phase two: the metadata, which announces each file.
+  const done = await Promise.all(
+    placed.map(async ({ d, dir, name, placedAt }) => {
+      const input = { transferId: t.id, trigger, deliveredFileName: name, recipientUsername: d.username, recipientItSystem: d.uuid, sha256: t.sha256! };
+      await placeDeliveryMetadata(dir, name, d.metadataFormat === 'legacy' ? buildLegacyMetadata(input) : buildFileMetadata(input));
+      steps.add(`metadata:${d.username}`);
+      failpoint('metadata-written');
+      return { recipientSystemId: d.recipientSystemId, name, placedAt, metadataAt: new Date() };
+    }),
+  );
+  if (t.triggerClosedAt) routingLatency.observe(Math.max(0, Date.now() - t.triggerClosedAt.getTime()) / 1000);
+  const receiptXml = buildReceipt({ transferId: t.id, sendersFileId: trigger.sendersFileId, ok: true });
+  await recordDelivered(client, { transferId: t.id, receiptXml, placed: done }, steps);
+  log.info({ recipients: done.map((p) => p.name) }, 'transfer delivered');
+  failpoint('delivered');
+}
+
+/** delivered → finished: the receipt, then the spool copy goes (the recipients hold their links). */
+async function finishDelivered(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger): Promise<void> {
+  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, t.receiptXml!);
+  steps.add('receipt-written');
+  failpoint('receipt-written');
+  await rm(spoolDir(deps, t.id), { recursive: true, force: true });
+  steps.add('spool-cleared');
+  await recordFinished(client, t.id, steps);
+  transfersTotal.inc({ outcome: 'delivered', code: '' });
+  log.debug('transfer finished');
+}
+
+/** rejected | resent → finished: data file and trigger into quarantine/<id>/, then the receipt. */
+async function finishRejected(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger): Promise<void> {
+  const quarantine = join(dataLayout(deps.dataDir).quarantine, t.id);
+  await moveTree(spoolDir(deps, t.id), quarantine);
+  steps.add('quarantined', { folder: quarantine });
+  failpoint('quarantined');
+  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, t.receiptXml!);
+  steps.add('receipt-written');
+  await recordFinished(client, t.id, steps);
+  if (t.status === 'resent') transfersTotal.inc({ outcome: 'resend', code: '' });
+  else transfersTotal.inc({ outcome: 'rejected', code: t.errorCode ?? '' });
+  log.debug('transfer finished');
+}
+
+/** Renames a folder into place; if part of it was moved before (a re-run), moves what is left. */
+async function moveTree(from: string, to: string): Promise<void> {
+  if (!(await exists(from))) return;
+  await mkdir(join(to, '..'), { recursive: true });
+  try {
+    await rename(from, to);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+  }
+  for (const name of await readdir(from)) await moveInto(join(from, name), to, name);
+  await rm(from, { recursive: true, force: true });
+}
+
+/**
+ * Out of retries (SPEC §5 1901): withdraw data files placed but not announced, record `failed`, and
+ * tell the sender with a DELIVERY_FAILED receipt. The spool keeps the file for `transfer retry`.
+ */
+export async function failTransfer(deps: RouterDeps, client: PoolClient, transferId: string, cause: Error, attempts: number): Promise<void> {
+  const t = await findTransfer(client, transferId);
+  if (!t || t.finishedAt || !['received', 'validated', 'delivering'].includes(t.status)) return;
+  const log = rootLog.child({ op: 'route', transferId, system: t.senderUsername });
+  if (t.fileName) {
+    const spoolFile = join(spoolDir(deps, t.id), t.fileName);
+    for (const d of await deliveriesOf(client, t.id)) {
+      await withdrawUnannounced(spoolFile, deliveryDir(deps.dataDir, d.username, d.folder), t.fileName, t.id).catch(() => []);
+    }
+  }
+  const text = `Delivery failed after ${attempts} attempts: ${cause.message}. The operator can retry it with 'filudveksling transfer retry ${t.id}'`;
+  const sendersFileId = t.sendersFileId ?? undefined;
+  const receiptXml = buildReceipt({ transferId: t.id, sendersFileId, ok: false, code: 'DELIVERY_FAILED', text });
+  if (!(await recordFailed(client, { transferId: t.id, text, receiptXml }))) return;
+  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, receiptXml);
+  transfersTotal.inc({ outcome: 'failed', code: 'DELIVERY_FAILED' });
+  log.error({ err: cause }, `transfer failed: ${text}`);
+}

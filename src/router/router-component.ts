@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { log } from '../log.js';
+import type { ComponentFactory } from '../serve/component.js';
+import { startTriggerIntake } from '../triggers/trigger-intake.js';
+import { routingProcessor } from './routing-processor.js';
+import { openRoutingQueue, openRoutingWorker, queueBackend, submit, type RoutingWorker } from './routing-queue.js';
+import { unfinishedTransfers } from './sql/unfinished-transfers.js';
+import { UploadHashCache } from './upload-hash-cache.js';
+
+/** How often the sweep looks for transfers no job is carrying (e.g. failing to record a failure). */
+const SWEEP_EVERY_MS = 60_000;
+const SWEEP_IDLE_MS = 120_000;
+
+/**
+ * Routing on a serve node. Every role queues triggers; what else runs depends on it:
+ * - `all`:    upload events + watcher + start scan + router workers + resume/sweep;
+ * - `sftp`:   upload events only (its uploads go to the queue at once; routers do the rest);
+ * - `router`: watcher + start scan + router workers + resume/sweep (sees other nodes' uploads on
+ *             the shared data folder through the watcher).
+ */
+export const routerComponent: ComponentFactory = async ({ config, database, role }) => {
+  const backend = queueBackend(config, database.url);
+  const queue = openRoutingQueue(backend);
+  await queue.waitUntilReady();
+  const routes = role === 'all' || role === 'router';
+  const hashes = new UploadHashCache();
+  const deps = { dataDir: config.dataDir, env: config.env, hashes };
+
+  let worker: RoutingWorker | undefined;
+  let sweep: NodeJS.Timeout | undefined;
+  if (routes) {
+    worker = openRoutingWorker(backend, routingProcessor(deps, database.pool), config.routerConcurrency);
+    worker.on('error', (err) => log.error({ op: 'route', err }, 'router worker error'));
+    await worker.waitUntilReady();
+    // Transfers a node left unfinished (killed mid-way): a fresh job each, under this boot's id.
+    const boot = randomBytes(4).toString('hex');
+    const resume = await unfinishedTransfers(database.pool);
+    for (const id of resume) await submit(queue, { kind: 'transfer', transferId: id }, `resume-${id}-${boot}`);
+    if (resume.length > 0) log.info({ op: 'route', count: resume.length }, 'resuming unfinished transfers');
+    sweep = setInterval(() => {
+      void unfinishedTransfers(database.pool, SWEEP_IDLE_MS)
+        .then(async (ids) => {
+          for (const id of ids) await submit(queue, { kind: 'transfer', transferId: id }, `sweep-${id}`);
+        })
+        .catch((err: unknown) => log.warn({ op: 'route', err }, 'sweep for stalled transfers failed'));
+    }, SWEEP_EVERY_MS);
+    sweep.unref();
+  }
+  const intake = await startTriggerIntake({ queue, dataDir: config.dataDir, hashes, events: role !== 'router', watch: routes });
+  log.info({ op: 'route', queue: backend.kind, concurrency: routes ? config.routerConcurrency : 0 }, `routing queue on ${backend.kind}`);
+
+  return {
+    name: 'router',
+    readiness: {
+      queue: async () => {
+        await queue.getJobCounts('waiting');
+      },
+    },
+    async stop() {
+      if (sweep) clearInterval(sweep);
+      await intake.stop();
+      await worker?.close();
+      await queue.close();
+    },
+  };
+};

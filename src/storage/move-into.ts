@@ -1,0 +1,29 @@
+import { mkdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Moves `source` to `<dir>/<name>` by rename (same filesystem: atomic, keeps the inode). Idempotent
+ * for a step that is run again: `moved` when this call moved it, `already` when it is at the
+ * destination and no longer at the source, `missing` when it is in neither place.
+ */
+export async function moveInto(source: string, dir: string, name: string): Promise<'moved' | 'already' | 'missing'> {
+  const target = join(dir, name);
+  await mkdir(dir, { recursive: true });
+  try {
+    await rename(source, target);
+    return 'moved';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return (await exists(target)) ? 'already' : 'missing';
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw err;
+  }
+}

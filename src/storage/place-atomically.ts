@@ -1,0 +1,113 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+
+/**
+ * What placing a file found at its target name:
+ * - `placed`: it is there now, put there by this call;
+ * - `ours`:   it was already there from an earlier run of the same step (same inode, or same bytes);
+ * - `taken`:  another file has that name; nothing was changed.
+ */
+export type PlaceOutcome = 'placed' | 'ours' | 'taken';
+
+/**
+ * Puts `source` at `target` complete or not at all, never replacing anything: a hard link when both
+ * are on one filesystem (the data folder's normal case: spool and homes share it), else a streamed
+ * copy to a hidden temp beside the target, fsync, then a link to the real name (link fails rather
+ * than overwrite, so two writers cannot both win a name). `sha256` (of source) tells our own copy
+ * from a stranger's when a crashed copy is retried.
+ */
+export async function placeFileAtomically(source: string, target: string, sha256: string): Promise<PlaceOutcome> {
+  try {
+    await link(source, target);
+    return 'placed';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A hard link of ours is the same inode; equal bytes alone do not make a file ours (the same
+    // content sent twice must be delivered twice).
+    if (code === 'EEXIST') return (await sameFile(source, target)) ? 'ours' : 'taken';
+    if (code !== 'EXDEV') throw err;
+  }
+  const temp = tempBeside(target);
+  try {
+    await copyWithFsync(source, temp);
+    try {
+      await link(temp, target);
+      return 'placed';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return (await sameBytes(target, sha256)) ? 'ours' : 'taken';
+    }
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes `bytes` at `target` complete or not at all (temp, fsync, then link or rename).
+ * `replace: false` never overwrites (an identical file already there counts as `ours`);
+ * `replace: true` atomically replaces what is there (receipts: the newest one for a trigger name wins).
+ */
+export async function writeFileAtomically(target: string, bytes: Buffer | string, opts: { replace: boolean }): Promise<PlaceOutcome> {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  const temp = tempBeside(target);
+  const fh = await open(temp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    if (opts.replace) {
+      await rename(temp, target);
+      return 'placed';
+    }
+    try {
+      await link(temp, target);
+      return 'placed';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return (await sameBytes(target, createHash('sha256').update(data).digest('hex'))) ? 'ours' : 'taken';
+    }
+  } finally {
+    if (!opts.replace) await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** Same inode on the same device: one file under two names. */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([stat(a, { bigint: true }), stat(b, { bigint: true })]);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
+}
+
+async function sameBytes(path: string, sha256: string): Promise<boolean> {
+  try {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), hash);
+    return hash.digest('hex') === sha256;
+  } catch {
+    return false;
+  }
+}
+
+/** Hidden (leading dot) so the recipient's listing and the watchers ignore it. */
+function tempBeside(target: string): string {
+  return join(dirname(target), `.${basename(target)}.fu-place-${randomBytes(6).toString('hex')}`);
+}
+
+async function copyWithFsync(source: string, temp: string): Promise<void> {
+  const fh = await open(temp, 'wx', 0o644);
+  try {
+    await pipeline(createReadStream(source, { highWaterMark: 1 << 20 }), fh.createWriteStream({ autoClose: false }));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

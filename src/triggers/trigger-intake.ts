@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { FSWatcher } from 'chokidar';
+import { log } from '../log.js';
+import type { RoutingQueue } from '../router/routing-queue.js';
+import { submit } from '../router/routing-queue.js';
+import { triggerJobId, triggerKey } from '../router/trigger-key.js';
+import type { UploadHashCache } from '../router/upload-hash-cache.js';
+import { uploadEvents, type UploadClosed, type UploadRenamed } from '../sftp/upload-events.js';
+import { dataLayout, outDir } from '../storage/homes.js';
+import { isTriggerName, watchOutFolders } from './out-watcher.js';
+
+export interface TriggerIntakeOptions {
+  queue: RoutingQueue;
+  dataDir: string;
+  hashes: UploadHashCache;
+  /** Listen to this node's SFTP upload events (roles all, sftp). */
+  events: boolean;
+  /** Watch the OUT folders and scan them now (roles all, router). */
+  watch: boolean;
+}
+
+export interface TriggerIntake {
+  /** Queues one trigger file (if it is still there). */
+  offer(username: string, name: string, closedAt?: number, jobIdSuffix?: string): Promise<void>;
+  /** Queues every trigger lying in any OUT now. Returns how many it found. */
+  scan(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * How triggers get to the router: (a) at once, on this node's upload 'closed'/'renamed' events;
+ * (b) from a watcher over homes/<user>/OUT, for triggers that arrive any other way; (c) a scan of
+ * every OUT at start. All three name a trigger by its trigger key (owner, name, inode, mtime, size),
+ * so they queue one job for it, and the router makes one transfer of it whatever the job count.
+ */
+export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<TriggerIntake> {
+  const homes = dataLayout(opts.dataDir).homes;
+  const boot = randomBytes(4).toString('hex');
+
+  const offer = async (username: string, name: string, closedAt?: number, jobIdSuffix = ''): Promise<void> => {
+    const path = join(outDir(opts.dataDir, username), name);
+    let st;
+    try {
+      st = await stat(path, { bigint: true });
+    } catch {
+      return; // already taken by the router, or deleted
+    }
+    if (!st.isFile()) return;
+    const key = triggerKey(username, name, st);
+    const at = closedAt ?? Number(st.mtimeMs);
+    await submit(opts.queue, { kind: 'trigger', username, triggerName: name, key, closedAt: at }, triggerJobId(key) + jobIdSuffix);
+  };
+  const offerLogged = (username: string, name: string, closedAt?: number) => {
+    offer(username, name, closedAt).catch((err: unknown) =>
+      log.error({ op: 'intake', err, system: username, trigger: name }, 'could not queue a trigger; the watcher or the next start scan will'),
+    );
+  };
+
+  const onClosed = (e: UploadClosed) => {
+    if (isTriggerName(e.name)) offerLogged(e.username, e.name, Date.now() - (performance.now() - e.at));
+    else void opts.hashes.remember(e.absPath, e.sha256);
+  };
+  const onRenamed = (e: UploadRenamed) => {
+    if (isTriggerName(e.to)) offerLogged(e.username, e.to, Date.now());
+  };
+  if (opts.events) {
+    uploadEvents.on('closed', onClosed);
+    uploadEvents.on('renamed', onRenamed);
+  }
+
+  const scan = async (): Promise<number> => {
+    let found = 0;
+    let users: string[] = [];
+    try {
+      users = await readdir(homes);
+    } catch {
+      return 0;
+    }
+    for (const user of users) {
+      let names: string[];
+      try {
+        names = await readdir(outDir(opts.dataDir, user));
+      } catch {
+        continue;
+      }
+      for (const name of names.filter(isTriggerName)) {
+        found++;
+        // Its own job id: a job of a node that died may still sit 'active' under the plain id.
+        await offer(user, name, undefined, `-scan-${boot}`);
+      }
+    }
+    return found;
+  };
+
+  let watcher: FSWatcher | undefined;
+  if (opts.watch) {
+    await mkdir(homes, { recursive: true });
+    watcher = watchOutFolders(homes, (user, name) => offerLogged(user, name));
+    await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
+    const found = await scan();
+    if (found > 0) log.info({ op: 'intake', found }, 'start scan: triggers found in OUT folders queued');
+  }
+
+  return {
+    offer,
+    scan,
+    async stop() {
+      uploadEvents.off('closed', onClosed);
+      uploadEvents.off('renamed', onRenamed);
+      await watcher?.close();
+    },
+  };
+}
