@@ -54,6 +54,7 @@ const ACCEPTED: Record<string, Trigger> = {
   'utf8-bom.trigger': SPEC_EXAMPLE,
   'uppercase-uuids.trigger': SPEC_EXAMPLE,
   'unknown-elements.trigger': SPEC_EXAMPLE,
+  'qualified-children.trigger': MINIMAL,
   'default-namespace.trigger': { ...MINIMAL, routing: { ...MINIMAL_ROUTING, routeSelectionValueDate: '2026-11-22' } },
   'named-recipients.trigger': { ...MINIMAL, recipients: ['modtager-b', 'modtager-c'] },
   'danish-file-name.trigger': { ...MINIMAL, fileName: 'Børn & unge – Århus 2026 (æøå).csv' },

@@ -135,7 +135,7 @@ function describe(e: ErrorObject): string {
     const parent = path.at(-1) ?? 'Trigger';
     return missing === 'Recipients'
       ? 'Recipients is missing from FileDescriptor (at least one is required: ROUTING_V1_0_0 or a recipient user name)'
-      : `${missing} is missing from ${parent === 'SFTPDynamicRoutingInfo' ? 'SFTPDynamicRoutingInfo' : parent} (required)`;
+      : `${missing} is missing from ${parent} (required)`;
   }
   const element = path.at(-1) ?? 'Trigger';
   const description = (e.parentSchema as { description?: string } | undefined)?.description;
