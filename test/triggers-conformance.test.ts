@@ -62,7 +62,7 @@ describe('triggers against KOMBIT\'s XSD', () => {
     expect(parseTrigger(xml)).toEqual(trigger);
   });
 
-  it('the README example in fixtures/triggers is the SPEC §4 example, and it validates', () => {
+  it('the SPEC §4 example is fixtures/triggers/spec-example.trigger, and it validates', () => {
     const spec = readFileSync(SPEC, 'utf8');
     const example = /## 4\.[\s\S]*?```xml\n([\s\S]*?)```/.exec(spec)![1]!.replace('…64 lower-case hex…', SHA);
     expect(example.trim()).toBe(fixture('spec-example.trigger').toString('utf8').trim());
