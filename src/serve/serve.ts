@@ -5,6 +5,7 @@ import { log } from '../log.js';
 import { renderMetrics } from '../metrics/metrics.js';
 import { nodeHeartbeat } from '../operations/node-heartbeat.js';
 import { operationsMetrics } from '../operations/operations-metrics.js';
+import { retentionSchedule } from '../operations/retention-schedule.js';
 import { routerComponent } from '../router/router-component.js';
 import { sftpComponent } from '../sftp/sftp-component.js';
 import type { Component, ComponentFactory, Role } from './component.js';
@@ -13,7 +14,7 @@ import type { Component, ComponentFactory, Role } from './component.js';
  * The parts of a node, in start order (they stop in reverse). A factory returns undefined when the
  * node's role does not include it.
  */
-const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, routerComponent, sftpComponent];
+const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, routerComponent, retentionSchedule, sftpComponent];
 
 export interface RunningServer {
   httpPort: number;
