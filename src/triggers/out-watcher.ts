@@ -31,10 +31,13 @@ export function watchOutFolders(homes: string, onTrigger: (username: string, nam
     ignored,
     awaitWriteFinish: { stabilityThreshold: settleMs, pollInterval: Math.max(10, Math.floor(settleMs / 4)) },
   });
-  watcher.on('add', (path) => {
+  const seen = (path: string) => {
     const parts = relative(homes, path).split(sep);
     if (parts.length === 3 && parts[1] === 'OUT' && isTriggerName(parts[2]!)) onTrigger(parts[0]!, parts[2]!);
-  });
+  };
+  // 'change' too: a new trigger under the name of one just taken can reach chokidar before the removal did.
+  watcher.on('add', seen);
+  watcher.on('change', seen);
   watcher.on('error', (err) => log.error({ op: 'watch', err }, 'watching the OUT folders failed'));
   return watcher;
 }

@@ -18,15 +18,16 @@ export interface TriggerIntakeOptions {
   hashes: UploadHashCache;
   /** Listen to this node's SFTP upload events (roles all, sftp). */
   events: boolean;
-  /** Watch the OUT folders and scan them now (roles all, router). */
+  /** Watch the OUT folders, scan them now and every `rescanEveryMs` (roles all, router). */
   watch: boolean;
+  rescanEveryMs?: number;
 }
 
 export interface TriggerIntake {
   /** Queues one trigger file (if it is still there). */
   offer(username: string, name: string, closedAt?: number, jobIdSuffix?: string): Promise<void>;
   /** Queues every trigger lying in any OUT now. Returns how many it found. */
-  scan(): Promise<number>;
+  scan(jobIdSuffix?: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     uploadEvents.on('renamed', onRenamed);
   }
 
-  const scan = async (): Promise<number> => {
+  const scan = async (jobIdSuffix = ''): Promise<number> => {
     let found = 0;
     let users: string[] = [];
     try {
@@ -88,26 +89,33 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
       }
       for (const name of names.filter(isTriggerName)) {
         found++;
-        // Its own job id: a job of a node that died may still sit 'active' under the plain id.
-        await offer(user, name, undefined, `-scan-${boot}`);
+        await offer(user, name, undefined, jobIdSuffix);
       }
     }
     return found;
   };
 
   let watcher: FSWatcher | undefined;
+  let rescan: NodeJS.Timeout | undefined;
   if (opts.watch) {
     await mkdir(homes, { recursive: true });
     watcher = watchOutFolders(homes, (user, name) => offerLogged(user, name));
     await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
-    const found = await scan();
+    // The start scan uses its own job ids: a job of a node that died may still sit 'active' under the plain id.
+    const found = await scan(`-scan-${boot}`);
     if (found > 0) log.info({ op: 'intake', found }, 'start scan: triggers found in OUT folders queued');
+    // A safety net under the watcher (file-system events can be missed, e.g. on network filesystems).
+    rescan = setInterval(() => {
+      scan().catch((err: unknown) => log.warn({ op: 'intake', err }, 'periodic scan of the OUT folders failed'));
+    }, opts.rescanEveryMs ?? 5000);
+    rescan.unref();
   }
 
   return {
     offer,
     scan,
     async stop() {
+      if (rescan) clearInterval(rescan);
       uploadEvents.off('closed', onClosed);
       uploadEvents.off('renamed', onRenamed);
       await watcher?.close();
