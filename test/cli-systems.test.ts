@@ -116,6 +116,13 @@ describe('system register', () => {
     expect(stored.rows[0].n).toBe(0);
   });
 
+  it('lets only one of three simultaneous registrations of a name succeed; the other is refused clearly', async () => {
+    const key = `${keygen('race', 'ed25519')}.pub`;
+    const results = await Promise.all([1, 2, 3].map(() => run('system', 'register', 'racer', '--vendor', 'Acme IT', '--ssh-key', key)));
+    expect(results.map((r) => r.code).sort()).toEqual([0, 1, 1]);
+    for (const r of results.filter((x) => x.code === 1)) expect(r.stderr).toMatch(/^A system named 'racer' (is already|was just) registered/);
+  });
+
   it('accepts a 255-character user name and one with unicode', async () => {
     const key = `${keygen('long', 'ed25519')}.pub`;
     expect((await run('system', 'register', 'y'.repeat(255), '--vendor', 'Acme IT', '--ssh-key', key)).code).toBe(0);

@@ -41,10 +41,20 @@ export async function registerSystem(pool: Pool, input: RegisterSystemInput, opt
     if (await findSystemByUsername(db, username)) throw new RefusedError(`A system named '${username}' is already registered (see 'filudveksling system show ${username}'); choose another user name.`);
     const sameUuid = await findSystemByUuid(db, uuid);
     if (sameUuid) throw new RefusedError(`UUID ${uuid} already belongs to system '${sameUuid.username}'; each system has its own UUID.`);
-    const { rows } = await db.query<{ id: number }>(
-      `INSERT INTO systems (username, uuid, vendor_id, inbox_layout, metadata_format) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [username, uuid, vendor.id, inbox, metadata],
-    );
+    // A registration racing this one for the same name or UUID fails on the unique index: say so.
+    const { rows } = await db
+      .query<{ id: number }>(
+        `INSERT INTO systems (username, uuid, vendor_id, inbox_layout, metadata_format) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [username, uuid, vendor.id, inbox, metadata],
+      )
+      .catch((err: { code?: string; constraint?: string }) => {
+        if (err.code !== '23505') throw err;
+        throw new RefusedError(
+          err.constraint?.includes('uuid')
+            ? `UUID ${uuid} was just registered for another system; each system has its own UUID.`
+            : `A system named '${username}' was just registered by someone else (see 'filudveksling system show ${username}'); choose another user name.`,
+        );
+      });
     const id = rows[0]!.id;
     const k = input.key;
     const key = await db.query<{ id: number }>(

@@ -106,7 +106,7 @@ export function registerSystemCommands(program: Command): void {
       action(async (ctx, user: string) => {
         const db = await ctx.db();
         const s = await showSystem(db.pool, user);
-        ctx.out.result(s, () =>
+        ctx.out.result({ ...s, home: homeDir(ctx.config.dataDir, s.username) }, () =>
           [
             `System    ${s.username}`,
             `UUID      ${s.uuid}`,
