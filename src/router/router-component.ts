@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { log } from '../log.js';
+import { drainTimeoutMs, settlesWithin } from '../operations/drain.js';
 import type { ComponentFactory } from '../serve/component.js';
 import { startTriggerIntake } from '../triggers/trigger-intake.js';
 import { routingProcessor } from './routing-processor.js';
@@ -59,7 +60,12 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
     async stop() {
       if (sweep) clearInterval(sweep);
       await intake.stop();
-      await worker?.close();
+      // Jobs in flight finish (each ends in a recorded state); waiting jobs stay in the queue for
+      // the next router. A job still running after the drain timeout is left: its lock lapses and
+      // its transfer is taken up where it stopped (resume at the next start, or another node).
+      if (worker && !(await settlesWithin(worker.close(), drainTimeoutMs()))) {
+        log.warn({ op: 'route', drainMs: drainTimeoutMs() }, 'routing jobs still running after the drain timeout; stopping without them (they resume where they stopped)');
+      }
       await queue.close();
     },
   };

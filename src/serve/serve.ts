@@ -36,27 +36,34 @@ export async function serve(config: Config, role: Role): Promise<RunningServer> 
     await database.close();
     throw err;
   }
+  let stopping: Promise<void> | undefined;
+  // A stopping node is not ready: load balancers send new clients elsewhere while it drains.
+  const notStopping = async () => {
+    if (stopping) throw new Error('shutting down');
+  };
   const http = await startHealthServer({
     host: config.httpHost,
     port: config.httpPort,
     pool: database.pool,
-    readinessChecks: Object.assign({}, ...components.map((c) => c.readiness ?? {})),
+    readinessChecks: Object.assign({ node: notStopping }, ...components.map((c) => c.readiness ?? {})),
     metrics: renderMetrics,
   });
   log.info({ op: 'serve', role, httpPort: http.boundPort, ms: Date.now() - t0 }, `filudveksling is ready (role ${role})`);
 
-  let stopping: Promise<void> | undefined;
   return {
     httpPort: http.boundPort,
     stop: () =>
       (stopping ??= (async () => {
-        log.info({ op: 'serve' }, 'shutting down');
+        const t1 = Date.now();
+        log.info({ op: 'serve', role }, 'shutting down: SFTP drains, then routing finishes its jobs, then the database closes');
         for (const c of [...components].reverse()) {
           await c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'component did not stop cleanly'));
         }
-        await new Promise<void>((resolve) => http.close(() => resolve()));
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeAllConnections(); // keep-alive probes would hold close() open
+        await httpClosed;
         await database.close();
-        log.info({ op: 'serve' }, 'stopped');
+        log.info({ op: 'serve', ms: Date.now() - t1 }, `stopped in ${Date.now() - t1} ms`);
       })()),
   };
 }

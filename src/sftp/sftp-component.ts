@@ -1,3 +1,4 @@
+import { drainTimeoutMs } from '../operations/drain.js';
 import type { ComponentFactory } from '../serve/component.js';
 import { startSftpServer } from './sftp-server.js';
 
@@ -7,6 +8,7 @@ export const sftpComponent: ComponentFactory = async ({ config, database, role }
   const server = await startSftpServer({ config, pool: database.pool });
   return {
     name: 'sftp',
-    stop: () => server.stop(),
+    // Graceful: no new logins; open uploads may finish for up to the drain timeout (README, Operations).
+    stop: () => server.stop(drainTimeoutMs()),
   };
 };

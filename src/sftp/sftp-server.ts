@@ -54,7 +54,13 @@ export interface SftpServer {
   activeSessions(): number;
   /** Re-checks a system in the database and ends its sessions if it may no longer log in. */
   recheckSystem(username: string): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: no new connections or logins; logged-in sessions may finish the uploads and
+   * reads they have open (new opens are refused with a message) for up to `drainMs`, and each ends
+   * as soon as it has nothing open. What is still open then is cut off: unfinished uploads leave
+   * nothing behind.
+   */
+  stop(drainMs?: number): Promise<void>;
 }
 
 interface ConnState {
@@ -294,16 +300,42 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     nativeCrypto,
     activeSessions: () => [...conns].filter((c) => c.authenticated).length,
     recheckSystem,
-    stop: () =>
+    stop: (drainMs = 0) =>
       (stopping ??= (async () => {
-        await listener.stop();
+        const t0 = Date.now();
         const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
-        for (const c of [...conns]) {
-          for (const s of c.sessions) await s.end();
-          c.conn.end();
-          (c.conn as unknown as { _sock: Socket })._sock.destroy();
+        const ending = new Map<ConnState, Promise<void>>();
+        const endConn = (c: ConnState, graceMs: number) => {
+          if (!ending.has(c)) {
+            ending.set(c, (async () => {
+              for (const s of c.sessions) await s.end();
+              c.conn.end();
+              const sock = (c.conn as unknown as { _sock: Socket })._sock;
+              // Let the last responses reach the client, then make sure the socket goes.
+              if (graceMs > 0 && !c.closed) await new Promise<void>((resolve) => { const t = setTimeout(resolve, graceMs); sock.once('close', () => { clearTimeout(t); resolve(); }); });
+              sock.destroy();
+            })());
+          }
+          return ending.get(c)!;
+        };
+        const busy = () => [...conns].filter((c) => c.authenticated && !ending.has(c));
+        if (drainMs > 0 && busy().length > 0) log.info({ op: 'sftp', sessions: busy().length, drainMs }, `stopping: no new logins; ${busy().length} session(s) may finish what they have open (up to ${drainMs} ms)`);
+        const deadline = t0 + drainMs;
+        for (;;) {
+          for (const c of [...conns]) {
+            for (const s of c.sessions) s.drain();
+            if (!c.authenticated || [...c.sessions].every((s) => s.idle)) void endConn(c, 1000);
+          }
+          if (busy().length === 0 || Date.now() >= deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
         }
+        const cut = busy();
+        if (cut.length > 0) log.warn({ op: 'sftp', sessions: cut.length, drainMs }, `drain timeout: cutting off ${cut.length} session(s) with transfers still open; their unfinished uploads are discarded`);
+        await Promise.all([...conns].map((c) => endConn(c, 0)));
+        await Promise.all(ending.values());
+        await listener.stop();
         await closed;
+        log.info({ op: 'sftp', ms: Date.now() - t0, cutOff: cut.length }, 'SFTP stopped');
       })()),
   };
 }

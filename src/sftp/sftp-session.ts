@@ -83,6 +83,8 @@ export class SftpSession {
   private holding = false;
   private stalledTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** The server is stopping: no new handles; the ones open may finish. */
+  private draining = false;
   private readonly log: Logger;
 
   constructor(
@@ -268,6 +270,7 @@ export class SftpSession {
   private async onOpen(reqid: number, path: string, flags: number, _attrs: InputAttributes): Promise<void> {
     const r = this.o.home.resolve(path);
     const writing = (flags & (FLAG.WRITE | FLAG.APPEND | FLAG.CREAT | FLAG.TRUNC)) !== 0;
+    this.refuseWhileDraining(path);
     if (writing) {
       if (r.place.kind !== 'out-file') {
         throw denied(`Cannot write ${r.path}: files are uploaded to /OUT/<name>; /IN and the folders are read-only`);
@@ -493,6 +496,7 @@ export class SftpSession {
   // ---------------------------------------------------------------------------------------------
   // Folders
   private async onOpendir(reqid: number, path: string): Promise<void> {
+    this.refuseWhileDraining(path);
     const r = this.o.home.resolve(path);
     if (r.place.kind === 'out-file' || r.place.kind === 'nowhere') {
       const st = r.place.kind === 'out-file' ? await this.statPath(r) : undefined;
@@ -653,6 +657,25 @@ export class SftpSession {
       }
     }
     if (abandoned) this.log.info({ op: 'upload', system: this.o.owner.username, abandoned }, `session ended mid-upload; removed ${abandoned} unfinished upload(s)`);
+  }
+
+  /**
+   * Graceful shutdown: from now on OPEN and OPENDIR are refused (the client sees why); uploads and
+   * reads already open go on. The server ends the session once it is `idle`.
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** No handle open and no upload still being closed (renamed into place). */
+  get idle(): boolean {
+    return this.handles.size === 0 && this.uploadsByName.size === 0;
+  }
+
+  private refuseWhileDraining(path: string): void {
+    if (this.draining) {
+      throw failure(`Cannot open ${path}: this server is shutting down and takes no new transfers; connect again (another node, or this one once it is back) and repeat it`);
+    }
   }
 
   get openHandles(): number {

@@ -15,10 +15,15 @@ export function registerServe(program: Command): void {
         const server = await serve(ctx.config, opts.role);
         ctx.out.note(`filudveksling is ready; health on http://${ctx.config.httpHost}:${server.httpPort}/readyz (Ctrl-C stops it)`);
         await new Promise<void>((resolve) => {
+          let stopping = false;
           const onSignal = (signal: string) => {
-            ctx.out.note(`${signal}: stopping…`);
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
+            if (stopping) {
+              // A second signal: the operator will not wait for the drain.
+              ctx.out.note(`${signal} again: exiting now; unfinished uploads are lost to their clients, routing resumes at the next start`);
+              process.exit(1);
+            }
+            stopping = true;
+            ctx.out.note(`${signal}: stopping (no new logins; uploads and routing jobs in progress may finish, up to the drain timeout; send it again to exit at once)…`);
             void server.stop().then(resolve);
           };
           process.on('SIGINT', onSignal);
