@@ -143,19 +143,22 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
     }
   }
 
+  // The data file: by the trigger's FileName, or for a trigger that does not parse, by whatever
+  // FileName could be read from it (so a rejected transfer's file goes to quarantine with it).
   let file: { size: number; sha256: () => Promise<string> } | undefined;
-  if (!(parsed instanceof TriggerError) && isPlainName(parsed.fileName) && parsed.fileName !== t.triggerName) {
-    const original = join(out, parsed.fileName);
-    const took = await moveInto(original, spool, parsed.fileName);
-    if (took === 'missing' && (await uploadInProgress(out, parsed.fileName))) {
-      throw new RouteLater(`the data file '${parsed.fileName}' is still being uploaded`, 250);
+  const fileName = fields.fileName;
+  if (fileName !== undefined && isPlainName(fileName) && fileName !== t.triggerName) {
+    const original = join(out, fileName);
+    const took = await moveInto(original, spool, fileName);
+    if (took === 'missing' && !(parsed instanceof TriggerError) && (await uploadInProgress(out, fileName))) {
+      throw new RouteLater(`the data file '${fileName}' is still being uploaded`, 250);
     }
     if (took !== 'missing') {
       if (took === 'moved') {
-        steps.add('file-taken', { name: parsed.fileName });
+        steps.add('file-taken', { name: fileName });
         failpoint('file-taken');
       }
-      const inSpool = join(spool, parsed.fileName);
+      const inSpool = join(spool, fileName);
       const st = await stat(inSpool);
       let hash: Promise<string> | undefined;
       file = {
