@@ -85,10 +85,16 @@ describe('system register', () => {
     const good = `${keygen('refusals', 'ed25519')}.pub`;
     const priv = join(dir, 'refusals');
     writeFileSync(join(dir, 'garbage.pub'), 'ssh-rsa not-base64-at-all comment\n');
+    const encrypted = join(dir, 'encrypted');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret-pass', '-f', encrypted]);
+    const two = join(dir, 'two.pub');
+    writeFileSync(two, `${execFileSync('cat', [good]).toString()}${execFileSync('cat', [`${encrypted}.pub`]).toString()}`);
     const cases: Array<[string[], number, RegExp]> = [
       [['system', 'register', 'x1', '--vendor', 'Nobody', '--ssh-key', good], 1, /Unknown vendor 'Nobody'.*vendor add/],
       [['system', 'register', 'sys-rsa', '--vendor', 'Acme IT', '--ssh-key', good], 1, /system named 'sys-rsa' is already registered/],
       [['system', 'register', 'x2', '--vendor', 'Acme IT', '--ssh-key', priv], 1, /is a PRIVATE key: it was not stored.*\.pub/],
+      [['system', 'register', 'x2b', '--vendor', 'Acme IT', '--ssh-key', encrypted], 1, /is a PRIVATE key: it was not stored/],
+      [['system', 'register', 'x2c', '--vendor', 'Acme IT', '--ssh-key', two], 1, /holds 2 lines; give one SSH public key per file/],
       [['system', 'register', 'x3', '--vendor', 'Acme IT', '--ssh-key', join(dir, 'missing.pub')], 1, /Cannot read the SSH public key file .*missing\.pub.*ENOENT/],
       [['system', 'register', 'x4', '--vendor', 'Acme IT', '--ssh-key', join(dir, 'garbage.pub')], 1, /is not an SSH public key/],
       [['system', 'register', 'x5', '--vendor', 'Acme IT', '--ssh-key', good, '--uuid', '3F2C6D1E-8B7A-4C5D-9E0F-112233445599'], 2, /not a lower-case UUID.*lower case: 3f2c6d1e-8b7a-4c5d-9e0f-112233445599/],
