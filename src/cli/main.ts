@@ -8,6 +8,7 @@ import { registerAgreement } from './commands/agreement.js';
 import { registerAuthority } from './commands/authority.js';
 import { registerInfRef } from './commands/infref.js';
 import { registerRoute } from './commands/route.js';
+import { registerTransfer } from './commands/transfer.js';
 import { registerSystemCommands } from './commands/system.js';
 import { registerVendor } from './commands/vendor.js';
 
@@ -22,6 +23,7 @@ const program = new Command('filudveksling')
 
 for (const register of [registerServe, registerMigrate, registerUsage, registerStatus]) register(program);
 for (const register of [registerVendor, registerAuthority, registerSystemCommands, registerInfRef, registerRoute, registerAgreement]) register(program);
+registerTransfer(program);
 
 // `--by <operator>` names who makes a change, for the audit log. It sits on each command rather than
 // on the program, because `usage --by system|authority|infref` (SPEC §8) uses the same flag.

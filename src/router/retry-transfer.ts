@@ -1,0 +1,43 @@
+import { audit } from '../audit/audit.js';
+import { inTransaction, type Pool } from '../db/pool.js';
+import { RefusedError } from '../errors.js';
+import { findTransfer } from './sql/find-transfer.js';
+
+/**
+ * `filudveksling transfer retry`: a failed transfer goes back to where it failed (received when it
+ * was never decided, else validated) for the router to run again. Refused for any other state, and
+ * when a later trigger with the same SendersFileId has been delivered meanwhile (the retry would
+ * deliver the file twice).
+ */
+export async function retryTransfer(pool: Pool, id: string, by: string): Promise<{ id: string; status: 'received' | 'validated'; retries: number }> {
+  return inTransaction(pool, async (client) => {
+    const t = await findTransfer(client, id);
+    if (!t) throw new RefusedError(`No transfer ${id}; 'filudveksling transfer list' shows the transfers`);
+    await client.query('SELECT 1 FROM transfers WHERE id = $1 FOR UPDATE', [t.id]);
+    if (t.status !== 'failed') {
+      throw new RefusedError(`Transfer ${t.id} is ${t.status}; only a failed transfer can be retried`);
+    }
+    if (t.sendersFileId !== null) {
+      const { rows } = await client.query<{ id: string }>(
+        `SELECT id::text FROM transfers WHERE sender_system_id = $1 AND senders_file_id = $2 AND status = 'delivered' AND id <> $3 LIMIT 1`,
+        [t.senderSystemId, t.sendersFileId, t.id],
+      );
+      if (rows[0]) {
+        throw new RefusedError(`Transfer ${t.id} is not retried: transfer ${rows[0].id} with the same SendersFileId '${t.sendersFileId}' has been delivered since`);
+      }
+    }
+    const status = t.decidedAt ? 'validated' : 'received';
+    const { rows } = await client.query<{ retries: number }>(
+      `UPDATE transfers SET status = $2, error_code = NULL, error_text = NULL, retries = retries + 1, updated_at = now()
+        WHERE id = $1 RETURNING retries`,
+      [t.id, status],
+    );
+    await client.query(`INSERT INTO transfer_steps (transfer_id, step, at, detail) VALUES ($1, $2, now(), $3) ON CONFLICT DO NOTHING`, [
+      t.id,
+      `retry:${rows[0]!.retries}`,
+      JSON.stringify({ by }),
+    ]);
+    await audit(client, { actor: by, action: 'transfer.retry', entity: 'transfer', entityId: t.id, before: { status: 'failed', error: t.errorText }, after: { status } });
+    return { id: t.id, status, retries: rows[0]!.retries };
+  });
+}
