@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { serve } from '../../serve/serve.js';
 import type { Role } from '../../serve/component.js';
 import { setLogLevel } from '../../log.js';
 import { action } from '../context.js';
@@ -12,6 +11,8 @@ export function registerServe(program: Command): void {
     .action(
       action(async (ctx, opts: { role: Role }) => {
         setLogLevel(ctx.config.logLevel);
+        // Loaded here, not at the top: the server's modules (ssh2, BullMQ…) would slow every other command.
+        const { serve } = await import('../../serve/serve.js');
         const server = await serve(ctx.config, opts.role);
         ctx.out.note(`filudveksling is ready; health on http://${ctx.config.httpHost}:${server.httpPort}/readyz (Ctrl-C stops it)`);
         await new Promise<void>((resolve) => {
