@@ -1,4 +1,4 @@
-import { log } from '../log.js';
+import { writeSync } from 'node:fs';
 
 /**
  * Crash tests only: with FILUDVEKSLING_FAILPOINT=<name> the process dies (SIGKILL, no cleanup, like
@@ -22,6 +22,7 @@ export type Failpoint = (typeof FAILPOINTS)[number];
 
 export function failpoint(name: Failpoint): void {
   if (armed !== name) return;
-  log.fatal({ op: 'failpoint', failpoint: name }, `failpoint ${name}: killing the process`);
+  // Written synchronously: the logger's buffer dies with the process.
+  writeSync(2, `${JSON.stringify({ level: 60, time: Date.now(), pid: process.pid, op: 'failpoint', failpoint: name, msg: `failpoint ${name}: killing the process` })}\n`);
   process.kill(process.pid, 'SIGKILL');
 }

@@ -1,0 +1,80 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addRoute, registerSystem, routedPair } from './helpers/factories.js';
+import { AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitFor, waitForFile, xmlValue, type World } from './helpers/router-world.js';
+
+/**
+ * SPEC §5 "exactly once, also when a node dies mid-way": a real `filudveksling serve` is killed
+ * (SIGKILL from inside, FILUDVEKSLING_FAILPOINT) at each step of a transfer, then started again.
+ * Afterwards every recipient holds the file once, the sender has one receipt, OUT and the spool are clear.
+ */
+describe('crash at every step, then restart', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await createWorld('crash');
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  const deliveredCases = ['received', 'trigger-taken', 'file-taken', 'validated', 'data-placed', 'metadata-written', 'delivered', 'receipt-written'];
+
+  it.each(deliveredCases)('killed at %s: each recipient gets the file once, the sender one receipt', async (failpoint) => {
+    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const second = await registerSystem(w.db.pool, { dataDir: w.dataDir, inbox: 'flat' });
+    await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: second.username, authority: AARHUS.kommunekode });
+
+    await w.start({ FILUDVEKSLING_FAILPOINT: failpoint });
+    const sent = await send(w, { sender, infref });
+    const killed = w.serve!;
+    w.serve = undefined;
+    const code = await waitFor('the failpoint to kill serve', () => killed.exited, 20_000);
+    expect(code).not.toBe(0);
+    expect(killed.output()).toContain(`failpoint ${failpoint}`);
+
+    await w.start();
+    try {
+      const receipt = await waitForFile(sent.receiptPath, 30_000);
+      expect(receiptOutcome(receipt)).toBe('SUCCESS');
+      const id = xmlValue(receipt, 'FileTransferUUID')!;
+      await waitFor('the transfer to finish', async () => {
+        const { rows } = await w.db.pool.query('SELECT finished_at FROM transfers WHERE id = $1', [id]);
+        return rows[0]?.finished_at ?? undefined;
+      });
+      expect(await listTree(inbox(w, recipient.username))).toEqual([`${AARHUS.kommunekode}/${sent.fileName}`, `${AARHUS.kommunekode}/${sent.fileName}.metadata`]);
+      expect(await listTree(inbox(w, second.username))).toEqual([sent.fileName, `${sent.fileName}.metadata`]);
+      expect(await listTree(inbox(w, sender.username))).toEqual([sent.receiptPath.split('/').pop()]);
+      expect(await listTree(out(w, sender.username))).toEqual([]);
+      expect(await readdir(join(w.dataDir, 'spool')).catch(() => [])).not.toContain(id);
+      const { rows } = await w.db.pool.query(`SELECT count(*)::int AS n, min(status) AS status FROM transfers WHERE sender_system_id = $1`, [sender.id]);
+      expect(rows[0]).toEqual({ n: 1, status: 'delivered' });
+      const { rows: d } = await w.db.pool.query(`SELECT status, delivered_name FROM deliveries WHERE transfer_id = $1 ORDER BY delivered_name`, [id]);
+      expect(d).toEqual([
+        { status: 'delivered', delivered_name: sent.fileName },
+        { status: 'delivered', delivered_name: sent.fileName },
+      ]);
+    } finally {
+      await w.stop();
+    }
+  }, 90_000);
+
+  it.each(['rejected', 'quarantined'])('killed at %s: the rejection is quarantined once and answered once', async (failpoint) => {
+    const { sender, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    await w.start({ FILUDVEKSLING_FAILPOINT: failpoint });
+    const sent = await send(w, { sender, infref, size: 99_999 });
+    const killed = w.serve!;
+    w.serve = undefined;
+    expect(await waitFor('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
+    expect(killed.output()).toContain(`failpoint ${failpoint}`);
+    await w.start();
+    try {
+      const receipt = await waitForFile(sent.receiptPath, 30_000);
+      expect(receiptOutcome(receipt)).toBe('1005');
+      const id = xmlValue(receipt, 'FileTransferUUID')!;
+      expect((await readdir(join(w.dataDir, 'quarantine', id))).sort()).toEqual([sent.fileName, sent.triggerName].sort());
+      expect(await listTree(out(w, sender.username))).toEqual([]);
+      const { rows } = await w.db.pool.query(`SELECT count(*)::int AS n FROM transfers WHERE sender_system_id = $1`, [sender.id]);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await w.stop();
+    }
+  }, 90_000);
+});
