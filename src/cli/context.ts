@@ -1,9 +1,8 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config/config.js';
-import { openDatabase, type Database } from '../db/database.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/database.js';
 import { ConfigError, RefusedError, UsageError } from '../errors.js';
-import { log, setLogLevel } from '../log.js';
 import { createOutput, type Output } from './output.js';
 
 /** What every command gets: configuration, output, the operator's name, and the database on demand. */
@@ -32,20 +31,29 @@ export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A
     const globals = command.optsWithGlobals<GlobalOptions>();
     const out = createOutput(Boolean(globals.json));
     let database: Database | undefined;
+    // Loaded when a command runs, not when it is registered: `--help` and usage errors need none of
+    // it, and every CLI call is a fresh process whose start-up time operators (and tests) wait for.
     try {
+      const [{ loadConfig }, { setLogLevel }] = await Promise.all([import('../config/config.js'), import('../log.js')]);
       const config = loadConfig(process.env, globals.config);
       setLogLevel(process.env.LOG_LEVEL ? config.logLevel : 'warn');
       const ctx: CommandContext = {
         config,
         out,
         by: globals.by ?? operatorName(),
-        db: async (opts) => (database ??= await openDatabase(config, 'cli', opts)),
+        db: async (opts) => {
+          if (!database) {
+            const { openDatabase } = await import('../db/database.js');
+            database = await openDatabase(config, 'cli', opts);
+          }
+          return database;
+        },
       };
       await fn(ctx, ...(args.slice(0, -1) as A));
     } catch (err) {
       process.exitCode = reportError(err, out);
     } finally {
-      await database?.close().catch((err: unknown) => log.warn({ err }, 'closing the database failed'));
+      await database?.close().catch(async (err: unknown) => (await import('../log.js')).log.warn({ err }, 'closing the database failed'));
     }
   };
 }
@@ -54,12 +62,15 @@ export function reportError(err: unknown, out: Output): number {
   const code = err instanceof UsageError || err instanceof ConfigError ? 2 : err instanceof RefusedError ? 1 : 1;
   const message = err instanceof Error ? err.message : String(err);
   const known = err instanceof UsageError || err instanceof RefusedError;
-  if (out.json) {
-    process.stdout.write(`${JSON.stringify({ error: message, exitCode: code })}\n`);
-  }
+  if (out.json) writeJsonError(message, code);
   process.stderr.write(`${known ? '' : 'Unexpected error: '}${message}\n`);
   if (!known && err instanceof Error && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${err.stack}\n`);
   return code;
+}
+
+/** The --json form of an error, on stdout: `{"error": "…", "exitCode": n}`. */
+export function writeJsonError(message: string, exitCode: number): void {
+  process.stdout.write(`${JSON.stringify({ error: message, exitCode })}\n`);
 }
 
 function operatorName(): string {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { decideAgreement, listAgreements, requestAgreement, type AgreementRow } from '../../agreements/agreements.js';
-import { authorityLabel } from '../../authority/require-authority.js';
+import type { AgreementRow } from '../../agreements/agreements.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -16,6 +15,8 @@ export function registerAgreement(program: Command): void {
     .requiredOption('--authority <kommunekode|cvr>', 'the authority')
     .action(
       action(async (ctx, opts: { system: string; service: string; authority: string }) => {
+        const { requestAgreement } = await import('../../agreements/agreements.js');
+        const { authorityLabel } = await import('../../authority/require-authority.js');
         const db = await ctx.db();
         const a = await requestAgreement(db.pool, opts, ctx.by);
         ctx.out.result(a, `Requested agreement ${a.id}: '${a.system}' may ${a.service} for ${authorityLabel({ ...a, name: a.authority })} once approved ('filudveksling agreement approve ${a.id}').`);
@@ -29,6 +30,8 @@ export function registerAgreement(program: Command): void {
       .option('--reason <text>', 'why')
       .action(
         action(async (ctx, id: string, opts: { reason?: string }) => {
+          const { decideAgreement } = await import('../../agreements/agreements.js');
+          const { authorityLabel } = await import('../../authority/require-authority.js');
           const db = await ctx.db();
           const a = await decideAgreement(db.pool, id, decision, opts.reason, ctx.by);
           ctx.out.result(a, `${decision === 'approve' ? 'Approved' : 'Rejected'} agreement ${a.id}: '${a.system}' ${decision === 'approve' ? 'may' : 'may not'} ${a.service} for ${authorityLabel({ ...a, name: a.authority })}.`);
@@ -43,6 +46,8 @@ export function registerAgreement(program: Command): void {
     .option('--status <status>', 'requested, approved or rejected')
     .action(
       action(async (ctx, opts: { system?: string; status?: string }) => {
+        const { listAgreements } = await import('../../agreements/agreements.js');
+        const { authorityLabel } = await import('../../authority/require-authority.js');
         const db = await ctx.db();
         const rows = await listAgreements(db.pool, opts);
         ctx.out.result(rows, () =>

@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { addAuthority } from '../../authority/add-authority.js';
-import { listAuthorities } from '../../authority/list-authorities.js';
-import { authorityLabel } from '../../authority/require-authority.js';
-import { updateAuthority } from '../../authority/update-authority.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -17,6 +13,7 @@ export function registerAuthority(program: Command): void {
     .option('--folder <name>', 'its folder in recipients\' IN/ (default: the CVR number)')
     .action(
       action(async (ctx, cvr: string, opts: { name: string; folder?: string }) => {
+        const { addAuthority } = await import('../../authority/add-authority.js');
         const db = await ctx.db();
         const a = await addAuthority(db.pool, { cvr, name: opts.name, folder: opts.folder }, ctx.by);
         ctx.out.result(a, `Added authority ${a.name} (CVR ${a.cvr}); files for it are delivered in IN/${a.folder}/.`);
@@ -31,6 +28,8 @@ export function registerAuthority(program: Command): void {
     .option('--folder <name>', 'new folder (not for municipalities: theirs is the kommunekode)')
     .action(
       action(async (ctx, ref: string, opts: { cvr?: string; name?: string; folder?: string }) => {
+        const { authorityLabel } = await import('../../authority/require-authority.js');
+        const { updateAuthority } = await import('../../authority/update-authority.js');
         const db = await ctx.db();
         const a = await updateAuthority(db.pool, ref, opts, ctx.by);
         ctx.out.result(a, `Updated ${authorityLabel(a)}: CVR ${a.cvr ?? '-'}, folder IN/${a.folder}/.`);
@@ -42,6 +41,7 @@ export function registerAuthority(program: Command): void {
     .description('list authorities (municipalities first)')
     .action(
       action(async (ctx) => {
+        const { listAuthorities } = await import('../../authority/list-authorities.js');
         const db = await ctx.db();
         const rows = await listAuthorities(db.pool);
         ctx.out.result(rows, () =>

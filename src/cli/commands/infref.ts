@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { decideDeclaration, receiveDeclaration } from '../../infref/declaration.js';
-import { issueInfRef } from '../../infref/issue-infref.js';
-import { listInfRefs, showInfRef } from '../../infref/list-infrefs.js';
-import { newInfRefVersion } from '../../infref/new-version.js';
-import { revokeInfRef } from '../../infref/revoke-infref.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -19,6 +14,7 @@ export function registerInfRef(program: Command): void {
     .option('--title <text>', 'what data it classifies')
     .action(
       action(async (ctx, opts: { owner: string; title?: string }) => {
+        const { issueInfRef } = await import('../../infref/issue-infref.js');
         const db = await ctx.db();
         const i = await issueInfRef(db.pool, opts, ctx.by);
         // stdout is just the name, so scripts can take it: INFREF=$(filudveksling infref issue …)
@@ -37,6 +33,7 @@ export function registerInfRef(program: Command): void {
     .option('--reason <text>', 'why (required with --reject)')
     .action(
       action(async (ctx, name: string, opts: { received?: boolean; document?: string; approve?: boolean; reject?: boolean; reason?: string }) => {
+        const { decideDeclaration, receiveDeclaration } = await import('../../infref/declaration.js');
         const chosen = [opts.received && '--received', opts.approve && '--approve', opts.reject && '--reject'].filter(Boolean);
         if (chosen.length !== 1) throw new UsageError(`Give exactly one of --received, --approve or --reject --reason "…" (got ${chosen.length ? chosen.join(' ') : 'none'}).`);
         if (opts.document !== undefined && !opts.received) throw new UsageError('--document goes with --received.');
@@ -61,6 +58,7 @@ export function registerInfRef(program: Command): void {
     .description('make <n>_<v+1>; the old version works until the new one\'s declaration is approved')
     .action(
       action(async (ctx, name: string) => {
+        const { newInfRefVersion } = await import('../../infref/new-version.js');
         const db = await ctx.db();
         const i = await newInfRefVersion(db.pool, name, ctx.by);
         ctx.out.result(i, i.name);
@@ -74,6 +72,7 @@ export function registerInfRef(program: Command): void {
     .option('--reason <text>', 'why (required)')
     .action(
       action(async (ctx, name: string, opts: { reason?: string }) => {
+        const { revokeInfRef } = await import('../../infref/revoke-infref.js');
         const db = await ctx.db();
         const r = await revokeInfRef(db.pool, name, opts.reason, ctx.by);
         ctx.out.result({ ...r, status: 'revoked', reason: opts.reason }, `Revoked ${r.name}: triggers naming it are refused with INFREF_REVOKED.`);
@@ -86,6 +85,7 @@ export function registerInfRef(program: Command): void {
     .option('--owner <system>', "only this system's")
     .action(
       action(async (ctx, opts: { owner?: string }) => {
+        const { listInfRefs } = await import('../../infref/list-infrefs.js');
         const db = await ctx.db();
         const rows = await listInfRefs(db.pool, opts);
         ctx.out.result(rows, () =>
@@ -105,6 +105,7 @@ export function registerInfRef(program: Command): void {
     .description('an InfRef version with its declaration, other versions and routes')
     .action(
       action(async (ctx, name: string) => {
+        const { showInfRef } = await import('../../infref/list-infrefs.js');
         const db = await ctx.db();
         const i = await showInfRef(db.pool, name);
         const d = i.declaration;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { migrate } from '../../db/migrate.js';
 import { action } from '../context.js';
 
 export function registerMigrate(program: Command): void {
@@ -8,6 +7,7 @@ export function registerMigrate(program: Command): void {
     .description('apply the database migrations not yet applied (serve does this at start too)')
     .action(
       action(async (ctx) => {
+        const { migrate } = await import('../../db/migrate.js');
         const db = await ctx.db({ migrate: false });
         const { applied, alreadyApplied } = await migrate(db.pool);
         ctx.out.result(

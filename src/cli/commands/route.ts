@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { authorityLabel } from '../../authority/require-authority.js';
-import { addRoute, period } from '../../routes/add-route.js';
-import { listRoutes } from '../../routes/list-routes.js';
-import { removeRoute } from '../../routes/remove-route.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -21,6 +17,9 @@ export function registerRoute(program: Command): void {
     .option('--valid-to <date>', 'last valid day, YYYY-MM-DD (inclusive)')
     .action(
       action(async (ctx, opts: { sender: string; infref: string; recipient: string; authority: string; validFrom?: string; validTo?: string }) => {
+        const { authorityLabel } = await import('../../authority/require-authority.js');
+        const { addRoute, period } = await import('../../routes/add-route.js');
+        const { listRoutes } = await import('../../routes/list-routes.js');
         const db = await ctx.db();
         const r = await addRoute(db.pool, opts, ctx.by);
         const [row] = await listRoutes(db.pool).then((all) => all.filter((x) => x.id === r.id));
@@ -36,6 +35,7 @@ export function registerRoute(program: Command): void {
     .description('remove a route (kept in the audit trail)')
     .action(
       action(async (ctx, id: string) => {
+        const { removeRoute } = await import('../../routes/remove-route.js');
         const db = await ctx.db();
         const r = await removeRoute(db.pool, id, ctx.by);
         ctx.out.result({ ...r, removed: true }, `Removed route ${r.id}.`);
@@ -50,6 +50,8 @@ export function registerRoute(program: Command): void {
     .option('--authority <kommunekode|cvr>', 'only for this authority')
     .action(
       action(async (ctx, opts: { sender?: string; recipient?: string; authority?: string }) => {
+        const { authorityLabel } = await import('../../authority/require-authority.js');
+        const { listRoutes } = await import('../../routes/list-routes.js');
         const db = await ctx.db();
         const rows = await listRoutes(db.pool, opts);
         ctx.out.result(rows, () =>

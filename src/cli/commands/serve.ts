@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import type { Role } from '../../serve/component.js';
-import { setLogLevel } from '../../log.js';
 import { action } from '../context.js';
 
 export function registerServe(program: Command): void {
@@ -10,9 +9,9 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--role <role>', 'what this node runs').choices(['all', 'sftp', 'router']).default('all'))
     .action(
       action(async (ctx, opts: { role: Role }) => {
-        setLogLevel(ctx.config.logLevel);
         // Loaded here, not at the top: the server's modules (ssh2, BullMQ…) would slow every other command.
-        const { serve } = await import('../../serve/serve.js');
+        const [{ setLogLevel }, { serve }] = await Promise.all([import('../../log.js'), import('../../serve/serve.js')]);
+        setLogLevel(ctx.config.logLevel);
         const server = await serve(ctx.config, opts.role);
         ctx.out.note(`filudveksling is ready; health on http://${ctx.config.httpHost}:${server.httpPort}/readyz (Ctrl-C stops it)`);
         await new Promise<void>((resolve) => {

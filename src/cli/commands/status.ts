@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { liveNodes, queueStatus } from '../../operations/cluster-status.js';
-import { inboxBacklog } from '../../operations/inbox-backlog.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -13,6 +11,8 @@ export function registerStatus(program: Command): void {
     .description('the cluster at a glance: nodes, SFTP sessions, routing backlog, recipients falling behind')
     .action(
       action(async (ctx) => {
+        const { liveNodes, queueStatus } = await import('../../operations/cluster-status.js');
+        const { inboxBacklog } = await import('../../operations/inbox-backlog.js');
         const db = await ctx.db();
         const [nodes, queue, backlog] = await Promise.all([liveNodes(db.pool), queueStatus(db.pool), inboxBacklog(ctx.config.dataDir)]);
         const sessions = nodes.reduce((n, x) => n + x.sessions, 0);

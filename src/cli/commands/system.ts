@@ -1,11 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { listSystems, showSystem } from '../../systems/list-systems.js';
-import { registerSystem } from '../../systems/register-system.js';
-import { setSystemEnabled } from '../../systems/set-system-enabled.js';
-import { readPublicKeyFile } from '../../systems/ssh-public-key.js';
-import { addSystemKey, removeSystemKey } from '../../systems/system-keys.js';
-import { homeDir } from '../../storage/homes.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -23,6 +17,9 @@ export function registerSystemCommands(program: Command): void {
     .option('--metadata <format>', 'file-metadata or legacy (ns2:Trigger, for 2019-era clients)', 'file-metadata')
     .action(
       action(async (ctx, user: string, opts: { vendor: string; sshKey: string; uuid?: string; inbox: string; metadata: string }) => {
+        const { registerSystem } = await import('../../systems/register-system.js');
+        const { readPublicKeyFile } = await import('../../systems/ssh-public-key.js');
+        const { homeDir } = await import('../../storage/homes.js');
         const key = await readPublicKeyFile(opts.sshKey);
         const db = await ctx.db();
         const s = await registerSystem(db.pool, { username: user, vendor: opts.vendor, key, uuid: opts.uuid, inbox: opts.inbox, metadata: opts.metadata }, { by: ctx.by, dataDir: ctx.config.dataDir });
@@ -40,6 +37,8 @@ export function registerSystemCommands(program: Command): void {
     .requiredOption('--ssh-key <file.pub>', 'an OpenSSH public key file')
     .action(
       action(async (ctx, user: string, opts: { sshKey: string }) => {
+        const { readPublicKeyFile } = await import('../../systems/ssh-public-key.js');
+        const { addSystemKey } = await import('../../systems/system-keys.js');
         const k = await readPublicKeyFile(opts.sshKey);
         const db = await ctx.db();
         const r = await addSystemKey(db.pool, user, k, ctx.by);
@@ -53,8 +52,10 @@ export function registerSystemCommands(program: Command): void {
     .option('--fingerprint <SHA256:…>', 'or its fingerprint, as system show prints it')
     .action(
       action(async (ctx, user: string, opts: { sshKey?: string; fingerprint?: string }) => {
+        const { removeSystemKey } = await import('../../systems/system-keys.js');
         if ((opts.sshKey === undefined) === (opts.fingerprint === undefined)) throw new UsageError('Name the key to remove with --ssh-key <file.pub> or --fingerprint <SHA256:…> (one of them).');
-        const fingerprint = opts.fingerprint ?? (await readPublicKeyFile(opts.sshKey!)).fingerprint;
+        // The key parser (ssh2) is loaded only when there is a key file to read.
+        const fingerprint = opts.fingerprint ?? (await (await import('../../systems/ssh-public-key.js')).readPublicKeyFile(opts.sshKey!)).fingerprint;
         const db = await ctx.db();
         const r = await removeSystemKey(db.pool, user, fingerprint, ctx.by);
         ctx.out.result(
@@ -70,6 +71,7 @@ export function registerSystemCommands(program: Command): void {
       .description(enabled ? 'let a disabled system log in again' : 'stop a system logging in, and end its open sessions')
       .action(
         action(async (ctx, user: string) => {
+          const { setSystemEnabled } = await import('../../systems/set-system-enabled.js');
           const db = await ctx.db();
           await setSystemEnabled(db.pool, user, enabled, ctx.by);
           ctx.out.result({ system: user, enabled }, enabled ? `Enabled '${user}': it can log in again.` : `Disabled '${user}': it cannot log in, and its open sessions end.`);
@@ -83,6 +85,7 @@ export function registerSystemCommands(program: Command): void {
     .option('--vendor <vendor>', "only this vendor's systems")
     .action(
       action(async (ctx, opts: { vendor?: string }) => {
+        const { listSystems } = await import('../../systems/list-systems.js');
         const db = await ctx.db();
         const rows = await listSystems(db.pool, opts);
         ctx.out.result(rows, () =>
@@ -104,6 +107,8 @@ export function registerSystemCommands(program: Command): void {
     .description('a system with its keys, InfRefs, routes and agreements')
     .action(
       action(async (ctx, user: string) => {
+        const { showSystem } = await import('../../systems/list-systems.js');
+        const { homeDir } = await import('../../storage/homes.js');
         const db = await ctx.db();
         const s = await showSystem(db.pool, user);
         ctx.out.result({ ...s, home: homeDir(ctx.config.dataDir, s.username) }, () =>

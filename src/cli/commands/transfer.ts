@@ -1,12 +1,5 @@
 import { Option, type Command } from 'commander';
-import { auditTrail } from '../../audit/audit.js';
 import { RefusedError, UsageError } from '../../errors.js';
-import { retryTransfer } from '../../router/retry-transfer.js';
-import { openRoutingQueue, queueBackend, submit } from '../../router/routing-queue.js';
-import { findTransfer } from '../../router/sql/find-transfer.js';
-import { listTransfers } from '../../router/sql/list-transfers.js';
-import { deliveriesOf } from '../../router/sql/pending-deliveries.js';
-import { transferSteps } from '../../router/sql/transfer-steps.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -26,6 +19,7 @@ export function registerTransfer(program: Command): void {
     .option('--limit <n>', 'at most this many', '1000')
     .action(
       action(async (ctx, opts: { since?: string; status?: string; sender?: string; recipient?: string; limit: string }) => {
+        const { listTransfers } = await import('../../router/sql/list-transfers.js');
         if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) {
           throw new UsageError(`--since ${JSON.stringify(opts.since)} is not a date; give YYYY-MM-DD or an ISO 8601 time`);
         }
@@ -57,6 +51,10 @@ export function registerTransfer(program: Command): void {
     .description('one transfer: every step with its time, the deliveries, the receipt and the audit trail')
     .action(
       action(async (ctx, id: string) => {
+        const { auditTrail } = await import('../../audit/audit.js');
+        const { findTransfer } = await import('../../router/sql/find-transfer.js');
+        const { deliveriesOf } = await import('../../router/sql/pending-deliveries.js');
+        const { transferSteps } = await import('../../router/sql/transfer-steps.js');
         const db = await ctx.db();
         const t = await findTransfer(db.pool, id);
         if (!t) throw new RefusedError(`No transfer ${id}; 'filudveksling transfer list' shows the transfers`);
@@ -126,6 +124,8 @@ export function registerTransfer(program: Command): void {
     .description('run a failed transfer again (its DELIVERY_FAILED receipt is replaced when it succeeds)')
     .action(
       action(async (ctx, id: string) => {
+        const { retryTransfer } = await import('../../router/retry-transfer.js');
+        const { openRoutingQueue, queueBackend, submit } = await import('../../router/routing-queue.js');
         const db = await ctx.db();
         const r = await retryTransfer(db.pool, id, ctx.by);
         const queue = openRoutingQueue(queueBackend(ctx.config, db.url));

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
-import { usageReport, type UsageDimension, type UsageRow } from '../../usage/usage-report.js';
+import type { UsageDimension, UsageRow } from '../../usage/usage-report.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -16,6 +16,7 @@ export function registerUsage(program: Command): void {
     .option('--csv', 'comma-separated values with a header line')
     .action(
       action(async (ctx, opts: { from?: string; to?: string; by: UsageDimension; csv?: boolean }) => {
+        const { usageReport } = await import('../../usage/usage-report.js');
         for (const [flag, value] of [['--from', opts.from], ['--to', opts.to]] as const) {
           if (value !== undefined && (!DATE.test(value) || Number.isNaN(Date.parse(value)))) {
             throw new UsageError(`${flag} takes a date as YYYY-MM-DD, got "${value}".`);

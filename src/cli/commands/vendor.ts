@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { addVendor } from '../../vendors/add-vendor.js';
-import { listVendors } from '../../vendors/find-vendor.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
@@ -14,6 +12,7 @@ export function registerVendor(program: Command): void {
     .option('--cvr <cvr>', "the vendor's CVR number (8 digits)")
     .action(
       action(async (ctx, name: string, opts: { cvr?: string }) => {
+        const { addVendor } = await import('../../vendors/add-vendor.js');
         const db = await ctx.db();
         const v = await addVendor(db.pool, { name, cvr: opts.cvr }, ctx.by);
         ctx.out.result(v, `Added vendor '${v.name}'${v.cvr ? ` (CVR ${v.cvr})` : ''}. Register its systems with 'filudveksling system register <user> --vendor ${v.name} --ssh-key <file.pub>'.`);
@@ -25,6 +24,7 @@ export function registerVendor(program: Command): void {
     .description('list vendors')
     .action(
       action(async (ctx) => {
+        const { listVendors } = await import('../../vendors/find-vendor.js');
         const db = await ctx.db();
         const rows = await listVendors(db.pool);
         ctx.out.result(rows, () =>
