@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { writeJsonError } from './context.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
@@ -40,9 +41,19 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // Help and version exit 0; everything else commander refuses is bad usage (exit 2).
+    // Help and version exit 0; everything else commander refuses is bad usage (exit 2). Commander has
+    // printed its message on stderr; with --json the error goes on stdout too, as for every other error.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
+    if (process.exitCode !== 0 && (program.opts<{ json?: boolean }>().json || process.argv.slice(2).includes('--json'))) {
+      writeJsonError(commanderMessage(err), process.exitCode);
+    }
   } else {
     throw err;
   }
+}
+
+/** Commander's message without its "error: " prefix, saying where the usage is; a group run without a command shows its help instead. */
+function commanderMessage(err: CommanderError): string {
+  if (err.code === 'commander.help') return 'A command is missing; the usage on stderr lists them (or run with --help).';
+  return `${err.message.replace(/^error: /, '')} (run with --help to see the usage)`;
 }
