@@ -44,6 +44,8 @@ export interface SftpServerOptions {
   host?: string;
   port?: number;
   limits?: Partial<SftpLimits>;
+  /** ssh2's protocol trace (very verbose), for diagnosing a client. */
+  sshDebug?: (message: string) => void;
 }
 
 export interface SftpServer {
@@ -111,6 +113,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     hostKeys: hostKeys.map((k) => k.privateKey),
     algorithms: SSH_ALGORITHMS,
     ident: 'filudveksling',
+    ...(opts.sshDebug ? { debug: opts.sshDebug } : {}),
   });
 
   sshServer.on('connection', (conn: Connection, info) => {
@@ -147,7 +150,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       conn.on('session', (acceptSession) => {
         const session = acceptSession();
         session.on('sftp', (acceptSftp) => {
-          void openSftp(state, acceptSftp, clog.child({ system: state.username }));
+          openSftp(state, acceptSftp, clog.child({ system: state.username }));
         });
       });
     });
@@ -208,17 +211,12 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     ctx.accept();
   }
 
-  async function openSftp(state: ConnState, acceptSftp: () => import('ssh2').SFTPWrapper, slog: typeof log): Promise<void> {
+  function openSftp(state: ConnState, acceptSftp: () => import('ssh2').SFTPWrapper, slog: typeof log): void {
     const home = new SealedHome(homeDir(config.dataDir, state.username!));
-    try {
-      await home.prepare();
-    } catch (err) {
-      slog.error({ err }, 'cannot prepare the home folder; closing the session');
-      state.conn.end();
-      return;
-    }
-    if (state.closed) return;
+    // Accept at once (the client's INIT may already be on its way); requests wait for the home.
     const sftp = acceptSftp();
+    const ready = home.prepare();
+    ready.catch((err: unknown) => slog.error({ err }, 'cannot prepare the home folder; closing the session'));
     const session = new SftpSession(sftp, {
       owner: { systemId: state.systemId!, username: state.username! },
       home,
@@ -226,6 +224,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       maxHandles: limits.maxHandlesPerSession,
       stalledMs: limits.stalledMs,
       log: slog,
+      ready,
       onStalled: () => {
         sftp.end();
         state.conn.end();
@@ -240,7 +239,13 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       slog.warn({ err: err.message }, `SFTP protocol error; ending the session: ${err.message}`);
       end();
     });
-    sftp.on('end', end);
+    // The client sent EOF: answer what is in flight (a CLOSE may still be renaming), then close.
+    sftp.on('end', () => {
+      void session.settled().then(() => {
+        end();
+        sftp.end();
+      });
+    });
     sftp.on('close', end);
   }
 

@@ -48,6 +48,8 @@ export interface SessionOptions {
   stalledMs: number;
   log: Logger;
   onStalled(): void;
+  /** Resolves when the home is prepared; requests are held until then. */
+  ready: Promise<void>;
 }
 
 interface FileHandle {
@@ -73,6 +75,7 @@ type Handle = FileHandle | DirHandle;
  */
 export class SftpSession {
   private readonly handles = new Map<number, Handle>();
+  private readonly inflight = new Set<Promise<unknown>>();
   private nextHandle = 1;
   private readonly uploadsByName = new Map<string, Upload>();
   private readonly recent = new Map<string, { attrs: SftpAttrs; at: number }>();
@@ -81,6 +84,7 @@ export class SftpSession {
   private writeBytesInFlight = 0;
   private readonly held: Buffer[] = [];
   private holding = false;
+  private notReady = true;
   private stalledTimer: NodeJS.Timeout | undefined;
   private ended = false;
   /** The server is stopping: no new handles; the ones open may finish. */
@@ -92,7 +96,6 @@ export class SftpSession {
     private readonly o: SessionOptions,
   ) {
     this.log = o.log;
-    this.installGate();
     advertiseExtensions(sftp, {
       'posix-rename@openssh.com': '1',
       'statvfs@openssh.com': '2',
@@ -100,6 +103,16 @@ export class SftpSession {
       'fsync@openssh.com': '1',
       'limits@openssh.com': '1',
     });
+    this.installGate();
+    // Requests wait (held, not lost) until the home is ready.
+    this.holding = true;
+    o.ready.then(
+      () => {
+        this.notReady = false;
+        this.pump();
+      },
+      () => o.onStalled(),
+    );
     onOutgoingDrained(sftp, () => this.pump());
     this.attach();
   }
@@ -117,7 +130,11 @@ export class SftpSession {
         } catch (err) {
           return this.fail(reqid, event, pathOf(...args), err);
         }
-        if (result) result.catch((err: unknown) => this.fail(reqid, event, pathOf(...args), err));
+        if (result) {
+          const tracked = result.catch((err: unknown) => this.fail(reqid, event, pathOf(...args), err));
+          this.inflight.add(tracked);
+          void tracked.finally(() => this.inflight.delete(tracked));
+        }
       });
     };
     const p = (path: string) => String(path);
@@ -171,10 +188,10 @@ export class SftpSession {
     const origPush = s.push;
     s.push = (data: Buffer | null) => {
       if (data === null) return origPush.call(s, data);
-      if (this.holding || this.overloaded()) {
+      if (this.notReady || this.holding || this.overloaded()) {
         this.holding = true;
         this.held.push(data);
-        this.armStalled();
+        if (!this.notReady) this.armStalled();
         return false;
       }
       return origPush.call(s, data);
@@ -208,7 +225,7 @@ export class SftpSession {
     while (this.readQueue.length && this.readBytesInFlight < READ_BUDGET && outgoingBacklog(this.sftp) <= BACKLOG_LIMIT) {
       this.readQueue.shift()!();
     }
-    if (this.holding && !this.overloaded()) {
+    if (this.holding && !this.notReady && !this.overloaded()) {
       const origPush = (this as unknown as { origPush: (d: Buffer) => unknown }).origPush;
       while (this.held.length && !this.overloaded()) {
         origPush(this.held.shift()!);
@@ -636,6 +653,16 @@ export class SftpSession {
   }
 
   // ---------------------------------------------------------------------------------------------
+  /** Resolves when no request is in flight any more (after the client's EOF). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [...this.handles.values()].flatMap((h) => (h.kind === 'file' ? [...h.pending] : []));
+      const all = [...pending, ...this.inflight];
+      if (all.length === 0) return;
+      await Promise.allSettled(all);
+    }
+  }
+
   /** The session is over (client left, system disabled, server stopping): unfinished uploads leave nothing. */
   async end(): Promise<void> {
     if (this.ended) return;

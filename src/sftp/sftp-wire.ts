@@ -51,11 +51,13 @@ export function advertiseExtensions(sftp: SFTPWrapper, extensions: Record<string
   version.writeUInt32BE(version.length - 4, 0);
 
   const realProtocol = s._protocol;
-  const origPush = s.push;
+  const inner = s.push;
+  let done = false;
+  // Stays installed (a pass-through after INIT), so wrappers installed later keep working.
   s.push = function pushUntilVersion(this: SftpInternals, data: Buffer | null) {
-    if (s._version !== -1 || data === null) {
-      s.push = origPush;
-      return origPush.call(this, data);
+    if (done || data === null || s._version !== -1) {
+      done = true;
+      return inner.call(this, data);
     }
     // Only while ssh2 handles INIT: its VERSION packet is 9 bytes, type 2.
     s._protocol = Object.create(realProtocol, {
@@ -71,10 +73,10 @@ export function advertiseExtensions(sftp: SFTPWrapper, extensions: Record<string
       },
     });
     try {
-      return origPush.call(this, data);
+      return inner.call(this, data);
     } finally {
       s._protocol = realProtocol;
-      if (s._version !== -1) s.push = origPush;
+      if (s._version !== -1) done = true;
     }
   };
 }
