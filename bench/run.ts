@@ -6,7 +6,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-const benchmarks: Record<string, () => Promise<{ run: () => Promise<object> }>> = {};
+const benchmarks: Record<string, () => Promise<{ run: () => Promise<object> }>> = {
+  routing: () => import('./routing-bench.js'),
+};
 
 const wanted = process.argv.slice(2);
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

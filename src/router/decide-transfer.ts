@@ -7,6 +7,7 @@ import { findRoutes } from '../routes/find-routes.js';
 import { findSystemByUsername, findSystemByUuid, type SystemRow } from '../systems/find-system.js';
 import { TriggerError, type Trigger } from '../triggers/parse-trigger.js';
 import { RoutingError } from './routing-error.js';
+import { systemsByIds } from './sql/systems-by-ids.js';
 
 /** `Recipients` value meaning "route by SFTPDynamicRoutingInfo" (SPEC §4). */
 export const DYNAMIC_ROUTING = 'ROUTING_V1_0_0';
@@ -72,7 +73,7 @@ export async function decideTransfer(db: Queryable, facts: TransferFacts): Promi
 
   const senderAuthority = await findAuthorityByCvr(db, routing.senderAuthority);
   if (!senderAuthority) throw unknownAuthority('SenderAuthority', routing.senderAuthority);
-  const authority = await findAuthorityByCvr(db, routing.recipientAuthority);
+  const authority = routing.recipientAuthority === routing.senderAuthority ? senderAuthority : await findAuthorityByCvr(db, routing.recipientAuthority);
   if (!authority) throw unknownAuthority('RecipientAuthority', routing.recipientAuthority);
 
   const onDate = routing.routeSelectionValueDate ?? facts.today;
@@ -92,12 +93,7 @@ export async function decideTransfer(db: Queryable, facts: TransferFacts): Promi
     recipients = named;
   } else {
     const routes = await findRoutes(db, { senderSystemId: sender.id, infrefNumber: infref.number, authorityId: authority.id, onDate });
-    const ids = [...new Set(routes.map((r) => r.recipientSystemId))];
-    recipients = [];
-    for (const id of ids) {
-      const system = await systemById(db, id);
-      if (system?.enabled) recipients.push(system);
-    }
+    recipients = (await systemsByIds(db, [...new Set(routes.map((r) => r.recipientSystemId))])).filter((s) => s.enabled);
     if (recipients.length === 0) {
       throw noRoute(sender, routes.length > 0 ? 'any enabled recipient' : 'any recipient', where, infref, authority);
     }
@@ -156,11 +152,6 @@ async function namedRecipients(db: Queryable, trigger: Trigger): Promise<SystemR
     systems.push(system);
   }
   return systems;
-}
-
-async function systemById(db: Queryable, id: number): Promise<SystemRow | undefined> {
-  const { rows } = await db.query<{ username: string }>('SELECT username FROM systems WHERE id = $1', [id]);
-  return rows[0] ? findSystemByUsername(db, rows[0].username) : undefined;
 }
 
 export function authorityLabel(a: AuthorityRow): string {

@@ -7,6 +7,7 @@ import { findSystemByUsername } from '../systems/find-system.js';
 import { MAX_TRIGGER_BYTES } from '../triggers/namespaces.js';
 import { parseTrigger, salvageTriggerFields, TriggerError } from '../triggers/parse-trigger.js';
 import { failpoint } from './failpoint.js';
+import type { JobMemo } from './route-transfer.js';
 import type { RoutingJob } from './routing-queue.js';
 import { insertReceived, transferIdByTriggerKey } from './sql/insert-received.js';
 import { triggerKey } from './trigger-key.js';
@@ -16,7 +17,12 @@ import { triggerKey } from './trigger-key.js';
  * its trigger key). Returns the transfer id, or undefined when there is nothing to route (the file
  * is gone and no transfer was made of it, or it belongs to no registered system).
  */
-export async function receiveTrigger(client: PoolClient, dataDir: string, job: Extract<RoutingJob, { kind: 'trigger' }>): Promise<string | undefined> {
+export async function receiveTrigger(
+  client: PoolClient,
+  dataDir: string,
+  job: Extract<RoutingJob, { kind: 'trigger' }>,
+  memo: JobMemo = {},
+): Promise<string | undefined> {
   const path = join(outDir(dataDir, job.username), job.triggerName);
   let bytes: Buffer;
   try {
@@ -33,12 +39,15 @@ export async function receiveTrigger(client: PoolClient, dataDir: string, job: E
     log.warn({ op: 'route', system: job.username, trigger: job.triggerName }, 'a trigger lies in the OUT of a user name no system has; leaving it there');
     return undefined;
   }
+  memo.sender = sender;
   let fields: { fileName?: string; sendersFileId?: string; transactionId?: string };
   try {
     const t = parseTrigger(bytes);
+    memo.trigger = t;
     fields = { fileName: t.fileName, sendersFileId: t.sendersFileId, transactionId: t.routing.transactionId };
   } catch (err) {
     if (!(err instanceof TriggerError)) throw err;
+    memo.trigger = err;
     fields = salvageTriggerFields(bytes);
   }
   const { id, created } = await insertReceived(client, {

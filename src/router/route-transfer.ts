@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PoolClient } from '../db/pool.js';
+import type { PoolClient, Queryable } from '../db/pool.js';
 import { log as rootLog, type Logger } from '../log.js';
 import { routingLatency, transfersTotal } from '../metrics/metrics.js';
 import { sha256File } from '../storage/hash-file.js';
@@ -19,11 +19,11 @@ import { readAtMost } from './receive-trigger.js';
 import { RouteLater, RoutingError } from './routing-error.js';
 import { findResendOriginal } from './sql/find-resend-original.js';
 import { findTransfer } from './sql/find-transfer.js';
-import { deliveriesOf } from './sql/pending-deliveries.js';
+import { deliveriesOf, type DeliveryRow } from './sql/pending-deliveries.js';
 import { recordDecision } from './sql/record-decision.js';
 import { markDelivering, recordDelivered } from './sql/record-delivered.js';
 import { recordFailed } from './sql/record-failed.js';
-import { recordFinished } from './sql/record-finished.js';
+import { finishedDeliveredAmong, recordFinished } from './sql/record-finished.js';
 import { recordRejection } from './sql/record-rejection.js';
 import type { TransferRow } from './sql/transfer-row.js';
 import { StepLog } from './sql/transfer-steps.js';
@@ -46,37 +46,51 @@ export interface RouterDeps {
  * crash, on another node) takes up where the last one stopped and does nothing twice. The caller
  * holds the transfer's lock.
  */
-export async function routeTransfer(deps: RouterDeps, client: PoolClient, transferId: string): Promise<void> {
-  for (let guard = 0; guard < 10; guard++) {
-    const t = await findTransfer(client, transferId);
-    if (!t) throw new Error(`Transfer ${transferId} is not in the database`);
-    if (t.finishedAt || t.status === 'failed' || t.status === 'expired') return;
-    const log = rootLog.child({ op: 'route', transferId, system: t.senderUsername });
-    const steps = new StepLog();
-    switch (t.status) {
-      case 'received':
-        await decideStep(deps, client, t, steps, log);
-        break;
-      case 'validated':
-      case 'delivering':
-        await deliverStep(deps, client, t, steps, log);
-        break;
-      case 'delivered':
-        await finishDelivered(deps, client, t, steps, log);
-        return;
-      case 'rejected':
-      case 'resent':
-        await finishRejected(deps, client, t, steps, log);
-        return;
+export async function routeTransfer(deps: RouterDeps, client: PoolClient, transferId: string, memo: JobMemo = {}): Promise<void> {
+  const t = await findTransfer(client, transferId);
+  if (!t) throw new Error(`Transfer ${transferId} is not in the database`);
+  if (t.finishedAt || t.status === 'failed' || t.status === 'expired') return;
+  const log = rootLog.child({ op: 'route', transferId, system: t.senderUsername });
+  const steps = new StepLog();
+  switch (t.status) {
+    case 'received': {
+      const next = await decideStep(deps, client, t, steps, log, memo);
+      if (next.status === 'validated') await deliverStep(deps, client, next.transfer, steps, log, next.trigger, next.deliveries);
+      else await finishRejected(deps, client, next.transfer, steps, log);
+      return;
     }
+    case 'validated':
+    case 'delivering':
+      await deliverStep(deps, client, t, steps, log);
+      return;
+    case 'delivered':
+      // Finished in the same statement that delivered it; only rows from before that rule get here.
+      await rm(spoolDir(deps, t.id), { recursive: true, force: true });
+      await recordFinished(client, t.id, steps);
+      return;
+    case 'rejected':
+    case 'resent':
+      await finishRejected(deps, client, t, steps, log);
+      return;
   }
 }
+
+/** What the job already knows when it starts on a trigger (so nothing is looked up or parsed twice). */
+export interface JobMemo {
+  sender?: SystemRow;
+  trigger?: Trigger | TriggerError;
+}
+
+type Decided =
+  | { status: 'validated'; transfer: TransferRow; trigger: Trigger; deliveries: DeliveryRow[] }
+  | { status: 'rejected' | 'resent'; transfer: TransferRow };
 
 function spoolDir(deps: RouterDeps, id: string): string {
   return join(dataLayout(deps.dataDir).spool, id);
 }
 
-async function senderOf(client: PoolClient, t: TransferRow): Promise<SystemRow> {
+async function senderOf(client: PoolClient, t: TransferRow, memo: JobMemo): Promise<SystemRow> {
+  if (memo.sender?.id === t.senderSystemId) return memo.sender;
   const s = await findSystemByUsername(client, t.senderUsername);
   if (!s) throw new Error(`The sender of transfer ${t.id} (${t.senderUsername}) is gone from the database`);
   return s;
@@ -108,8 +122,8 @@ export function danishToday(now = new Date()): string {
 }
 
 /** received → validated | rejected | resent. */
-async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger): Promise<void> {
-  const sender = await senderOf(client, t);
+async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger, memo: JobMemo): Promise<Decided> {
+  const sender = await senderOf(client, t, memo);
   const spool = spoolDir(deps, t.id);
   const out = outDir(deps.dataDir, sender.username);
 
@@ -120,7 +134,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
     steps.add('trigger-taken');
     failpoint('trigger-taken');
   }
-  const parsed = parseOrError(await triggerBytes(deps, t));
+  const parsed = took === 'moved' && memo.trigger ? memo.trigger : parseOrError(await triggerBytes(deps, t));
   const fields = parsed instanceof TriggerError ? salvageTriggerFields(await triggerBytes(deps, t)) : parsed;
 
   // SPEC §5: a resend is answered with the first receipt, before any other check.
@@ -139,7 +153,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
         steps,
       );
       log.info({ resendOf: original.id }, 'resend: answering with the original receipt');
-      return;
+      return { status: 'resent', transfer: { ...t, status: 'resent', receiptXml: original.receiptXml, resendOf: original.id } };
     }
   }
 
@@ -176,6 +190,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
 
   try {
     const d = await decideTransfer(client, { sender, trigger: parsed, file, env: deps.env, today: danishToday() });
+    const folderOf = (r: SystemRow) => (r.inboxLayout === 'flat' ? null : d.authority.folder);
     await recordDecision(
       client,
       {
@@ -185,12 +200,27 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
         sha256: d.sha256,
         infrefId: d.infref.id,
         authorityId: d.authority.id,
-        recipients: d.recipients.map((r) => ({ systemId: r.id, username: r.username, folder: r.inboxLayout === 'flat' ? null : d.authority.folder })),
+        recipients: d.recipients.map((r) => ({ systemId: r.id, username: r.username, folder: folderOf(r) })),
       },
       steps,
     );
     log.info({ recipients: d.recipients.map((r) => r.username) }, 'transfer validated');
     failpoint('validated');
+    return {
+      status: 'validated',
+      transfer: { ...t, status: 'validated', fileName: d.trigger.fileName, sizeBytes: d.trigger.sizeInBytes, sha256: d.sha256 },
+      trigger: d.trigger,
+      deliveries: d.recipients.map((r) => ({
+        recipientSystemId: r.id,
+        username: r.username,
+        uuid: r.uuid,
+        inboxLayout: r.inboxLayout,
+        metadataFormat: r.metadataFormat,
+        folder: folderOf(r),
+        status: 'pending',
+        deliveredName: null,
+      })),
+    };
   } catch (err) {
     if (!(err instanceof RoutingError)) throw err;
     const receiptXml = buildReceipt({ transferId: t.id, sendersFileId: fields.sendersFileId, ok: false, code: err.code, text: err.message });
@@ -201,6 +231,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
     );
     log.warn({ code: err.code, errorNumber: ERROR_CODES[err.code].number }, `transfer rejected: ${err.message}`);
     failpoint('rejected');
+    return { status: 'rejected', transfer: { ...t, status: 'rejected', receiptXml, errorCode: err.code, errorText: err.message } };
   }
 }
 
@@ -208,13 +239,28 @@ function isPlainName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
 }
 
-/** validated | delivering → delivered: every data file placed, then every metadata file, then the record. */
-async function deliverStep(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger): Promise<void> {
-  if (t.status === 'validated') await markDelivering(client, t.id);
-  const trigger = parseOrError(await triggerBytes(deps, t));
-  if (trigger instanceof TriggerError) throw new Error(`Transfer ${t.id} was validated but its trigger no longer parses: ${trigger.message}`);
+/**
+ * validated | delivering → delivered: every data file placed, then every metadata file, then the
+ * receipt, then one statement records it all; the spool copy goes last (the recipients hold links).
+ */
+async function deliverStep(
+  deps: RouterDeps,
+  client: PoolClient,
+  t: TransferRow,
+  steps: StepLog,
+  log: Logger,
+  known?: Trigger,
+  knownDeliveries?: DeliveryRow[],
+): Promise<void> {
+  const delivering = t.status === 'validated' ? markDelivering(client, t.id) : Promise.resolve();
+  let trigger = known;
+  if (!trigger) {
+    const parsed = parseOrError(await triggerBytes(deps, t));
+    if (parsed instanceof TriggerError) throw new Error(`Transfer ${t.id} was validated but its trigger no longer parses: ${parsed.message}`);
+    trigger = parsed;
+  }
   const spoolFile = join(spoolDir(deps, t.id), t.fileName!);
-  const deliveries = await deliveriesOf(client, t.id);
+  const deliveries = knownDeliveries ?? (await deliveriesOf(client, t.id));
 
   // Phase one: the data files. A recipient's client waits for the .metadata, so until phase two a
   // placed file is not yet announced, and a transfer that cannot reach everyone can be withdrawn.
@@ -227,10 +273,11 @@ async function deliverStep(deps: RouterDeps, client: PoolClient, t: TransferRow,
       return { d, dir, name, placedAt: new Date() };
     }),
   );
+  await delivering;
   // Phase two: the metadata, which announces each file.
   const done = await Promise.all(
     placed.map(async ({ d, dir, name, placedAt }) => {
-      const input = { transferId: t.id, trigger, deliveredFileName: name, recipientUsername: d.username, recipientItSystem: d.uuid, sha256: t.sha256! };
+      const input = { transferId: t.id, trigger: trigger!, deliveredFileName: name, recipientUsername: d.username, recipientItSystem: d.uuid, sha256: t.sha256! };
       await placeDeliveryMetadata(dir, name, d.metadataFormat === 'legacy' ? buildLegacyMetadata(input) : buildFileMetadata(input));
       steps.add(`metadata:${d.username}`);
       failpoint('metadata-written');
@@ -238,22 +285,32 @@ async function deliverStep(deps: RouterDeps, client: PoolClient, t: TransferRow,
     }),
   );
   if (t.triggerClosedAt) routingLatency.observe(Math.max(0, Date.now() - t.triggerClosedAt.getTime()) / 1000);
+  // The receipt is the same bytes however often it is written, so it goes before the record.
   const receiptXml = buildReceipt({ transferId: t.id, sendersFileId: trigger.sendersFileId, ok: true });
-  await recordDelivered(client, { transferId: t.id, receiptXml, placed: done }, steps);
-  log.info({ recipients: done.map((p) => p.name) }, 'transfer delivered');
-  failpoint('delivered');
-}
-
-/** delivered → finished: the receipt, then the spool copy goes (the recipients hold their links). */
-async function finishDelivered(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger): Promise<void> {
-  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, t.receiptXml!);
+  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, receiptXml);
   steps.add('receipt-written');
   failpoint('receipt-written');
-  await rm(spoolDir(deps, t.id), { recursive: true, force: true });
-  steps.add('spool-cleared');
-  await recordFinished(client, t.id, steps);
+  steps.add('finished');
+  await recordDelivered(client, { transferId: t.id, receiptXml, placed: done }, steps);
   transfersTotal.inc({ outcome: 'delivered', code: '' });
-  log.debug('transfer finished');
+  log.info({ recipients: done.map((p) => p.name) }, 'transfer delivered');
+  failpoint('delivered');
+  // A node that dies here leaves the spool folder; the next start clears it (clearFinishedSpool).
+  await rm(spoolDir(deps, t.id), { recursive: true, force: true });
+}
+
+/** Spool folders of transfers already finished (a node died between recording and clearing). */
+export async function clearFinishedSpool(deps: RouterDeps, client: Queryable): Promise<number> {
+  const spool = dataLayout(deps.dataDir).spool;
+  const names = await readdir(spool).catch(() => [] as string[]);
+  let cleared = 0;
+  for (let i = 0; i < names.length; i += 1000) {
+    for (const id of await finishedDeliveredAmong(client, names.slice(i, i + 1000))) {
+      await rm(join(spool, id), { recursive: true, force: true });
+      cleared++;
+    }
+  }
+  return cleared;
 }
 
 /** rejected | resent → finished: data file and trigger into quarantine/<id>/, then the receipt. */

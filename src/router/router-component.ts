@@ -3,6 +3,7 @@ import { log } from '../log.js';
 import { drainTimeoutMs, settlesWithin } from '../operations/drain.js';
 import type { ComponentFactory } from '../serve/component.js';
 import { startTriggerIntake } from '../triggers/trigger-intake.js';
+import { clearFinishedSpool } from './route-transfer.js';
 import { routingProcessor } from './routing-processor.js';
 import { openRoutingQueue, openRoutingWorker, queueBackend, submit, type RoutingWorker } from './routing-queue.js';
 import { unfinishedTransfers } from './sql/unfinished-transfers.js';
@@ -33,6 +34,8 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
     worker = openRoutingWorker(backend, routingProcessor(deps, database.pool), config.routerConcurrency);
     worker.on('error', (err) => log.error({ op: 'route', err }, 'router worker error'));
     await worker.waitUntilReady();
+    const cleared = await clearFinishedSpool(deps, database.pool);
+    if (cleared > 0) log.info({ op: 'route', cleared }, 'cleared the spool folders of finished transfers');
     // Transfers a node left unfinished (killed mid-way): a fresh job each, under this boot's id.
     const boot = randomBytes(4).toString('hex');
     const resume = await unfinishedTransfers(database.pool);

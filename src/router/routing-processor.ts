@@ -2,7 +2,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { Pool } from '../db/pool.js';
 import { log } from '../log.js';
 import { receiveTrigger } from './receive-trigger.js';
-import { failTransfer, routeTransfer, type RouterDeps } from './route-transfer.js';
+import { failTransfer, routeTransfer, type JobMemo, type RouterDeps } from './route-transfer.js';
 import { RouteLater } from './routing-error.js';
 import type { RoutingJob, RoutingProcessor } from './routing-queue.js';
 import { tryLockTransfer, unlockTransfer } from './sql/lock-transfer.js';
@@ -18,11 +18,12 @@ export function routingProcessor(deps: RouterDeps, pool: Pool): RoutingProcessor
     const client = await pool.connect();
     let broken = false;
     try {
-      transferId = job.data.kind === 'trigger' ? await receiveTrigger(client, deps.dataDir, job.data) : job.data.transferId;
+      const memo: JobMemo = {};
+      transferId = job.data.kind === 'trigger' ? await receiveTrigger(client, deps.dataDir, job.data, memo) : job.data.transferId;
       if (!transferId) return;
       if (!(await tryLockTransfer(client, transferId))) throw new RouteLater(`transfer ${transferId} is being routed by another worker`, 1000);
       try {
-        await routeTransfer(deps, client, transferId);
+        await routeTransfer(deps, client, transferId, memo);
       } finally {
         await unlockTransfer(client, transferId).catch(() => (broken = true));
       }

@@ -9,7 +9,7 @@ export interface Step {
 
 /**
  * Steps that have no transaction of their own (a file moved, a link made) are collected here and
- * written with the next state change, in its transaction: one round trip, and a step is on record
+ * written with the next state change, in its statement: one round trip, and a step is on record
  * exactly when the state that follows it is.
  */
 export class StepLog {
@@ -19,17 +19,26 @@ export class StepLog {
     this.pending.push({ step, at: new Date(), detail });
   }
 
-  async flush(db: Queryable, transferId: string): Promise<void> {
-    if (this.pending.length === 0) return;
-    const steps = this.pending;
-    await db.query(
-      `INSERT INTO transfer_steps (transfer_id, step, at, detail)
-       SELECT $1, s.step, s.at, s.detail FROM jsonb_to_recordset($2::jsonb) AS s(step text, at timestamptz, detail jsonb)
-       ON CONFLICT DO NOTHING`,
-      [transferId, JSON.stringify(steps)],
-    );
+  /** The collected steps as JSON for `jsonb_to_recordset` (see STEPS_FROM_JSON), emptying the log. */
+  take(): string {
+    const json = JSON.stringify(this.pending);
     this.pending = [];
+    return json;
   }
+}
+
+/** SQL that inserts the steps of a StepLog.take() JSON parameter for one transfer (use inside a CTE). */
+export function insertStepsSql(transferParam: string, stepsParam: string, onlyIf = 'true'): string {
+  return `INSERT INTO transfer_steps (transfer_id, step, at, detail)
+          SELECT ${transferParam}, s.step, s.at, s.detail FROM jsonb_to_recordset(${stepsParam}::jsonb) AS s(step text, at timestamptz, detail jsonb)
+           WHERE ${onlyIf}
+          ON CONFLICT DO NOTHING`;
+}
+
+/** SQL for one audit row (SPEC §9), written in the same statement as the change (use inside a CTE). */
+export function insertAuditSql(transferParam: string, action: string, beforeJson: string, afterJson: string, onlyIf = 'true'): string {
+  return `INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
+          SELECT 'router', '${action}', 'transfer', ${transferParam}::text, ${beforeJson}, ${afterJson} WHERE ${onlyIf}`;
 }
 
 export async function transferSteps(db: Queryable, transferId: string): Promise<Step[]> {
