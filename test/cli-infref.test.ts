@@ -77,10 +77,9 @@ describe('GDPR declarations and versions', () => {
     expect(approved.stdout).toMatch(/Approved the GDPR declaration for .*: it may carry data now\./);
     expect(await infrefForRouting(db.pool, ref)).toMatchObject({ status: 'active', declarationStatus: 'approved', ownerSystemId: expect.any(Number) });
 
-    const twice = await run('infref', 'declaration', name, '--approve');
+    const [twice, rejectApproved] = await Promise.all([run('infref', 'declaration', name, '--approve'), run('infref', 'declaration', name, '--reject', '--reason', 'x')]);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/already approved/);
-    const rejectApproved = await run('infref', 'declaration', name, '--reject', '--reason', 'x');
     expect(rejectApproved.code).toBe(1);
     expect(rejectApproved.stderr).toMatch(/revoke it with 'filudveksling infref revoke/);
 
@@ -122,19 +121,18 @@ describe('GDPR declarations and versions', () => {
     expect(await infrefForRouting(db.pool, { number: n, version: 1 })).toMatchObject({ status: 'active', declarationStatus: 'approved' });
     expect(await infrefForRouting(db.pool, { number: n, version: 2 })).toMatchObject({ status: 'active', declarationStatus: null });
 
-    const notLatest = await run('infref', 'new-version', v1);
+    // Receiving v2's declaration does not change which version is the latest: the refusal runs beside it.
+    const [notLatest] = await Promise.all([run('infref', 'new-version', v1), run('infref', 'declaration', N(n, 2), '--received')]);
     expect(notLatest.code).toBe(1);
     expect(notLatest.stderr).toMatch(/is not the latest version .*_2 is/);
 
-    await run('infref', 'declaration', N(n, 2), '--received');
     const approved = await run('infref', 'declaration', N(n, 2), '--approve', '--json');
     expect(approved.json().superseded).toEqual([v1]);
     expect(await infrefForRouting(db.pool, { number: n, version: 1 })).toMatchObject({ status: 'superseded' });
     expect(await infrefForRouting(db.pool, { number: n, version: 2 })).toMatchObject({ status: 'active', declarationStatus: 'approved' });
 
-    const show = await run('infref', 'show', N(n, 2), '--json');
+    const [show, human] = await Promise.all([run('infref', 'show', N(n, 2), '--json'), run('infref', 'show', v1)]);
     expect(show.json()).toMatchObject({ name: N(n, 2), title: 'Skat', owner: 'afsender-a', versions: [{ name: v1, status: 'superseded' }, { name: N(n, 2), status: 'active' }] });
-    const human = await run('infref', 'show', v1);
     expect(human.stdout).toMatch(/Status\s+superseded \(superseded by FagsystemdefineredeDataRefGDPR\d+_2\)/);
   });
 
@@ -144,24 +142,25 @@ describe('GDPR declarations and versions', () => {
     expect(noReason.code).toBe(2);
     const r = await run('infref', 'revoke', name, '--reason', 'Fagsystemet er lukket', '--by', 'frida');
     expect(r.code).toBe(0);
+    // Three refusals of a revoked InfRef, side by side (none changes anything).
+    const [again, version, declaration] = await Promise.all([
+      run('infref', 'revoke', name, '--reason', 'x'),
+      run('infref', 'new-version', name),
+      run('infref', 'declaration', name, '--received'),
+    ]);
     expect(await infrefForRouting(db.pool, { number: Number(/GDPR(\d+)_/.exec(name)![1]), version: 1 })).toMatchObject({ status: 'revoked' });
-    const again = await run('infref', 'revoke', name, '--reason', 'x');
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already revoked \(Fagsystemet er lukket\)/);
-    const version = await run('infref', 'new-version', name);
     expect(version.code).toBe(1);
     expect(version.stderr).toMatch(/is revoked .* gets no new version/);
-    const declaration = await run('infref', 'declaration', name, '--received');
     expect(declaration.code).toBe(1);
     expect(declaration.stderr).toMatch(/is revoked/);
   });
 
   it('lists InfRefs as a table or JSON, optionally by owner', async () => {
-    const all = await run('infref', 'list', '--json');
+    const [all, b, human] = await Promise.all([run('infref', 'list', '--json'), run('infref', 'list', '--owner', 'afsender-b', '--json'), run('infref', 'list', '--owner', 'afsender-a')]);
     expect(all.json().length).toBeGreaterThan(20);
-    const b = await run('infref', 'list', '--owner', 'afsender-b', '--json');
     expect(b.json().every((i: { owner: string }) => i.owner === 'afsender-b')).toBe(true);
-    const human = await run('infref', 'list', '--owner', 'afsender-a');
     expect(human.stdout).toMatch(/^INFREF\s+OWNER\s+STATUS\s+DECLARATION\s+TITLE\n-+/);
     expect(human.stdout).toMatch(/FagsystemdefineredeDataRefGDPR1_1\s+afsender-a\s+active\s+-\s+Borgere i Aarhus/);
   });
@@ -182,12 +181,11 @@ describe('GDPR declarations and versions', () => {
       [['infref', 'list', '--owner', 'ghost'], 1, /Unknown owner system 'ghost'/],
       [['infref', 'issue'], 2, /--owner/],
     ];
-    const results = await Promise.all(cases.map(([args]) => run(...args)));
+    const [json, ...results] = await Promise.all([run('infref', 'show', N(9999), '--json'), ...cases.map(([args]) => run(...args))]);
     results.forEach((r, i) => {
       const [args, code, message] = cases[i]!;
       expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code, stderr: expect.stringMatching(message) });
     });
-    const json = await run('infref', 'show', N(9999), '--json');
     expect(json.json()).toEqual({ error: expect.stringMatching(/Unknown InfRef/), exitCode: 1 });
   });
 });

@@ -37,9 +37,8 @@ afterAll(async () => {
 
 describe('authority', () => {
   it('lists the 98 preloaded municipalities', async () => {
-    const r = await run('authority', 'list', '--json');
+    const [r, human] = await Promise.all([run('authority', 'list', '--json'), run('authority', 'list')]);
     expect(r.json().filter((x: { kommunekode: string | null }) => x.kommunekode)).toHaveLength(98);
-    const human = await run('authority', 'list');
     expect(human.stdout).toMatch(/^KOMMUNEKODE\s+CVR\s+NAME\s+FOLDER$/m);
     expect(human.stdout).toMatch(/^0751\s+55133018\s+Aarhus\s+0751$/m);
   });
@@ -48,12 +47,15 @@ describe('authority', () => {
     const add = await run('authority', 'add', '29190623', '--name', 'Region Midtjylland', '--json', '--by', 'gitte');
     expect(add.code).toBe(0);
     expect(add.json()).toMatchObject({ cvr: '29190623', name: 'Region Midtjylland', folder: '29190623', kommunekode: null });
-    const folder = await run('authority', 'add', '29190925', '--name', 'Region Nordjylland', '--folder', 'region-nord');
+    // Each of these touches one authority of its own: they run side by side.
+    const [folder, upd, muni] = await Promise.all([
+      run('authority', 'add', '29190925', '--name', 'Region Nordjylland', '--folder', 'region-nord'),
+      run('authority', 'update', '29190623', '--name', 'Region Midt', '--folder', 'region-midt', '--json'),
+      run('authority', 'update', '751', '--name', 'Aarhus Kommune'),
+    ]);
     expect(folder.stdout).toMatch(/delivered in IN\/region-nord\//);
 
-    const upd = await run('authority', 'update', '29190623', '--name', 'Region Midt', '--folder', 'region-midt', '--json');
     expect(upd.json()).toMatchObject({ name: 'Region Midt', folder: 'region-midt', cvr: '29190623' });
-    const muni = await run('authority', 'update', '751', '--name', 'Aarhus Kommune');
     expect(muni.code).toBe(0);
     expect(muni.stdout).toMatch(/Updated 0751 Aarhus Kommune/);
     expect(await findAuthority(db.pool, { kind: 'kommunekode', kommunekode: '0751' })).toMatchObject({ name: 'Aarhus Kommune', folder: '0751', cvr: '55133018' });
@@ -91,10 +93,13 @@ describe('authority', () => {
 
 describe('route', () => {
   it('adds a route by kommunekode 751 or 0751 or CVR, lists it, and findRoutes sees it on valid days only', async () => {
-    const r = await run('route', 'add', '--sender', 'afsender-a', '--infref', infA.name, '--recipient', 'modtager-b', '--authority', '751', '--valid-from', '2026-01-01', '--valid-to', '2026-12-31', '--by', 'hans');
+    // Two routes to different recipients: added side by side.
+    const [r, cvr] = await Promise.all([
+      run('route', 'add', '--sender', 'afsender-a', '--infref', infA.name, '--recipient', 'modtager-b', '--authority', '751', '--valid-from', '2026-01-01', '--valid-to', '2026-12-31', '--by', 'hans'),
+      run('route', 'add', '--sender', 'afsender-a', '--infref', infA.name, '--recipient', 'modtager-c', '--authority', '55133018', '--json'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Added route \d+: afsender-a → modtager-b for InfRef \d+ \(every version\) and 0751 Aarhus, valid 2026-01-01 – 2026-12-31\./);
-    const cvr = await run('route', 'add', '--sender', 'afsender-a', '--infref', infA.name, '--recipient', 'modtager-c', '--authority', '55133018', '--json');
     expect(cvr.json()).toMatchObject({ infrefNumber: infA.number, validFrom: null, validTo: null });
 
     const aarhus = (await findAuthority(db.pool, { kind: 'kommunekode', kommunekode: '751' }))!;
@@ -107,13 +112,13 @@ describe('route', () => {
     const [route] = await findRoutes(db.pool, { ...q, onDate: '2026-06-01', recipientSystemId: b.id });
     expect(route).toEqual({ id: expect.any(Number), senderSystemId: a.id, infrefNumber: infA.number, recipientSystemId: b.id, authorityId: aarhus.id, validFrom: '2026-01-01', validTo: '2026-12-31' });
 
-    const list = await run('route', 'list', '--sender', 'afsender-a', '--authority', '0751');
+    const [list, byRecipient] = await Promise.all([run('route', 'list', '--sender', 'afsender-a', '--authority', '0751'), run('route', 'list', '--recipient', 'modtager-c', '--json')]);
     expect(list.stdout).toMatch(/^ID\s+SENDER\s+INFREF\s+RECIPIENT\s+AUTHORITY\s+FROM\s+TO$/m);
     expect(list.stdout).toMatch(/afsender-a\s+\d+\s+modtager-b\s+0751 Aarhus\s+2026-01-01\s+2026-12-31/);
-    const byRecipient = await run('route', 'list', '--recipient', 'modtager-c', '--json');
     expect(byRecipient.json()).toHaveLength(1);
-    const trail = await db.pool.query("SELECT actor FROM audit_log WHERE entity = 'route' AND action = 'route.add' ORDER BY id LIMIT 1");
-    expect(trail.rows[0].actor).toBe('hans');
+    const hansRoute = /Added route (\d+):/.exec(r.stdout)![1];
+    const trail = await db.pool.query("SELECT actor FROM audit_log WHERE entity = 'route' AND action = 'route.add' AND entity_id = $1", [hansRoute]);
+    expect(trail.rows).toEqual([{ actor: 'hans' }]);
   });
 
   it('carries a route over to a new version of the InfRef (routes are per number)', async () => {
@@ -203,10 +208,10 @@ describe('agreement', () => {
     // After a rejection, a new request is allowed.
     expect((await run('agreement', 'request', '--system', 'modtager-b', '--service', 'fetch', '--authority', '0751')).code).toBe(0);
 
-    const list = await run('agreement', 'list');
+    const [list, approvedOfA] = await Promise.all([run('agreement', 'list'), run('agreement', 'list', '--system', 'afsender-a', '--status', 'approved', '--json')]);
     expect(list.stdout).toMatch(/^ID\s+SYSTEM\s+SERVICE\s+AUTHORITY\s+STATUS\s+REASON$/m);
     expect(list.stdout).toMatch(/modtager-b\s+fetch\s+0751 Aarhus\s+rejected\s+Ingen databehandleraftale/);
-    expect((await run('agreement', 'list', '--system', 'afsender-a', '--status', 'approved', '--json')).json()).toHaveLength(1);
+    expect(approvedOfA.json()).toHaveLength(1);
     const trail = await db.pool.query("SELECT actor, action FROM audit_log WHERE entity = 'agreement' AND entity_id = $1 ORDER BY id", [String(id)]);
     expect(trail.rows).toEqual([
       { actor: 'jens', action: 'agreement.request' },

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +12,16 @@ let dir: string;
 let env: Record<string, string>;
 const run = (...args: string[]) => cli(args, env);
 
+const keygenArgs = (file: string, type: 'rsa' | 'ed25519' | 'ecdsa', comment: string) => ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', comment, '-f', file];
 function keygen(name: string, type: 'rsa' | 'ed25519' | 'ecdsa', comment = `${name}@test`): string {
   const file = join(dir, name);
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', comment, '-f', file]);
+  execFileSync('ssh-keygen', keygenArgs(file, type, comment));
+  return file;
+}
+/** keygen, without blocking: key pairs for independent steps are made side by side. */
+async function keygenAsync(name: string, type: 'rsa' | 'ed25519' | 'ecdsa', comment = `${name}@test`): Promise<string> {
+  const file = join(dir, name);
+  await promisify(execFile)('ssh-keygen', keygenArgs(file, type, comment));
   return file;
 }
 const sshKeygenFingerprint = (pub: string) => execFileSync('ssh-keygen', ['-lf', pub]).toString().split(' ')[1];
@@ -31,16 +39,19 @@ afterAll(async () => {
 
 describe('vendor', () => {
   it('adds and lists vendors, refusing a duplicate name and a bad CVR', async () => {
-    const list = await run('vendor', 'list', '--json');
+    // Independent calls (two refusals change nothing the lists show) run side by side.
+    const [list, human, dup, badCvr] = await Promise.all([
+      run('vendor', 'list', '--json'),
+      run('vendor', 'list'),
+      run('vendor', 'add', 'Acme IT'),
+      run('vendor', 'add', 'Other', '--cvr', '12345678'),
+    ]);
     expect(list.json()).toEqual([expect.objectContaining({ name: 'Acme IT', cvr: '55133018', systems: expect.any(Number) })]);
-    const human = await run('vendor', 'list');
     expect(human.stdout).toMatch(/^VENDOR\s+CVR\s+SYSTEMS\s+ADDED\n-+/);
 
-    const dup = await run('vendor', 'add', 'Acme IT');
     expect(dup.code).toBe(1);
     expect(dup.stderr).toMatch(/vendor named 'Acme IT' already exists/);
 
-    const badCvr = await run('vendor', 'add', 'Other', '--cvr', '12345678');
     expect(badCvr.code).toBe(2);
     expect(badCvr.stderr).toMatch(/'12345678' is not a valid CVR number/);
   });
@@ -48,10 +59,15 @@ describe('vendor', () => {
 
 describe('system register', () => {
   it('registers RSA, ed25519 and ECDSA keys with the fingerprint ssh-keygen prints, and makes the home', async () => {
-    for (const type of ['rsa', 'ed25519', 'ecdsa'] as const) {
-      const key = keygen(`reg-${type}`, type);
-      const r = await run('system', 'register', `sys-${type}`, '--vendor', 'Acme IT', '--ssh-key', `${key}.pub`, '--json', '--by', 'alice');
-      expect(r.code).toBe(0);
+    const types = ['rsa', 'ed25519', 'ecdsa'] as const;
+    const registered = await Promise.all(
+      types.map(async (type) => {
+        const key = await keygenAsync(`reg-${type}`, type);
+        return { type, key, r: await run('system', 'register', `sys-${type}`, '--vendor', 'Acme IT', '--ssh-key', `${key}.pub`, '--json', '--by', 'alice') };
+      }),
+    );
+    for (const { type, key, r } of registered) {
+      expect({ type, code: r.code, stderr: r.stderr }).toEqual({ type, code: 0, stderr: '' });
       const out = r.json();
       expect(out.key.fingerprint).toBe(sshKeygenFingerprint(`${key}.pub`));
       expect(out.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -71,12 +87,10 @@ describe('system register', () => {
     const r = await run('system', 'register', 'modtager-flat', '--vendor', 'Acme IT', '--ssh-key', `${key}.pub`, '--uuid', uuid, '--inbox', 'flat', '--metadata', 'legacy');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Registered system 'modtager-flat' \(UUID 3f2c6d1e-8b7a-4c5d-9e0f-112233445566/);
-    const show = await run('system', 'show', 'modtager-flat', '--json');
+    const [show, human, list] = await Promise.all([run('system', 'show', 'modtager-flat', '--json'), run('system', 'show', 'modtager-flat'), run('system', 'list')]);
     expect(show.json()).toMatchObject({ username: 'modtager-flat', uuid, inboxLayout: 'flat', metadataFormat: 'legacy', enabled: true, vendor: 'Acme IT' });
-    const human = await run('system', 'show', 'modtager-flat');
     expect(human.stdout).toMatch(/Inbox\s+flat/);
     expect(human.stdout).toMatch(/TYPE\s+FINGERPRINT/);
-    const list = await run('system', 'list');
     expect(list.stdout).toMatch(/^USER\s+UUID\s+VENDOR\s+ENABLED\s+KEYS\s+INBOX\s+METADATA$/m);
     expect(list.stdout).toMatch(/modtager-flat\s+3f2c6d1e-8b7a-4c5d-9e0f-112233445566\s+Acme IT\s+yes\s+1\s+flat\s+legacy/);
   });
@@ -131,8 +145,9 @@ describe('system register', () => {
 
   it('accepts a 255-character user name and one with unicode', async () => {
     const key = `${keygen('long', 'ed25519')}.pub`;
-    expect((await run('system', 'register', 'y'.repeat(255), '--vendor', 'Acme IT', '--ssh-key', key)).code).toBe(0);
-    expect((await run('system', 'register', 'ærø-kommune_sys.1', '--vendor', 'Acme IT', '--ssh-key', key)).code).toBe(0);
+    const [long, unicode] = await Promise.all([run('system', 'register', 'y'.repeat(255), '--vendor', 'Acme IT', '--ssh-key', key), run('system', 'register', 'ærø-kommune_sys.1', '--vendor', 'Acme IT', '--ssh-key', key)]);
+    expect(long.code).toBe(0);
+    expect(unicode.code).toBe(0);
   });
 });
 
@@ -153,15 +168,19 @@ describe('keys and enabling, with notifications to SFTP nodes', () => {
   };
 
   it('rotates keys: several active, removal sets removed_at, each change notifies', async () => {
-    const first = keygen('rot1', 'rsa');
-    const second = keygen('rot2', 'ed25519');
+    const [first, second] = await Promise.all([keygenAsync('rot1', 'rsa'), keygenAsync('rot2', 'ed25519')]);
     expect((await run('system', 'register', 'rotator', '--vendor', 'Acme IT', '--ssh-key', `${first}.pub`)).code).toBe(0);
     const add = await run('system', 'key', 'add', 'rotator', '--ssh-key', `${second}.pub`, '--by', 'bob');
     expect(add.code).toBe(0);
     expect(add.stdout).toMatch(/it has 2 active key\(s\)/);
     await waitFor('filudveksling_system_changed:rotator');
 
-    const again = await run('system', 'key', 'add', 'rotator', '--ssh-key', `${second}.pub`);
+    // Refusals that change nothing run beside the next step.
+    const [again, neither, unknown] = await Promise.all([
+      run('system', 'key', 'add', 'rotator', '--ssh-key', `${second}.pub`),
+      run('system', 'key', 'remove', 'rotator'),
+      run('system', 'key', 'add', 'ghost', '--ssh-key', `${second}.pub`),
+    ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already has the key SHA256:/);
 
@@ -183,9 +202,7 @@ describe('keys and enabling, with notifications to SFTP nodes', () => {
     expect(removedTwice.stderr).toMatch(/has no active key SHA256:.*its active keys: SHA256:/);
     const last = await run('system', 'key', 'remove', 'rotator', '--fingerprint', sshKeygenFingerprint(`${second}.pub`)!);
     expect(last.stdout).toMatch(/no active key left and cannot log in/);
-    const neither = await run('system', 'key', 'remove', 'rotator');
     expect(neither.code).toBe(2);
-    const unknown = await run('system', 'key', 'add', 'ghost', '--ssh-key', `${second}.pub`);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/Unknown system 'ghost'/);
     const audit = await db.pool.query("SELECT actor, action FROM audit_log WHERE entity = 'system_key' AND after->>'system' = 'rotator' AND action = 'system.key.add' ORDER BY id");
@@ -195,7 +212,7 @@ describe('keys and enabling, with notifications to SFTP nodes', () => {
 
   it('disables and enables a system, notifying in the same transaction, refusing a repeat', async () => {
     heard.length = 0;
-    const off = await run('system', 'disable', 'sys-rsa', '--by', 'carol');
+    const [off, ghost] = await Promise.all([run('system', 'disable', 'sys-rsa', '--by', 'carol'), run('system', 'enable', 'ghost')]);
     expect(off.code).toBe(0);
     expect(off.stdout).toMatch(/Disabled 'sys-rsa': it cannot log in, and its open sessions end\./);
     await waitFor('filudveksling_system_changed:sys-rsa');
@@ -212,7 +229,6 @@ describe('keys and enabling, with notifications to SFTP nodes', () => {
       { actor: 'carol', action: 'system.disable' },
       { actor: expect.any(String), action: 'system.enable' },
     ]);
-    const ghost = await run('system', 'enable', 'ghost');
     expect(ghost.code).toBe(1);
   });
 });
