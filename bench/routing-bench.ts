@@ -39,7 +39,7 @@ const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const QUICK = process.env.BENCH_QUICK === '1';
-const SENDERS = 10;
+const SENDERS = Number(process.env.BENCH_SENDERS) || 10;
 const SUSTAIN_MS = QUICK ? 15_000 : 120_000;
 const LATENCY_FILES_PER_SENDER = QUICK ? 20 : 50;
 const BIG_BYTES = Number(process.env.BENCH_BIG_BYTES) || 1024 ** 3;
@@ -129,7 +129,8 @@ async function setUp(backend: 'postgres' | 'redis'): Promise<Env> {
   }
   const httpPort = await freePort();
   const sftpPort = await freePort();
-  const serve = spawn(process.execPath, [BIN, 'serve'], {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const serve = spawn(process.execPath, [...profile, BIN, 'serve'], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

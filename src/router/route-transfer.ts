@@ -118,8 +118,10 @@ function parseOrError(bytes: Buffer): Trigger | TriggerError {
 
 /** Danish calendar day (SPEC §4: the default route selection date). */
 export function danishToday(now = new Date()): string {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' }).format(now);
+  return DANISH_DAY.format(now);
 }
+// sv-SE writes dates as YYYY-MM-DD. Made once: building a formatter costs more than using it.
+const DANISH_DAY = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' });
 
 /** received → validated | rejected | resent. */
 async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, steps: StepLog, log: Logger, memo: JobMemo): Promise<Decided> {

@@ -29,7 +29,7 @@ export function watchOutFolders(homes: string, onTrigger: (username: string, nam
     depth: 2,
     ignoreInitial: true,
     ignored,
-    awaitWriteFinish: { stabilityThreshold: settleMs, pollInterval: Math.max(10, Math.floor(settleMs / 4)) },
+    awaitWriteFinish: { stabilityThreshold: settleMs, pollInterval: Math.max(20, Math.floor(settleMs / 2)) },
   });
   const seen = (path: string) => {
     const parts = relative(homes, path).split(sep);
