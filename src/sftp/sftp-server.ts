@@ -65,6 +65,12 @@ export interface SftpServer {
   stop(drainMs?: number): Promise<void>;
 }
 
+interface SocketMeta {
+  authenticated: boolean;
+  grace: NodeJS.Timeout;
+  state?: ConnState;
+}
+
 interface ConnState {
   id: string;
   address: string;
@@ -96,6 +102,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
   await sweepStaleUploads(layout.homes).catch((err: unknown) => log.warn({ op: 'sftp', err }, 'could not sweep stale uploads'));
 
   const guard = new LoginGuard(limits);
+  const sockets = new WeakMap<Socket, SocketMeta>();
   const conns = new Set<ConnState>();
   const sessionsBySystem = new Map<string, Set<ConnState>>();
   const parsedKeys = new Map<string, ParsedKey | undefined>();
@@ -129,13 +136,9 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       closed: false,
     };
     conns.add(state);
+    const meta = sockets.get(socket);
+    if (meta) meta.state = state;
     const clog = log.child({ op: 'sftp', conn: state.id, address: state.address });
-    const grace = setTimeout(() => {
-      clog.warn({ graceMs: limits.loginGraceMs }, 'no login within the grace time; closing the connection');
-      conn.end();
-      socket.destroy();
-    }, limits.loginGraceMs);
-    grace.unref();
 
     conn.on('authentication', (ctx: AuthContext) => {
       void authenticate(state, ctx, clog).catch((err: unknown) => {
@@ -145,7 +148,6 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     });
 
     conn.on('ready', () => {
-      clearTimeout(grace);
       clog.info({ system: state.username }, `${state.username} logged in`);
       conn.on('session', (acceptSession) => {
         const session = acceptSession();
@@ -157,15 +159,13 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
 
     conn.on('error', (err: Error) => clog.debug({ err: err.message }, 'connection error'));
     conn.on('close', () => {
-      clearTimeout(grace);
       state.closed = true;
       conns.delete(state);
       if (state.authenticated) {
         sessionsBySystem.get(state.username!)?.delete(state);
         clog.info({ system: state.username }, `${state.username} logged out`);
-      } else {
-        guard.ended(state.address, state.triedToLogIn);
-        if (state.triedToLogIn) clog.warn({ attempts: state.authAttempts }, 'connection closed without a successful login');
+      } else if (state.triedToLogIn) {
+        clog.warn({ attempts: state.authAttempts }, 'connection closed without a successful login');
       }
       for (const s of state.sessions) void s.end();
     });
@@ -207,6 +207,11 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     state.keyBlob = Buffer.from(pk.key.data);
     active.add(state);
     sessionsBySystem.set(login.username, active);
+    const meta = sockets.get((state.conn as unknown as { _sock: Socket })._sock);
+    if (meta) {
+      clearTimeout(meta.grace);
+      meta.authenticated = true;
+    }
     guard.authenticated(state.address);
     ctx.accept();
   }
@@ -284,6 +289,20 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     }
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
+    // Login grace time from TCP accept (a client that never even sends its SSH version counts too).
+    const meta: SocketMeta = {
+      authenticated: false,
+      grace: setTimeout(() => {
+        log.warn({ op: 'sftp', address, graceMs: limits.loginGraceMs }, 'no login within the grace time; closing the connection');
+        socket.destroy();
+      }, limits.loginGraceMs),
+    };
+    meta.grace.unref();
+    sockets.set(socket, meta);
+    socket.once('close', () => {
+      clearTimeout(meta.grace);
+      if (!meta.authenticated) guard.ended(address, meta.state?.triedToLogIn ?? false);
+    });
     sshServer.injectSocket(socket);
   });
   const host = opts.host ?? config.sftpHost;
