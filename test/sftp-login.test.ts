@@ -94,12 +94,12 @@ describe('algorithms', () => {
     }
     const r = await run('ssh', ['-vv', '-i', ed.file, '-p', String(h.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-s', 'afsender-a@127.0.0.1', 'sftp'], '');
     const server = r.stderr.slice(r.stderr.indexOf('peer server KEXINIT proposal'));
-    expect(server).toMatch(/ciphers ctos: aes128-gcm@openssh\.com,aes256-gcm@openssh\.com,chacha20-poly1305@openssh\.com,aes128-ctr,aes192-ctr,aes256-ctr\n/);
-    expect(server).toMatch(/KEX algorithms: curve25519-sha256,curve25519-sha256@libssh\.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,kex-strict-s-v00@openssh\.com\n/);
-    expect(server).toMatch(/MACs ctos: hmac-sha2-256-etm@openssh\.com,hmac-sha2-512-etm@openssh\.com,hmac-sha2-256,hmac-sha2-512\n/);
-    expect(server).toMatch(/compression ctos: none\n/);
+    expect(server).toMatch(/ciphers ctos: aes128-gcm@openssh\.com,aes256-gcm@openssh\.com,chacha20-poly1305@openssh\.com,aes128-ctr,aes192-ctr,aes256-ctr\r?\n/);
+    expect(server).toMatch(/KEX algorithms: curve25519-sha256,curve25519-sha256@libssh\.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,kex-strict-s-v00@openssh\.com\r?\n/);
+    expect(server).toMatch(/MACs ctos: hmac-sha2-256-etm@openssh\.com,hmac-sha2-512-etm@openssh\.com,hmac-sha2-256,hmac-sha2-512\r?\n/);
+    expect(server).toMatch(/compression ctos: none\r?\n/);
     // ssh2 always adds ssh-rsa (SHA-1) for an RSA host key, last: only a client that knows nothing newer picks it.
-    expect(server).toMatch(/host key algorithms: ssh-ed25519,rsa-sha2-512,rsa-sha2-256,ssh-rsa\n/);
+    expect(server).toMatch(/host key algorithms: ssh-ed25519,rsa-sha2-512,rsa-sha2-256,ssh-rsa\r?\n/);
   });
 });
 
