@@ -36,7 +36,10 @@ export async function receiveTrigger(
   }
   const sender = await findSystemByUsername(client, job.username);
   if (!sender) {
-    log.warn({ op: 'route', system: job.username, trigger: job.triggerName }, 'a trigger lies in the OUT of a user name no system has; leaving it there');
+    if (!orphansWarned.has(job.key)) {
+      orphansWarned.add(job.key);
+      log.warn({ op: 'route', system: job.username, trigger: job.triggerName }, 'a trigger lies in the OUT of a user name no system has; leaving it there');
+    }
     return undefined;
   }
   memo.sender = sender;
@@ -67,6 +70,9 @@ export async function receiveTrigger(
   }
   return id;
 }
+
+/** Triggers in homes no system owns, warned about once each (the OUT rescan finds them every few seconds). */
+const orphansWarned = new Set<string>();
 
 /** The first `max` bytes of a file (a trigger over 64 KiB is refused without reading it all). */
 export async function readAtMost(path: string, max: number): Promise<Buffer> {

@@ -35,7 +35,9 @@ export function retryPolicy(): Pick<JobsOptions, 'attempts' | 'backoff'> {
   return { attempts, backoff: { type: 'exponential', delay } };
 }
 
-export const defaultJobOptions: JobsOptions = { ...retryPolicy(), removeOnComplete: true, removeOnFail: { count: 1000 } };
+// Finished jobs are removed, failed ones too: the transfers table is the record, and a removed id
+// lets the OUT rescan queue a trigger again whose job failed before the trigger was taken.
+export const defaultJobOptions: JobsOptions = { ...retryPolicy(), removeOnComplete: true, removeOnFail: true };
 
 /** BullMQ's classes bound to its PostgreSQL backend (one code path, two backends). */
 const OnPostgres = withBackend(createPostgresBackend);
