@@ -53,6 +53,8 @@ export interface Accepted {
   size: number;
   /** Date.now() when the trigger's CLOSE was answered OK. */
   at: number;
+  /** The SFTP port it went through. */
+  port: number;
 }
 
 export interface Refusal {
@@ -110,8 +112,20 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** open → writes (32 KiB, pipelined) → close; resolves when the CLOSE is answered OK. */
 export function uploadOver(sftp: SFTPWrapper, path: string, content: Buffer, chunkDelayMs = 0): Promise<void> {
-  return new Promise((resolve, reject) => {
-    sftp.open(path, 'w', (err, handle) => {
+  return new Promise<void>((resolveUpload, rejectUpload) => {
+    // A request on a channel that has closed meanwhile may never be answered: fail it then.
+    const onClose = () => rejectUpload(new Error(`SFTP channel closed during the upload of ${path}`));
+    sftp.once('close', onClose);
+    const resolve = () => (sftp.off('close', onClose), resolveUpload());
+    const reject = (err: Error) => (sftp.off('close', onClose), rejectUpload(err));
+    const guard = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        reject(err as Error);
+      }
+    };
+    guard(() => sftp.open(path, 'w', (err, handle) => {
       if (err) return reject(err);
       const CHUNK = 32 * 1024;
       let offset = 0;
@@ -127,12 +141,12 @@ export function uploadOver(sftp: SFTPWrapper, path: string, content: Buffer, chu
             sftp.close(handle, () => undefined);
             return reject(e);
           }
-          if (chunkDelayMs > 0) setTimeout(next, chunkDelayMs);
+          if (chunkDelayMs > 0) setTimeout(() => guard(next), chunkDelayMs);
           else next();
         });
       };
       next();
-    });
+    }));
   });
 }
 
@@ -150,7 +164,7 @@ export class LoadSender {
   readonly uncertain: string[] = [];
   private seq = 0;
   private connects = 0;
-  private conn: { client: ssh2.Client; sftp: SFTPWrapper } | undefined;
+  private conn: { client: ssh2.Client; sftp: SFTPWrapper; port: number } | undefined;
 
   constructor(
     readonly system: TestSystem,
@@ -183,7 +197,7 @@ export class LoadSender {
     const port = this.ports[this.connects++ % this.ports.length]!;
     const t0 = Date.now();
     try {
-      this.conn = await connectSftp(port, this.system.username, this.system.privateKey, this.opts.requestTimeoutMs ?? 30_000);
+      this.conn = { ...(await connectSftp(port, this.system.username, this.system.privateKey, this.opts.requestTimeoutMs ?? 30_000)), port };
     } catch (err) {
       this.refusals.push({ sender: this.system.username, stage: 'connect', message: (err as Error).message, ms: Date.now() - t0, at: Date.now() });
       throw err;
@@ -216,6 +230,7 @@ export class LoadSender {
     } catch {
       return false;
     }
+    const port = this.conn!.port;
     let stage: 'data' | 'trigger' = 'data';
     const t0 = Date.now();
     try {
@@ -228,7 +243,7 @@ export class LoadSender {
       if (/HANG|No response|Not connected|closed|ECONN|shutting down/i.test((err as Error).message)) this.disconnect();
       return false;
     }
-    this.accepted.push({ sender: this.system.username, fileName, triggerName, sendersFileId, sha256: sha(content), size, at: Date.now() });
+    this.accepted.push({ sender: this.system.username, fileName, triggerName, sendersFileId, sha256: sha(content), size, at: Date.now(), port });
     return true;
   }
 
@@ -370,5 +385,5 @@ export async function settle(x: Exchange, dataDir: string, pool: pg.Pool, accept
   const dup = await pool.query(`SELECT sender_system_id, senders_file_id, count(*)::int AS n FROM transfers WHERE status <> 'resent' AND senders_file_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1`);
   for (const r of dup.rows) problems.push(`SendersFileId ${r.senders_file_id} made ${r.n} transfers`);
   const first = Math.min(...accepted.map((a) => a.at));
-  return { delivered, rejected, problems, extraDeliveries, spanMs: lastReceipt - first };
+  return { delivered, rejected, problems, extraDeliveries, spanMs: Math.round(lastReceipt - first) };
 }
