@@ -75,6 +75,29 @@ describe.each<Backend>(['postgres', 'redis'])('over SFTP (queue on %s)', (backen
     expect(rows[0].detail.reusedUploadHash).toBe(true);
   });
 
+  it('takes a trigger that arrives by RENAME (WinSCP uploads x.trigger.filepart, then renames it)', async () => {
+    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const content = Buffer.from('winscp style\n');
+    const s = await connect(Number(w.env.SFTP_PORT), sender.username, sender.privateKey);
+    try {
+      await upload(s, '/OUT/winscp.csv.filepart', content);
+      await p.rename(s.sftp, '/OUT/winscp.csv.filepart', '/OUT/winscp.csv');
+      await upload(s, '/OUT/winscp.csv.trigger.filepart', buildTrigger(makeTrigger({ sender, infref }, 'winscp.csv', content)));
+      await p.rename(s.sftp, '/OUT/winscp.csv.trigger.filepart', '/OUT/winscp.csv.trigger');
+      const receipt = await waitFor('the receipt', async () => {
+        try {
+          return (await download(s, '/IN/winscp.csv.sftpreceipt')).toString('utf8');
+        } catch {
+          return undefined;
+        }
+      });
+      expect(receiptOutcome(receipt)).toBe('SUCCESS');
+    } finally {
+      s.end();
+    }
+    expect(await listTree(inbox(w, recipient.username))).toEqual([`${AARHUS.kommunekode}/winscp.csv`, `${AARHUS.kommunekode}/winscp.csv.metadata`]);
+  });
+
   it('Paramiko sends with put() and receives with get()', async () => {
     const { sender, recipient, infref } = await routedPair(w.db.pool, {
       dataDir: w.dataDir,
