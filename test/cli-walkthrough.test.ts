@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN } from './helpers/cli.js';
+import { BIN, freePort } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { listTree, schemaErrors } from './helpers/router-world.js';
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -32,7 +33,7 @@ describe('README five-minute walkthrough', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs verbatim, and leaves two systems, an approved InfRef and a route', async () => {
+  it('runs verbatim: two systems, an approved InfRef and a route; a file sent over SFTP, delivered, fetched and deleted', async () => {
     const bin = join(dir, 'bin');
     const work = join(dir, 'work');
     mkdirSync(bin);
@@ -40,15 +41,30 @@ describe('README five-minute walkthrough', () => {
     writeFileSync(join(bin, 'filudveksling'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
     chmodSync(join(bin, 'filudveksling'), 0o755);
     const script = `set -euo pipefail\n${walkthroughCommands()}`;
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        'bash',
-        ['-c', script],
-        { cwd: work, env: { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, DATABASE_URL: db.url, FILUDVEKSLING_DATA: join(dir, 'data') } },
-        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-      );
-    });
-    expect({ code: result.code, stderr: result.code ? result.stderr : "" }).toEqual({ code: 0, stderr: "" });
+    // The walkthrough starts the server itself (`filudveksling serve &`), here on free ports; it runs in
+    // its own process group, so whatever the script leaves running is stopped at the end.
+    const env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      DATABASE_URL: db.url,
+      FILUDVEKSLING_DATA: join(dir, 'data'),
+      SFTP_PORT: String(await freePort()),
+      HTTP_PORT: String(await freePort()),
+    };
+    const child = spawn('bash', ['-c', script], { cwd: work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* the group is gone: the walkthrough stopped its server */
+    }
+    const result = { code, stdout, stderr };
+    const serveLog = existsSync(join(work, 'serve.log')) ? readFileSync(join(work, 'serve.log'), 'utf8') : '';
+    expect({ code: result.code, stderr: result.code ? `${result.stderr}\n--- serve.log ---\n${serveLog}` : '' }).toEqual({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/^FagsystemdefineredeDataRefGDPR1_1$/m);
     expect(result.stdout).toMatch(/Approved the GDPR declaration for FagsystemdefineredeDataRefGDPR1_1/);
     expect(result.stdout).toMatch(/afsender-a\s+1\s+modtager-b\s+0751 Aarhus/);
@@ -62,5 +78,33 @@ describe('README five-minute walkthrough', () => {
          JOIN authorities a ON a.id = r.authority_id`,
     );
     expect(rows).toEqual([{ sender: 'afsender-a', recipient: 'modtager-b', uuid: '3f2c6d1e-8b7a-4c5d-9e0f-112233445566', status: 'active', declaration: 'approved', kommunekode: '0751' }]);
-  });
+
+    // The file went over SFTP and came back unchanged; trigger, receipt and metadata are KOMBIT-valid.
+    const file = 'FAGSYSX_0751_borgere_20261122.csv';
+    expect(result.stdout).toMatch(new RegExp(`delivered\\s.*afsender-a\\s+modtager-b\\s+${file}`));
+    expect(result.stdout).toMatch(/<Message>SUCCESS<\/Message>/);
+    expect(result.stdout).toContain(`modtager-b received ${file} unchanged`);
+    const trigger = readFileSync(join(work, `${file}.trigger`), 'utf8');
+    expect(trigger).toContain('<InfRef>FagsystemdefineredeDataRefGDPR1_1</InfRef>');
+    expect(trigger).toContain('<SenderIt-system>cfcf2769-9a1f-4d3b-b6d2-ddfb3a2f9dd6</SenderIt-system>');
+    expect(trigger).toContain('<RecipientIt-system>3f2c6d1e-8b7a-4c5d-9e0f-112233445566</RecipientIt-system>');
+    const receipt = readFileSync(join(work, `${file}.sftpreceipt`), 'utf8');
+    const metadata = readFileSync(join(work, 'modtager-b', `${file}.metadata`), 'utf8');
+    expect(await schemaErrors(trigger)).toBe('');
+    expect(await schemaErrors(receipt)).toBe('');
+    expect(await schemaErrors(metadata)).toBe('');
+    expect(metadata).toContain('<Recipients>modtager-b</Recipients>');
+    expect(readFileSync(join(work, 'modtager-b', file))).toEqual(readFileSync(join(work, file)));
+
+    // Deleted over SFTP: nothing is left in either home; the server logged its host key and stopped.
+    const homes = join(dir, 'data', 'homes');
+    expect(await listTree(homes)).toEqual([]);
+    expect(readdirSync(join(homes, 'modtager-b', 'IN'))).toEqual(['0751']);
+    const transfers = await db.pool.query('SELECT status, file_name FROM transfers');
+    expect(transfers.rows).toEqual([{ status: 'delivered', file_name: file }]);
+    expect(serveLog).toMatch(/SSH host key ssh-ed25519 SHA256:/);
+    // sftp trusted the server's own host key on first use and kept it in ./known_hosts.
+    const hostKey = execFileSync('ssh-keygen', ['-y', '-f', join(dir, 'data', 'hostkeys', 'ssh_host_ed25519_key')]).toString().trim().split(' ').slice(0, 2).join(' ');
+    expect(readFileSync(join(work, 'known_hosts'), 'utf8')).toContain(hostKey);
+  }, 120_000);
 });
