@@ -1,0 +1,159 @@
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, startServe } from './helpers/cli.js';
+import { createTestDatabase } from './helpers/database.js';
+import { addSystem, curl, makeKey, run, sftpBatch, sha256, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
+
+const USER = 'afsender-a';
+let h: Harness;
+let ed: TestKey;
+let rsa: TestKey;
+let home: string;
+let work: string;
+
+beforeAll(async () => {
+  h = await startHarness('sftpclients');
+  ed = await makeKey(h.keysDir, 'ed25519');
+  rsa = await makeKey(h.keysDir, 'rsa');
+  await addSystem(h, USER, [ed, rsa]);
+  home = join(h.dataDir, 'homes', USER);
+  work = join(h.keysDir, 'work');
+  await mkdir(work);
+});
+afterAll(async () => h.stop());
+
+function pseudoRandom(size: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+describe('OpenSSH sftp -b', () => {
+  it('uploads, lists, renames, downloads and deletes (RSA key, aes128-gcm)', async () => {
+    const data = pseudoRandom(3 * 1024 * 1024 + 17, 1);
+    await writeFile(join(work, 'upload.csv'), data);
+    await mkdir(join(home, 'IN', '0751'), { recursive: true });
+    await writeFile(join(home, 'IN', '0751', 'delivered.csv'), data);
+    const r = await sftpBatch(
+      h.port,
+      USER,
+      rsa.file,
+      [
+        'pwd',
+        'ls -l',
+        `put ${join(work, 'upload.csv')} /OUT/upload.csv.filepart`,
+        'rename /OUT/upload.csv.filepart /OUT/upload.csv',
+        'chmod 600 /OUT/upload.csv',
+        'ls -l /OUT',
+        'cd IN/0751',
+        `get delivered.csv ${join(work, 'downloaded.csv')}`,
+        'rm delivered.csv',
+        'cd ..',
+        'ls -l',
+        'df -h',
+      ],
+      ['-c', 'aes128-gcm@openssh.com'],
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Remote working directory: \//);
+    expect(r.stdout).toMatch(/-rw-r----- +1 afsender afsender +3145745 \w{3} [ \d]\d \d\d:\d\d upload\.csv/);
+    expect(sha256(await readFile(join(home, 'OUT', 'upload.csv')))).toBe(sha256(data));
+    expect(sha256(await readFile(join(work, 'downloaded.csv')))).toBe(sha256(data));
+    expect(await readdir(join(home, 'IN', '0751'))).toEqual([]);
+  });
+
+  it('resumes a download (reget) and an upload (reput)', async () => {
+    const data = pseudoRandom(2 * 1024 * 1024, 2);
+    await writeFile(join(home, 'IN', 'resume.bin'), data);
+    await writeFile(join(work, 'partial.bin'), data.subarray(0, 700_000));
+    const r = await sftpBatch(h.port, USER, ed.file, [`reget /IN/resume.bin ${join(work, 'partial.bin')}`]);
+    expect(r.code).toBe(0);
+    expect(sha256(await readFile(join(work, 'partial.bin')))).toBe(sha256(data));
+
+    await writeFile(join(work, 'whole.bin'), data);
+    await writeFile(join(home, 'OUT', 'resume.bin'), data.subarray(0, 1_000_000));
+    const before = await stat(join(home, 'OUT', 'resume.bin'));
+    const u = await sftpBatch(h.port, USER, ed.file, [`reput ${join(work, 'whole.bin')} /OUT/resume.bin`]);
+    expect(u.code).toBe(0);
+    expect(sha256(await readFile(join(home, 'OUT', 'resume.bin')))).toBe(sha256(data));
+    expect((await stat(join(home, 'OUT', 'resume.bin'))).ino).not.toBe(before.ino);
+  });
+
+  it('shows every refusal as an error naming the path', async () => {
+    for (const [cmd, message] of [
+      ['mkdir /OUT/sub', /mkdir "\/OUT\/sub": Permission denied/],
+      ['put /etc/hostname /IN/x', /Permission denied/],
+      ['get /OUT/upload.csv /dev/null', /Permission denied/],
+      ['ln -s /etc/passwd /OUT/l', /Permission denied/],
+      ['get /IN/nope /dev/null', /not found|No such file/],
+    ] as const) {
+      const r = await sftpBatch(h.port, USER, ed.file, [cmd]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
+
+describe('curl sftp:// (libssh2)', () => {
+  it('is built with sftp support', async () => {
+    const v = await run('curl', ['-V']);
+    expect(v.stdout).toMatch(/Protocols:.* sftp/);
+  });
+
+  it('uploads, lists, downloads, resumes a download, renames and deletes (ed25519 key)', async () => {
+    const data = pseudoRandom(1024 * 1024 + 3, 3);
+    await writeFile(join(work, 'curl-up.bin'), data);
+    const base = `sftp://127.0.0.1:${h.port}`;
+    const up = await curl(['-T', join(work, 'curl-up.bin'), `${base}/OUT/curl-up.bin`], ed.file, USER);
+    expect([up.code, up.stderr]).toEqual([0, '']);
+    expect(sha256(await readFile(join(home, 'OUT', 'curl-up.bin')))).toBe(sha256(data));
+
+    await writeFile(join(home, 'IN', 'curl-down.bin'), data);
+    const ls = await curl([`${base}/IN/`], ed.file, USER);
+    expect(ls.stdout).toMatch(/curl-down\.bin/);
+    const out = join(work, 'curl-down.bin');
+    await writeFile(out, data.subarray(0, 300_000));
+    const get = await curl(['-C', '-', '-o', out, `${base}/IN/curl-down.bin`], ed.file, USER);
+    expect(get.code).toBe(0);
+    expect(sha256(await readFile(out))).toBe(sha256(data));
+
+    const mv = await curl(['-Q', 'rename /OUT/curl-up.bin /OUT/curl-renamed.bin', '-Q', 'rm /IN/curl-down.bin', `${base}/OUT/`], ed.file, USER);
+    expect(mv.code).toBe(0);
+    expect(await readdir(join(home, 'OUT'))).toContain('curl-renamed.bin');
+    expect(await readdir(join(home, 'IN'))).not.toContain('curl-down.bin');
+  });
+});
+
+describe('filudveksling serve', () => {
+  it('runs the SFTP server (role sftp), logs host key fingerprints and native crypto, and serves a system', async () => {
+    const db = await createTestDatabase('sftpserve');
+    const dataDir = join(h.keysDir, 'serve-data');
+    const sftpPort = await freePort();
+    const server = await startServe(
+      { DATABASE_URL: db.url, FILUDVEKSLING_DATA: dataDir, SFTP_PORT: String(sftpPort), SFTP_HOST: '127.0.0.1', HTTP_PORT: String(await freePort()) },
+      ['--role', 'sftp'],
+    );
+    try {
+      const harness = { db } as unknown as Harness;
+      await addSystem(harness, USER, [ed]);
+      const r = await sftpBatch(sftpPort, USER, ed.file, ['pwd', 'ls']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/OUT/);
+      const logs = server.output();
+      expect(logs).toMatch(/"hostKey":"ssh-ed25519","fingerprint":"SHA256:[A-Za-z0-9+/]{43}"/);
+      expect(logs).toMatch(/"hostKey":"ssh-rsa","fingerprint":"SHA256:/);
+      expect(logs).toMatch(/"nativeCrypto":true/);
+      expect((await stat(join(dataDir, 'hostkeys', 'ssh_host_ed25519_key'))).mode & 0o777).toBe(0o600);
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  });
+});
