@@ -236,6 +236,7 @@ export class SftpSession {
         resumeIncoming(this.sftp);
       }
     }
+    if (this.readQueue.length && outgoingBacklog(this.sftp) > BACKLOG_LIMIT) this.armStalled();
     if (!this.holding && outgoingBacklog(this.sftp) <= BACKLOG_LIMIT && this.stalledTimer) {
       clearTimeout(this.stalledTimer);
       this.stalledTimer = undefined;
