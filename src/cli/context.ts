@@ -24,6 +24,12 @@ interface GlobalOptions {
 /**
  * Wraps a command's action: builds its context, runs it, closes the database, and maps errors to
  * exit codes (0 done, 1 refused, 2 bad usage or configuration — SPEC §8).
+ *
+ * Every CLI call is a fresh process, so start-up time is what an operator (and the CLI tests, which
+ * spawn hundreds) waits for. A command file therefore imports at its top only commander, errors.js,
+ * context.js and output.js (plus types); the modules its action uses are loaded inside the action
+ * with `await import()`, so `--help` loads no database code and no command loads ssh2, BullMQ,
+ * chokidar or fast-xml-parser unless it uses them.
  */
 export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<void>) {
   return async (...args: unknown[]): Promise<void> => {
@@ -31,9 +37,8 @@ export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A
     const globals = command.optsWithGlobals<GlobalOptions>();
     const out = createOutput(Boolean(globals.json));
     let database: Database | undefined;
-    // Loaded when a command runs, not when it is registered: `--help` and usage errors need none of
-    // it, and every CLI call is a fresh process whose start-up time operators (and tests) wait for.
     try {
+      // Loaded when a command runs, not when it is registered: `--help` and usage errors need none of it.
       const [{ loadConfig }, { setLogLevel }] = await Promise.all([import('../config/config.js'), import('../log.js')]);
       const config = loadConfig(process.env, globals.config);
       setLogLevel(process.env.LOG_LEVEL ? config.logLevel : 'warn');
