@@ -25,9 +25,13 @@ export async function placeFileAtomically(source: string, target: string, sha256
     return 'placed';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    // A hard link of ours is the same inode; equal bytes alone do not make a file ours (the same
-    // content sent twice must be delivered twice).
-    if (code === 'EEXIST') return (await sameFile(source, target)) ? 'ours' : 'taken';
+    // On one filesystem a file of ours is the same inode; equal bytes alone do not make it ours (the
+    // same content sent twice must be delivered twice).
+    if (code === 'EEXIST') {
+      if (await sameFile(source, target)) return 'ours';
+      // Across filesystems our earlier run made a copy, not a link: then the bytes tell.
+      return (await onOtherDevice(source, target)) && (await sameBytes(target, sha256)) ? 'ours' : 'taken';
+    }
     if (code !== 'EXDEV') throw err;
   }
   const temp = tempBeside(target);
@@ -87,6 +91,11 @@ export async function sameFile(a: string, b: string): Promise<boolean> {
   }
 }
 
+async function onOtherDevice(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a, { bigint: true }), stat(b, { bigint: true })]);
+  return sa.dev !== sb.dev;
+}
+
 async function sameBytes(path: string, sha256: string): Promise<boolean> {
   try {
     const hash = createHash('sha256');
@@ -105,7 +114,10 @@ function tempBeside(target: string): string {
 async function copyWithFsync(source: string, temp: string): Promise<void> {
   const fh = await open(temp, 'wx', 0o644);
   try {
-    await pipeline(createReadStream(source, { highWaterMark: 1 << 20 }), fh.createWriteStream({ autoClose: false }));
+    for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20 })) {
+      const buf = chunk as Buffer;
+      for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+    }
     await fh.sync();
   } finally {
     await fh.close();
