@@ -125,9 +125,10 @@ export function registerTransfer(program: Command): void {
     .action(
       action(async (ctx, id: string) => {
         const { retryTransfer } = await import('../../router/retry-transfer.js');
-        const { openRoutingQueue, queueBackend, submit } = await import('../../router/routing-queue.js');
         const db = await ctx.db();
         const r = await retryTransfer(db.pool, id, ctx.by);
+        // BullMQ only once there is something to queue.
+        const { openRoutingQueue, queueBackend, submit } = await import('../../router/routing-queue.js');
         const queue = openRoutingQueue(queueBackend(ctx.config, db.url));
         try {
           await submit(queue, { kind: 'transfer', transferId: r.id }, `retry-${r.id}-${r.retries}`);
