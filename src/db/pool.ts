@@ -14,6 +14,9 @@ export function createPool(connectionString: string, max = 10): Pool {
   const pool = new pg.Pool({ connectionString, max, application_name: 'filudveksling' });
   // An idle client that loses its server emits 'error' on the pool; the next query reports it.
   pool.on('error', () => undefined);
+  // A checked-out client whose server goes away (PostgreSQL restarted) emits 'error' on itself, and
+  // with no listener that ends the process. Its next query fails instead, and the holder releases it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
