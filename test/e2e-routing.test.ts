@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { cli } from './helpers/cli.js';
 import { addRoute, registerSystem, routedPair } from './helpers/factories.js';
 import {
   AARHUS,
@@ -139,6 +140,18 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
     expect(rows).toEqual(expect.arrayContaining(['received', 'trigger-taken', 'file-taken', 'hashed', 'validated', 'delivered', 'receipt-written', 'finished']));
     const { rows: t } = await w.db.pool.query(`SELECT status FROM transfers WHERE id = $1`, [id]);
     expect(t[0].status).toBe('delivered');
+  });
+
+  it('lists transfers by recipient, and counts them and their latency in /metrics', async () => {
+    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const sent = await send(w, { sender, infref });
+    const id = xmlValue(await waitForFile(sent.receiptPath), 'FileTransferUUID');
+    const listed = await cli(['transfer', 'list', '--recipient', recipient.username, '--json'], { DATABASE_URL: w.db.url });
+    expect(listed.code).toBe(0);
+    expect(listed.json()).toEqual([expect.objectContaining({ id, status: 'delivered', sender: sender.username, recipients: [recipient.username], fileName: sent.fileName })]);
+    const metrics = await (await fetch(`http://127.0.0.1:${w.env.HTTP_PORT}/metrics`)).text();
+    expect(Number(/filudveksling_transfers_total\{outcome="delivered",code=""\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/filudveksling_routing_latency_seconds_count (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 
 });

@@ -24,7 +24,7 @@ export async function placeDeliveryFile(spoolFile: string, dir: string, fileName
   for (const name of candidateNames(fileName, transferId)) {
     const target = join(dir, name);
     // A metadata file left without its data file (the recipient deleted only the data) still holds the name.
-    if (name === fileName && !(await sameFile(spoolFile, target)) && (await exists(target + METADATA_SUFFIX))) continue;
+    if (name === fileName && (await exists(target + METADATA_SUFFIX)) && !(await sameFile(spoolFile, target))) continue;
     const outcome = await placeFileAtomically(spoolFile, target, sha256);
     if (outcome !== 'taken') return name;
   }

@@ -13,10 +13,17 @@ export function isTriggerName(name: string): boolean {
  * this node's SFTP server: another node's uploads on a shared data folder, files copied in by hand.
  * chokidar 5 has no globs, so it watches the homes folder two levels deep and ignores everything that
  * is not an OUT folder or a trigger in one. A file must stand still for `settleMs` first (a copy in
- * progress is not a trigger yet).
+ * progress is not a trigger yet). `alreadyQueued` names triggers queued another way (upload events).
  */
-export function watchOutFolders(homes: string, onTrigger: (username: string, name: string) => void, settleMs = 100): FSWatcher {
+export function watchOutFolders(
+  homes: string,
+  onTrigger: (username: string, name: string) => void,
+  opts: { settleMs?: number; alreadyQueued?: (path: string) => boolean } = {},
+): FSWatcher {
+  const settleMs = opts.settleMs ?? 100;
   const ignored = (path: string, stats?: { isFile(): boolean; isDirectory(): boolean }): boolean => {
+    // Triggers this node's upload events queued a moment ago need no watching (nor stat polling).
+    if (opts.alreadyQueued?.(path)) return true;
     const rel = relative(homes, path);
     if (rel === '') return false;
     const parts = rel.split(sep);

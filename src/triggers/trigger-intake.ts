@@ -60,12 +60,30 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     );
   };
 
+  // Triggers the upload events queued, so the watcher leaves them alone (kept for a minute).
+  const queuedByEvent = new Map<string, number>();
+  const noteQueued = (absPath: string) => {
+    const now = Date.now();
+    queuedByEvent.set(absPath, now);
+    if (queuedByEvent.size > 10_000) {
+      for (const [p, at] of queuedByEvent) if (now - at > 60_000) queuedByEvent.delete(p);
+    }
+  };
+  const alreadyQueued = (absPath: string) => {
+    const at = queuedByEvent.get(absPath);
+    return at !== undefined && Date.now() - at < 60_000;
+  };
   const onClosed = (e: UploadClosed) => {
-    if (isTriggerName(e.name)) offerLogged(e.username, e.name, Date.now() - (performance.now() - e.at));
-    else void opts.hashes.remember(e.absPath, e.sha256);
+    if (isTriggerName(e.name)) {
+      noteQueued(e.absPath);
+      offerLogged(e.username, e.name, Date.now() - (performance.now() - e.at));
+    } else void opts.hashes.remember(e.absPath, e.sha256);
   };
   const onRenamed = (e: UploadRenamed) => {
-    if (isTriggerName(e.to)) offerLogged(e.username, e.to, Date.now());
+    if (isTriggerName(e.to)) {
+      noteQueued(e.absPath);
+      offerLogged(e.username, e.to, Date.now());
+    }
   };
   if (opts.events) {
     uploadEvents.on('closed', onClosed);
@@ -99,7 +117,7 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
   let rescan: NodeJS.Timeout | undefined;
   if (opts.watch) {
     await mkdir(homes, { recursive: true });
-    watcher = watchOutFolders(homes, (user, name) => offerLogged(user, name));
+    watcher = watchOutFolders(homes, (user, name) => offerLogged(user, name), { alreadyQueued });
     await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
     // The start scan uses its own job ids: a job of a node that died may still sit 'active' under the plain id.
     const found = await scan(`-scan-${boot}`);
