@@ -277,7 +277,13 @@ async function measureLatency(env: Env): Promise<object> {
   return { breakdownP50, files: l.length, p50: round(percentile(l, 50)), p90: round(percentile(l, 90)), p99: round(percentile(l, 99)), max: round(l[l.length - 1] ?? NaN) };
 }
 
+async function xactCommits(env: Env): Promise<number> {
+  const { rows } = await env.pool.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()');
+  return Number(rows[0]!.n);
+}
+
 async function measureSustained(env: Env): Promise<object> {
+  const commitsBefore = await xactCommits(env);
   const since = new Date();
   const deadline = Date.now() + SUSTAIN_MS;
   let uploaded = 0;
@@ -309,7 +315,9 @@ async function measureSustained(env: Env): Promise<object> {
   const r = rows[0]!;
   const deliverSeconds = (r.last.getTime() - r.first.getTime()) / 1000;
   const l = await latencies(env, since);
+  const commits = (await xactCommits(env)) - commitsBefore;
   return {
+    postgresCommitsPerTransfer: round(commits / Math.max(1, r.n)),
     uploaded,
     delivered: r.n,
     uploadFilesPerSecond: round(uploaded / uploadSeconds),
