@@ -21,14 +21,25 @@ function walkthroughCommands(): string {
   return blocks.join('\n');
 }
 
+/** Ends a process group (the walkthrough's shell and the server it started); quiet if it is gone. */
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid) process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* the group is gone: the walkthrough stopped its server */
+  }
+}
+
 describe('README five-minute walkthrough', () => {
   let db: TestDatabase;
   let dir: string;
+  let group: number | undefined;
   beforeAll(async () => {
     db = await createTestDatabase('walk');
     dir = mkdtempSync(join(tmpdir(), 'fu-walk-'));
   });
   afterAll(async () => {
+    killGroup(group);
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -52,16 +63,17 @@ describe('README five-minute walkthrough', () => {
       HTTP_PORT: String(await freePort()),
     };
     const child = spawn('bash', ['-c', script], { cwd: work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    group = child.pid;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // A walkthrough that hangs (a server that never gets ready, a transfer never routed) is ended, so
+    // the failure below shows its output rather than a bare timeout.
+    const hung = setTimeout(() => killGroup(group), 100_000);
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      /* the group is gone: the walkthrough stopped its server */
-    }
+    clearTimeout(hung);
+    killGroup(group);
     const result = { code, stdout, stderr };
     const serveLog = existsSync(join(work, 'serve.log')) ? readFileSync(join(work, 'serve.log'), 'utf8') : '';
     expect({ code: result.code, stderr: result.code ? `${result.stderr}\n--- serve.log ---\n${serveLog}` : '' }).toEqual({ code: 0, stderr: '' });
