@@ -96,6 +96,9 @@ describe.each<Backend>(['postgres', 'redis'])('over SFTP (queue on %s)', (backen
       s.end();
     }
     expect(await listTree(inbox(w, recipient.username))).toEqual([`${AARHUS.kommunekode}/winscp.csv`, `${AARHUS.kommunekode}/winscp.csv.metadata`]);
+    // The hash of the upload followed the file through its rename.
+    const { rows } = await w.db.pool.query(`SELECT detail FROM transfer_steps s JOIN transfers t ON t.id = s.transfer_id WHERE t.file_name = 'winscp.csv' AND s.step = 'hashed'`);
+    expect(rows[0].detail.reusedUploadHash).toBe(true);
   });
 
   it('Paramiko sends with put() and receives with get()', async () => {

@@ -31,6 +31,14 @@ export class UploadHashCache {
     }
   }
 
+  /** A RENAME inside OUT (WinSCP: `x.filepart` → `x`) keeps the file, so it keeps its hash. */
+  renamed(fromPath: string, toPath: string): void {
+    const k = this.known.get(fromPath);
+    if (!k) return;
+    this.known.delete(fromPath);
+    this.known.set(toPath, k);
+  }
+
   /** The hash uploaded at `originalPath` if `nowAt` is that same, unchanged file; forgets the entry. */
   async take(originalPath: string, nowAt: string): Promise<string | undefined> {
     const k = this.known.get(originalPath);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FSWatcher } from 'chokidar';
 import { log } from '../log.js';
@@ -83,7 +83,7 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     if (isTriggerName(e.to)) {
       noteQueued(e.absPath);
       offerLogged(e.username, e.to, Date.now());
-    }
+    } else opts.hashes.renamed(join(dirname(e.absPath), e.from), e.absPath);
   };
   if (opts.events) {
     uploadEvents.on('closed', onClosed);
