@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { openEmbedded, type EmbeddedOwner } from './embedded.js';
+import type { EmbeddedOwner } from './embedded.js';
 import { migrate } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
 
@@ -15,7 +15,8 @@ export interface Database {
  * folder (SPEC §2). Migrations run here, so every command sees the current schema.
  */
 export async function openDatabase(config: Config, owner: EmbeddedOwner, opts: { poolSize?: number; migrate?: boolean } = {}): Promise<Database> {
-  const embedded = config.databaseUrl ? undefined : await openEmbedded(config.dataDir, owner);
+  // The embedded server's module (and its logger) loads only when there is no DATABASE_URL.
+  const embedded = config.databaseUrl ? undefined : await (await import('./embedded.js')).openEmbedded(config.dataDir, owner);
   const url = config.databaseUrl ?? embedded!.url;
   const pool = createPool(url, opts.poolSize ?? 10);
   try {
