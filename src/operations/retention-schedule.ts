@@ -22,6 +22,9 @@ export const retentionSchedule: ComponentFactory = async ({ config, database, ro
     runRetention({ pool: database.pool, dataDir: config.dataDir, retentionDays: config.retentionDays }),
   );
   worker.on('failed', (_job, err) => log.error({ op: 'retention', err }, 'retention run failed; it runs again at the next period'));
+  // Without listeners BullMQ prints these raw on stderr while Redis or PostgreSQL is away.
+  queue.on('error', (err) => log.warn({ op: 'retention', err: err.message }, `maintenance queue error: ${err.message}`));
+  worker.on('error', (err) => log.warn({ op: 'retention', err: err.message }, `maintenance worker error: ${err.message}`));
   log.info({ op: 'retention', everyMs: RETENTION_EVERY_MS, retentionDays: config.retentionDays }, 'retention scheduled');
   return {
     name: 'retention',

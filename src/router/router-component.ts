@@ -23,6 +23,8 @@ const SWEEP_IDLE_MS = 120_000;
 export const routerComponent: ComponentFactory = async ({ config, database, role }) => {
   const backend = queueBackend(config, database.url);
   const queue = openRoutingQueue(backend);
+  // Without a listener BullMQ prints these errors raw on stderr (Redis or PostgreSQL away).
+  queue.on('error', (err) => log.warn({ op: 'route', err: err.message }, `routing queue error: ${err.message}`));
   await queue.waitUntilReady();
   const routes = role === 'all' || role === 'router';
   const hashes = new UploadHashCache();

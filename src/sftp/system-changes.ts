@@ -17,15 +17,25 @@ export async function listenForSystemChanges(
   let stopped = false;
   let client: pg.PoolClient | undefined;
   let retry: NodeJS.Timeout | undefined;
+  // Released once only: an 'error' after stop() (PostgreSQL going away during shutdown) must not release again.
+  const releases = new WeakMap<pg.PoolClient, (broken: boolean) => void>();
 
   const connect = async (): Promise<void> => {
     const c = await pool.connect();
+    let released = false;
+    const release = (broken: boolean) => {
+      if (released) return;
+      released = true;
+      c.release(broken);
+    };
+    releases.set(c, release);
     c.on('notification', (msg) => {
       if (msg.channel === SYSTEM_CHANGED_CHANNEL && msg.payload) onChange(msg.payload);
     });
     c.on('error', (err) => {
+      if (stopped) return release(true);
       log.warn({ op: 'sftp', err }, 'lost the PostgreSQL connection that listens for system changes; reconnecting');
-      c.release(true);
+      release(true);
       if (client === c) client = undefined;
       schedule();
     });
@@ -49,8 +59,8 @@ export async function listenForSystemChanges(
       const c = client;
       client = undefined;
       if (c) {
-        await c.query(`UNLISTEN ${SYSTEM_CHANGED_CHANNEL}`).catch(() => undefined);
-        c.release();
+        const ok = await c.query(`UNLISTEN ${SYSTEM_CHANGED_CHANNEL}`).then(() => true, () => false);
+        releases.get(c)?.(!ok);
       }
     },
   };
