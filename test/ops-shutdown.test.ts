@@ -14,7 +14,7 @@ import pg from 'pg';
 import { freePort, startServe } from './helpers/cli.js';
 import { arrangeExchange, connectSftp, LoadSender, settle, sleep, uploadOver, waitUntil, type Exchange } from './helpers/ops-load.js';
 
-const DRAIN_MS = 4000;
+const DRAIN_MS = 6000;
 const step = (m: string) => process.env.OPS_DEBUG && process.stderr.write(`[ops-shutdown ${new Date().toISOString()}] ${m}\n`);
 
 describe('graceful shutdown (SIGTERM while senders upload and trigger)', () => {
@@ -58,11 +58,11 @@ describe('graceful shutdown (SIGTERM while senders upload and trigger)', () => {
     const runs = senders.map((s) => s.run({ until: () => stop }));
     await waitUntil('30 accepted transfers', () => senders.reduce((n, s) => n + s.accepted.length, 0) >= 30, 60_000, 50);
 
-    // An upload that finishes during the drain (~2 s of 32 KiB writes), and one that cannot (8 MiB trickling in).
+    // An upload that finishes during the drain (~1.5 s of 32 KiB writes), and one that cannot (8 MiB trickling in, ~25 s).
     const owner = x.senders[0]!;
     const finishing = await connectSftp(port, owner.username, owner.privateKey);
     const trickling = await connectSftp(port, owner.username, owner.privateKey);
-    const finishingBody = randomBytes(1024 * 1024);
+    const finishingBody = randomBytes(768 * 1024);
     const tf = Date.now();
     let finishingMs = 0;
     const finishingUpload = uploadOver(finishing.sftp, '/OUT/finishing.csv', finishingBody, 20).then(
