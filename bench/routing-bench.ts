@@ -8,6 +8,8 @@
  *   (BENCH_QUICK=1: 15 s);
  * - big file: a 1 GiB file (written into OUT directly) routed by hard link: time from its checksum
  *   to its last metadata;
+ * - router only: 4000 triggers (1000 quick) laid into OUT while serve is stopped, then drained by
+ *   the start scan and the router — its capacity without the SFTP edge on the same cores;
  * - the serve process's RSS, sampled every second.
  *
  * Needs PostgreSQL at 127.0.0.1:5432 (trust, database `test`) and Redis at 127.0.0.1:6379, like the tests.
@@ -62,8 +64,9 @@ interface Env {
   serve: ChildProcess;
   httpPort: number;
   sftpPort: number;
+  serveEnv: Record<string, string | undefined>;
   rss: number[];
-  sampler: NodeJS.Timeout;
+  sampler?: NodeJS.Timeout;
 }
 
 export async function run(): Promise<object> {
@@ -73,10 +76,12 @@ export async function run(): Promise<object> {
     try {
       const latency = await measureLatency(env);
       const sustained = await measureSustained(env);
+      const routerOnly = await measureRouterDrain(env, QUICK ? 1000 : 4000);
       const big = backend === 'postgres' ? await measureBigFile(env) : undefined;
       results[backend] = {
         latencyMs: latency,
         sustained,
+        routerOnlyDrain: routerOnly,
         ...(big ? { bigFile: big } : {}),
         serveRssMiB: { max: Math.max(...env.rss), last: env.rss[env.rss.length - 1], samples: env.rss.length },
       };
@@ -129,44 +134,83 @@ async function setUp(backend: 'postgres' | 'redis'): Promise<Env> {
   }
   const httpPort = await freePort();
   const sftpPort = await freePort();
+  const serveEnv: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: dbUrl,
+    FILUDVEKSLING_DATA: dataDir,
+    HTTP_PORT: String(httpPort),
+    SFTP_PORT: String(sftpPort),
+    SFTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ROUTER_CONCURRENCY: process.env.ROUTER_CONCURRENCY ?? '16',
+    ...(backend === 'redis' ? { REDIS_URL, FILUDVEKSLING_QUEUE_PREFIX: `fu-bench-${randomBytes(3).toString('hex')}` } : {}),
+  };
+  const env = { backend, dbName, dbUrl, pool, dataDir, senders, recipient, httpPort, sftpPort, serveEnv, rss: [] as number[] } as unknown as Env;
+  await startServeProcess(env);
+  return env;
+}
+
+/** (Re)starts the serve child and samples its RSS every second. */
+async function startServeProcess(env: Env): Promise<void> {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const serve = spawn(process.execPath, [...profile, BIN, 'serve'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: dbUrl,
-      FILUDVEKSLING_DATA: dataDir,
-      HTTP_PORT: String(httpPort),
-      SFTP_PORT: String(sftpPort),
-      SFTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ROUTER_CONCURRENCY: process.env.ROUTER_CONCURRENCY ?? '16',
-      ...(backend === 'redis' ? { REDIS_URL, FILUDVEKSLING_QUEUE_PREFIX: `fu-bench-${randomBytes(3).toString('hex')}` } : {}),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const serve = spawn(process.execPath, [...profile, BIN, 'serve'], { env: env.serveEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; ; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200) break;
+      if ((await fetch(`http://127.0.0.1:${env.httpPort}/readyz`)).status === 200) break;
     } catch {
       /* not yet */
     }
     if (i > 600 || serve.exitCode !== null) throw new Error('serve did not become ready');
     await sleep(100);
   }
-  const rss: number[] = [];
-  const sampler = setInterval(() => {
+  env.serve = serve;
+  clearInterval(env.sampler);
+  env.sampler = setInterval(() => {
     void readFile(`/proc/${serve.pid}/status`, 'utf8')
-      .then((s) => rss.push(Math.round(Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024)))
+      .then((s) => env.rss.push(Math.round(Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024)))
       .catch(() => undefined);
   }, 1000);
-  return { backend, dbName, dbUrl, pool, dataDir, senders, recipient, serve, httpPort, sftpPort, rss, sampler };
 }
 
-async function tearDown(env: Env): Promise<void> {
+async function stopServeProcess(env: Env): Promise<void> {
   clearInterval(env.sampler);
   env.serve.kill('SIGTERM');
   await new Promise((r) => env.serve.once('exit', r));
+}
+
+/**
+ * The router alone, without SFTP: triggers (with their files) laid into every OUT while serve is
+ * stopped, then serve started; its start scan queues them all and the router drains the backlog.
+ */
+async function measureRouterDrain(env: Env, files: number): Promise<object> {
+  await stopServeProcess(env);
+  const content = randomBytes(1024);
+  for (let i = 0; i < files; i++) {
+    const s = env.senders[i % env.senders.length]!;
+    const out = join(env.dataDir, 'homes', s.system.username, 'OUT');
+    const name = `drain-${i}.csv`;
+    await writeFile(join(out, name), content);
+    await writeFile(join(out, `${name}.trigger`), triggerFor(s, name, content));
+  }
+  const since = new Date();
+  await startServeProcess(env);
+  for (let i = 0; i < 2400; i++) {
+    const { rows } = await env.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM transfers WHERE received_at >= $1 AND finished_at IS NOT NULL`, [since]);
+    if (rows[0]!.n >= files) break;
+    await sleep(250);
+  }
+  const { rows } = await env.pool.query<{ n: number; first: Date; last: Date }>(
+    `SELECT count(*)::int AS n, min(t.received_at) AS first, max(d.metadata_at) AS last FROM transfers t JOIN deliveries d ON d.transfer_id = t.id
+      WHERE t.received_at >= $1 AND t.status = 'delivered'`,
+    [since],
+  );
+  const r = rows[0]!;
+  return { files, delivered: r.n, filesPerSecond: round(r.n / ((r.last.getTime() - r.first.getTime()) / 1000)) };
+}
+
+async function tearDown(env: Env): Promise<void> {
+  await stopServeProcess(env);
   await env.pool.end();
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();

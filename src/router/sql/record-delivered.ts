@@ -1,8 +1,13 @@
 import type { Queryable } from '../../db/pool.js';
 import { insertAuditSql, insertStepsSql, type StepLog } from './transfer-steps.js';
 
+/** `validated` → `delivering`: placement has begun (audited like every state change). */
 export async function markDelivering(db: Queryable, transferId: string): Promise<void> {
-  await db.query(`UPDATE transfers SET status = 'delivering', updated_at = now() WHERE id = $1 AND status = 'validated'`, [transferId]);
+  await db.query(
+    `WITH upd AS (UPDATE transfers SET status = 'delivering', updated_at = now() WHERE id = $1 AND status = 'validated' RETURNING id)
+     ${insertAuditSql('$1', 'transfer.delivering', `'{"status":"validated"}'::jsonb`, `'{"status":"delivering"}'::jsonb`, 'EXISTS (SELECT 1 FROM upd)')}`,
+    [transferId],
+  );
 }
 
 /**
