@@ -11,10 +11,13 @@ import { tryLockTransfer, unlockTransfer } from './sql/lock-transfer.js';
  * The worker's job handler. Whatever happens, the job ends in a recorded state: done; delayed
  * (RouteLater: not now, without spending an attempt); thrown for BullMQ to retry with backoff
  * (transient: database, Redis, disk); or, on the last attempt, the transfer recorded as failed.
+ * A job holds one pooled connection at a time (its transfer lock lives on it).
  */
 export function routingProcessor(deps: RouterDeps, pool: Pool): RoutingProcessor {
   return async (job: Job<RoutingJob>, token?: string) => {
     let transferId: string | undefined;
+    let failure: Error | undefined;
+    let later: RouteLater | undefined;
     const client = await pool.connect();
     let broken = false;
     try {
@@ -28,25 +31,32 @@ export function routingProcessor(deps: RouterDeps, pool: Pool): RoutingProcessor
         await unlockTransfer(client, transferId).catch(() => (broken = true));
       }
     } catch (err) {
-      if (err instanceof RouteLater) {
-        log.debug({ op: 'route', transferId, reason: err.message }, 'routing later');
-        await job.moveToDelayed(Date.now() + err.delayMs, token);
-        throw new DelayedError();
+      if (err instanceof RouteLater) later = err;
+      else {
+        failure = err instanceof Error ? err : new Error(String(err));
+        broken = true; // the connection may be what failed; never hand it back with a lock on it
       }
-      broken = true;
+    } finally {
+      client.release(broken);
+    }
+
+    if (later) {
+      log.debug({ op: 'route', transferId, reason: later.message }, 'routing later');
+      await job.moveToDelayed(Date.now() + later.delayMs, token);
+      throw new DelayedError();
+    }
+    if (failure) {
       const attempts = job.opts.attempts ?? 1;
-      log.warn({ op: 'route', transferId, err, attempt: job.attemptsMade + 1, attempts }, 'routing step failed; it will be retried');
+      log.warn({ op: 'route', transferId, err: failure, attempt: job.attemptsMade + 1, attempts }, 'routing step failed; it will be retried');
       if (transferId && job.attemptsMade + 1 >= attempts) {
         const c = await pool.connect().catch(() => undefined);
         if (c) {
-          await failTransfer(deps, c, transferId, err as Error, attempts)
+          await failTransfer(deps, c, transferId, failure, attempts)
             .catch((e: unknown) => log.error({ op: 'route', transferId, err: e }, 'could not record the transfer as failed; the sweep will take it up again'))
             .finally(() => c.release());
         }
       }
-      throw err;
-    } finally {
-      client.release(broken);
+      throw failure;
     }
   };
 }
