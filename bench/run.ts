@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const benchmarks: Record<string, () => Promise<{ run: () => Promise<object> }>> = {
   routing: () => import('./routing-bench.js'),
+  sftp: () => import('./sftp-bench.js'),
 };
 
 const wanted = process.argv.slice(2);
