@@ -98,7 +98,7 @@ export async function run(): Promise<object> {
     if (sshd.chownTo) await exec('chown', ['-R', sshd.chownTo, targets[1]!.downDir]);
 
     const sftp = (t: Target, commands: string[]) =>
-      exec('sftp', ['-q', '-b', '-', '-c', 'aes128-gcm@openssh.com', '-i', keyFile, '-P', String(t.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', `${t.user}@127.0.0.1`], `${commands.join('\n')}\n`);
+      execOk('sftp', ['-q', '-b', '-', '-c', 'aes128-gcm@openssh.com', '-i', keyFile, '-P', String(t.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', `${t.user}@127.0.0.1`], `${commands.join('\n')}\n`);
     const clean = async (t: Target) => {
       for (const f of await readdir(t.upDir)) await unlink(join(t.upDir, f)).catch(() => undefined);
     };
@@ -258,6 +258,7 @@ async function startSshd(work: string, publicKey: string, children: ChildProcess
   // The bench user exists once on the machine (a system user with no password and no shell login).
   const exists = await exec('id', [BENCH_USER]);
   if (exists.code !== 0) await exec('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', BENCH_USER]);
+  await exec('usermod', ['-p', '*', BENCH_USER]); // no password, but not "locked" (sshd without PAM refuses locked accounts)
   await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
   await writeFile(join(dir, 'authorized_keys'), `${publicKey}\n`);
   await chmod(join(dir, 'authorized_keys'), 0o644);
@@ -375,6 +376,12 @@ function exec(cmd: string, args: string[], input?: string): Promise<{ code: numb
     child.stdin!.on('error', () => undefined); // the command may exit without reading its input
     child.stdin!.end(input ?? '');
   });
+}
+
+async function execOk(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await exec(cmd, args, input);
+  if (r.code !== 0) throw new Error(`${cmd} failed (${r.code}): ${r.stderr.trim()}`);
+  return r;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
