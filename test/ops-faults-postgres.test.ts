@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startServe } from './helpers/cli.js';
 import { migrated } from './helpers/factories.js';
-import { arrangeExchange, connectSftp, LoadSender, settle, sleep, waitUntil, type Refusal } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, connectSftp, LoadSender, settle, sleep, waitUntil, type Refusal } from './helpers/ops-load.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/ops-services.js';
 
 const total = (senders: LoadSender[]) => senders.reduce((n, s) => n + s.accepted.length, 0);
@@ -31,6 +31,7 @@ describe('PostgreSQL (database and queue) crashes and restarts while 10 senders 
     dataDir = await mkdtemp(join(tmpdir(), 'fu-ops-fault-pg-'));
   }, 120_000);
   afterAll(async () => {
+    haltAllSenders();
     if (server && server.child.exitCode === null) await server.stop('SIGKILL');
     await pool.end().catch(() => undefined);
     await cluster.close();

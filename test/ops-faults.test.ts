@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
-import { arrangeExchange, LoadSender, settle, sleep, waitUntil, type Refusal } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, LoadSender, settle, sleep, waitUntil, type Refusal } from './helpers/ops-load.js';
 import { mountSmallDisk, startPrivateRedis, type PrivateRedis, type SmallDisk } from './helpers/ops-services.js';
 
 const total = (senders: LoadSender[]) => senders.reduce((n, s) => n + s.accepted.length, 0);
@@ -36,6 +36,7 @@ describe('Redis (the queue) is killed and restarted while 10 senders upload', ()
     dataDir = await mkdtemp(join(tmpdir(), 'fu-ops-fault-redis-'));
   });
   afterAll(async () => {
+    haltAllSenders();
     if (server && server.child.exitCode === null) await server.stop('SIGKILL');
     await redis.close();
     await db.drop();
@@ -105,6 +106,7 @@ describe('the data folder runs out of disk space while 10 senders upload', () =>
     await migrated(db.pool);
   });
   afterAll(async () => {
+    haltAllSenders();
     if (server && server.child.exitCode === null) await server.stop('SIGKILL');
     await db.drop();
     await disk.close();

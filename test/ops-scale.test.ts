@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
-import { arrangeExchange, LoadSender, settle } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, LoadSender, settle } from './helpers/ops-load.js';
 
 type Node = Awaited<ReturnType<typeof startServe>> & { role: string; httpPort: number; sftpPort: number };
 
@@ -38,6 +38,7 @@ describe.each(cases)('scale-out: 2 SFTP nodes + 2 router nodes, queue on $backen
     dataDir = await mkdtemp(join(tmpdir(), `fu-ops-scale-${backend}-`));
   });
   afterAll(async () => {
+    haltAllSenders();
     await Promise.all(nodes.filter((n) => n.child.exitCode === null).map((n) => n.stop('SIGKILL')));
     await db.drop();
     await rm(dataDir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { freePort, startServe } from './helpers/cli.js';
-import { arrangeExchange, connectSftp, LoadSender, settle, sleep, uploadOver, waitUntil, type Exchange } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, connectSftp, LoadSender, settle, sleep, uploadOver, waitUntil, type Exchange } from './helpers/ops-load.js';
 
 const DRAIN_MS = 6000;
 const step = (m: string) => process.env.OPS_DEBUG && process.stderr.write(`[ops-shutdown ${new Date().toISOString()}] ${m}\n`);
@@ -42,6 +42,7 @@ describe('graceful shutdown (SIGTERM while senders upload and trigger)', () => {
     };
   });
   afterAll(async () => {
+    haltAllSenders();
     await pool?.end().catch(() => undefined);
     if (server && server.child.exitCode === null) await server.stop('SIGTERM');
     await rm(dataDir, { recursive: true, force: true });

@@ -157,12 +157,20 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
  * `ports` (round robin on reconnect). A transfer is accepted when the trigger's CLOSE is answered
  * OK; every failure is kept with its message and how long it took.
  */
+const live = new Set<LoadSender>();
+
+/** Ends every running sender's loop and connection (afterAll: a failed test must not leave them running). */
+export function haltAllSenders(): void {
+  for (const s of live) s.halt();
+}
+
 export class LoadSender {
   readonly accepted: Accepted[] = [];
   readonly refusals: Refusal[] = [];
   /** Triggers whose upload failed after it started (the server may or may not have it). */
   readonly uncertain: string[] = [];
   private seq = 0;
+  private halted = false;
   private connects = 0;
   private conn: { client: ssh2.Client; sftp: SFTPWrapper; port: number } | undefined;
 
@@ -210,6 +218,11 @@ export class LoadSender {
     return c.sftp;
   }
 
+  halt(): void {
+    this.halted = true;
+    this.disconnect();
+  }
+
   disconnect(): void {
     this.conn?.client.end();
     this.conn = undefined;
@@ -249,7 +262,8 @@ export class LoadSender {
 
   /** Sends until `until()` says stop (or `max` accepted); after a failure waits a little and goes on. */
   async run(o: { until: () => boolean }): Promise<void> {
-    while (!o.until() && (this.opts.max === undefined || this.accepted.length < this.opts.max)) {
+    live.add(this);
+    while (!this.halted && !o.until() && (this.opts.max === undefined || this.accepted.length < this.opts.max)) {
       const ok = await this.sendOne();
       if (!ok) {
         if (this.opts.reconnect === false && !this.conn) return;
@@ -257,6 +271,7 @@ export class LoadSender {
       } else if (this.opts.pauseMs) await sleep(this.opts.pauseMs);
     }
     this.disconnect();
+    live.delete(this);
   }
 }
 
