@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, readFile, rename as fsRename, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { uploadBytesTotal, uploadsTotal } from '../src/metrics/metrics.js';
 import { uploadEvents, uploadInProgress, type UploadClosed, type UploadRenamed } from '../src/sftp/upload-events.js';
 import {
   addSystem,
@@ -167,6 +168,9 @@ describe('uploads', () => {
     expect(await readFile(join(home, 'OUT', 'data.csv'))).toEqual(data);
     expect((await readdir(join(home, 'OUT'))).filter((n) => n.includes('fu-upload'))).toEqual([]);
     expect(await uploadInProgress(join(home, 'OUT'), 'data.csv')).toBe(false);
+    // Counted for /metrics.
+    expect((await uploadsTotal.get()).values.find((v) => v.labels.system === USER)?.value).toBeGreaterThanOrEqual(1);
+    expect((await uploadBytesTotal.get()).values.find((v) => v.labels.system === USER)?.value).toBeGreaterThanOrEqual(data.length);
   });
 
   it('handles writes out of order and concurrent on one handle (then no SHA-256 is claimed)', async () => {

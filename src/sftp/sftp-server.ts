@@ -5,6 +5,7 @@ import type { AuthContext, Connection, ParsedKey, PublicKeyAuthContext } from 's
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { log } from '../log.js';
+import { activeSessions as sessionsGauge, failedLogins } from '../metrics/metrics.js';
 import { dataLayout, homeDir } from '../storage/homes.js';
 import { findLoginKeys } from '../systems/find-login-keys.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
@@ -162,6 +163,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       state.closed = true;
       conns.delete(state);
       if (state.authenticated) {
+        sessionsGauge.dec();
         sessionsBySystem.get(state.username!)?.delete(state);
         clog.info({ system: state.username }, `${state.username} logged out`);
       } else if (state.triedToLogIn) {
@@ -213,6 +215,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       meta.authenticated = true;
     }
     guard.authenticated(state.address);
+    sessionsGauge.inc();
     ctx.accept();
   }
 
@@ -301,7 +304,11 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     sockets.set(socket, meta);
     socket.once('close', () => {
       clearTimeout(meta.grace);
-      if (!meta.authenticated) guard.ended(address, meta.state?.triedToLogIn ?? false);
+      if (!meta.authenticated) {
+        const failed = meta.state?.triedToLogIn ?? false;
+        guard.ended(address, failed);
+        if (failed) failedLogins.inc();
+      }
     });
     sshServer.injectSocket(socket);
   });

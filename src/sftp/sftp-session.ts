@@ -3,6 +3,7 @@ import { lstat, readdir, statfs, unlink, link, rename, utimes } from 'node:fs/pr
 import { promisify } from 'node:util';
 import type { SFTPWrapper, InputAttributes } from 'ssh2';
 import type { Logger } from '../log.js';
+import { uploadBytesTotal, uploadsTotal } from '../metrics/metrics.js';
 import { attrsOf, longname, type SftpAttrs } from './file-attrs.js';
 import { SealedHome, type Resolved } from './sealed-home.js';
 import { denied, failure, noSuchFile, SftpError, STATUS, statusOf } from './sftp-error.js';
@@ -411,6 +412,8 @@ export class SftpSession {
     try {
       const closed = await upload.finish();
       this.remember(upload.name, attrsOf(closed.stats));
+      uploadsTotal.inc({ system: this.o.owner.username });
+      uploadBytesTotal.inc({ system: this.o.owner.username }, closed.size);
       this.log.info(
         { op: 'upload', system: this.o.owner.username, file: upload.name, size: closed.size, sha256: closed.sha256 },
         `received /OUT/${upload.name} (${closed.size} bytes)`,

@@ -3,7 +3,7 @@ import type { SFTPWrapper } from 'ssh2';
 
 /**
  * The few things ssh2 1.17's server-side SFTP does not expose, done on its internals in this one
- * file (test/sftp-protocol.test.ts fails if an ssh2 upgrade changes them):
+ * file (test/sftp-files.test.ts, "offers statvfs, fsync and limits", and test/sftp-abuse.test.ts fail if an ssh2 upgrade changes them):
  *
  * - VERSION with extensions: ssh2 answers INIT with a fixed VERSION packet that names no extension,
  *   so clients would never use posix-rename, statvfs, fsync or limits (OpenSSH's `sftp` then
