@@ -1,4 +1,4 @@
-import { constants as fsc, close, copyFile, fstat, fsync, ftruncate, futimes, open, read, rename, unlink, write, type Stats } from 'node:fs';
+import { constants as fsc, close, copyFile, fdatasync, fstat, fsync, ftruncate, futimes, open, read, rename, unlink, write, type Stats } from 'node:fs';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,10 @@ const futimesP = promisify(futimes);
 const renameP = promisify(rename);
 const unlinkP = promisify(unlink);
 const copyFileP = promisify(copyFile);
+const fdatasyncP = promisify(fdatasync);
+
+/** Flush to disk in the background every this many bytes, so the fsync at close has little left. */
+const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
 
 export interface UploadOwner {
   systemId: number;
@@ -43,6 +47,8 @@ export class Upload {
   private failed: SftpError | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
   private done = false;
+  private unsynced = 0;
+  private backgroundSync: Promise<void> | undefined;
 
   private constructor(
     readonly owner: UploadOwner,
@@ -123,7 +129,17 @@ export class Upload {
       }
     }
     if (position + len > this.end) this.end = position + len;
-    return this.track(writeAll(this.fd, data, position));
+    const written = this.track(writeAll(this.fd, data, position));
+    this.unsynced += len;
+    if (this.unsynced >= BACKGROUND_SYNC_BYTES && !this.backgroundSync) {
+      // Overlaps writeback with the transfer (and keeps dirty pages few); errors show at the final fsync.
+      this.unsynced = 0;
+      this.backgroundSync = written
+        .then(() => fdatasyncP(this.fd))
+        .catch(() => undefined)
+        .finally(() => (this.backgroundSync = undefined));
+    }
+    return written;
   }
 
   read(offset: number, into: Buffer, at: number, len: number): Promise<number> {
@@ -216,7 +232,10 @@ export class Upload {
   }
 
   private async idle(): Promise<void> {
-    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    while (this.inflight.size || this.backgroundSync) {
+      await Promise.allSettled([...this.inflight]);
+      await this.backgroundSync;
+    }
   }
 
   private track<T>(p: Promise<T>, isWrite = true): Promise<T> {
