@@ -12,7 +12,7 @@ import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
-import { LOGIN_SIGNATURE_ALGORITHMS, nativeCryptoLoaded, SSH_ALGORITHMS } from './ssh-algorithms.js';
+import { dropSha1HostKeyAlgorithm, LOGIN_SIGNATURE_ALGORITHMS, nativeCryptoLoaded, SSH_ALGORITHMS } from './ssh-algorithms.js';
 import { sweepStaleUploads } from './stale-uploads.js';
 import { listenForSystemChanges } from './system-changes.js';
 
@@ -125,6 +125,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
   });
 
   sshServer.on('connection', (conn: Connection, info) => {
+    dropSha1HostKeyAlgorithm(conn);
     const socket = (conn as unknown as { _sock: Socket })._sock;
     const state: ConnState = {
       id: randomBytes(4).toString('hex'),
