@@ -104,6 +104,18 @@ describe('algorithms', () => {
   });
 });
 
+describe('ssh-audit', () => {
+  it('finds nothing to fail but the NIST curves the brief asks for (and warns only of non-ETM MACs and kex-strict)', async () => {
+    const r = await run('ssh-audit', ['-n', '-p', String(h.port), '127.0.0.1']);
+    expect(r.stdout).toMatch(/\(kex\) curve25519-sha256/);
+    const fails = r.stdout.split('\n').filter((l) => l.includes('[fail]'));
+    expect(fails.length).toBeGreaterThan(0);
+    for (const line of fails) expect(line).toMatch(/^\(kex\) ecdh-sha2-nistp(256|384|521) /);
+    const warns = r.stdout.split('\n').filter((l) => l.includes('[warn]'));
+    for (const line of warns) expect(line).toMatch(/hmac-sha2-(256|512) |kex-strict-s-v00@openssh\.com/);
+  });
+});
+
 describe('login', () => {
   it('accepts the RSA and the ed25519 key of the system (ssh2 client and OpenSSH)', async () => {
     expect(await tryLogin(h.port, 'afsender-a', { privateKey: ed.privateKey })).toBe('ok');
