@@ -206,6 +206,15 @@ describe('uploads', () => {
     expect(await readFile(join(home, 'OUT', 'resume.bin'), 'utf8')).toBe('FIRST part;second part');
   });
 
+  it('lets a READ|WRITE upload handle read back what it wrote (w+), still through a temp file', async () => {
+    const handle = await p.open(c.sftp, '/OUT/wplus.bin', 'w+');
+    await p.write(c.sftp, handle, Buffer.from('read me back'), 0);
+    expect((await p.read(c.sftp, handle, 7, 0)).toString()).toBe('read me');
+    expect(await readdir(join(home, 'OUT'))).not.toContain('wplus.bin');
+    await p.close(c.sftp, handle);
+    expect(await readFile(join(home, 'OUT', 'wplus.bin'), 'utf8')).toBe('read me back');
+  });
+
   it('honours CREAT, TRUNC and EXCL', async () => {
     const WRITE = 0x02;
     const CREAT = 0x08;

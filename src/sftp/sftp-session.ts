@@ -294,7 +294,6 @@ export class SftpSession {
       if (r.place.kind !== 'out-file') {
         throw denied(`Cannot write ${r.path}: files are uploaded to /OUT/<name>; /IN and the folders are read-only`);
       }
-      if (flags & FLAG.READ) throw denied(`Cannot open ${r.path} for reading: files in /OUT are upload-only`);
       this.checkHandleRoom();
       await this.o.home.checkParents(r);
       const upload = await Upload.begin({
@@ -303,7 +302,8 @@ export class SftpSession {
         name: r.place.name,
         clientPath: r.path,
         mode: {
-          read: false,
+          // READ|WRITE ("r+", "w+"): the handle may read back what this upload wrote.
+          read: (flags & FLAG.READ) !== 0,
           append: (flags & FLAG.APPEND) !== 0,
           truncate: (flags & FLAG.TRUNC) !== 0,
           exclusive: (flags & FLAG.EXCL) !== 0 && (flags & FLAG.CREAT) !== 0,
@@ -314,7 +314,7 @@ export class SftpSession {
       if (this.ended) return upload.abandon();
       let handle: Buffer;
       try {
-        handle = this.newHandle({ kind: 'file', r, fd: upload.fd, readable: false, upload, pending: new Set() });
+        handle = this.newHandle({ kind: 'file', r, fd: upload.fd, readable: (flags & FLAG.READ) !== 0, upload, pending: new Set() });
       } catch (err) {
         await upload.abandon();
         throw err;
