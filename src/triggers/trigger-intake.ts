@@ -123,8 +123,15 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     const found = await scan(`-scan-${boot}`);
     if (found > 0) log.info({ op: 'intake', found }, 'start scan: triggers found in OUT folders queued');
     // A safety net under the watcher (file-system events can be missed, e.g. on network filesystems).
+    // One scan at a time: with thousands of triggers waiting a scan outlasts the interval, and
+    // overlapping scans would eat the CPU the routing needs (the backlog would only grow).
+    let scanning = false;
     rescan = setInterval(() => {
-      scan().catch((err: unknown) => log.warn({ op: 'intake', err }, 'periodic scan of the OUT folders failed'));
+      if (scanning) return;
+      scanning = true;
+      scan()
+        .catch((err: unknown) => log.warn({ op: 'intake', err }, 'periodic scan of the OUT folders failed'))
+        .finally(() => (scanning = false));
     }, opts.rescanEveryMs ?? 5000);
     rescan.unref();
   }
