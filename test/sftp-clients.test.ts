@@ -1,8 +1,8 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, startServe } from './helpers/cli.js';
+import { cli, freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
-import { addSystem, curl, makeKey, run, sftpBatch, sha256, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
+import { addSystem, connect, curl, makeKey, run, sftpBatch, sha256, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
 
 const USER = 'afsender-a';
 let h: Harness;
@@ -151,6 +151,15 @@ describe('filudveksling serve', () => {
       expect(logs).toMatch(/"hostKey":"ssh-rsa","fingerprint":"SHA256:/);
       expect(logs).toMatch(/"nativeCrypto":true/);
       expect((await stat(join(dataDir, 'hostkeys', 'ssh_host_ed25519_key'))).mode & 0o777).toBe(0o600);
+
+      // `filudveksling system disable` ends the system's open session on the running server.
+      const session = await connect(sftpPort, USER, ed.privateKey);
+      const ended = new Promise<void>((resolve) => session.client.on('close', () => resolve()));
+      const disable = await cli(['system', 'disable', USER], { DATABASE_URL: db.url, FILUDVEKSLING_DATA: dataDir });
+      expect(disable.code).toBe(0);
+      await ended;
+      const refused = await sftpBatch(sftpPort, USER, ed.file, ['pwd']);
+      expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
     } finally {
       await server.stop();
       await db.drop();
