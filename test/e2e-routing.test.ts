@@ -1,23 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { cli } from './helpers/cli.js';
-import { addRoute, registerSystem, routedPair } from './helpers/factories.js';
-import {
-  AARHUS,
-  createWorld,
-  inbox,
-  listTree,
-  out,
-  putAtomically,
-  receiptOutcome,
-  schemaErrors,
-  send,
-  sha256,
-  waitFor,
-  waitForFile,
-  xmlValue,
-  type Backend,
-  type World,
-} from './helpers/router-world.js';
+import { addRoute } from './helpers/factories.js';
+import { system, routed, AARHUS, createWorld, inbox, listTree, out, putAtomically, receiptOutcome, schemaErrors, send, sha256, waitFor, waitForFile, xmlValue, type Backend, type World } from './helpers/router-world.js';
 
 describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)', (backend) => {
   let w: World;
@@ -28,7 +12,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   afterAll(async () => w?.close());
 
   it('delivers a file and its metadata into the recipient IN/<kommunekode>/ and answers the sender with a SUCCESS receipt', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await send(w, { sender, infref });
     const receipt = await waitForFile(sent.receiptPath);
     expect(receiptOutcome(receipt)).toBe('SUCCESS');
@@ -49,7 +33,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   });
 
   it('delivers into IN/ itself for a system with a flat inbox, with legacy metadata for a system set to it', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, {
+    const { sender, recipient, infref } = await routed(w.db.pool, {
       dataDir: w.dataDir,
       recipientOpts: { inbox: 'flat', metadata: 'legacy' },
     });
@@ -62,20 +46,24 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   });
 
   it('delivers to every routed recipient, each exactly once', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
-    const second = await registerSystem(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
+    const second = await system(w.db.pool, { dataDir: w.dataDir });
     await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: second.username, authority: AARHUS.kommunekode });
     const sent = await send(w, { sender, infref });
     expect(receiptOutcome(await waitForFile(sent.receiptPath))).toBe('SUCCESS');
     for (const r of [recipient, second]) {
       expect(await listTree(inbox(w, r.username))).toEqual([`${AARHUS.kommunekode}/${sent.fileName}`, `${AARHUS.kommunekode}/${sent.fileName}.metadata`]);
     }
-    const { rows } = await w.db.pool.query(`SELECT d.status FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE t.file_name = $1`, [sent.fileName]);
+    // The receipt is written just before the delivery is recorded.
+    const rows = await waitFor('the delivery record', async () => {
+      const r = await w.db.pool.query(`SELECT d.status FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE t.file_name = $1 AND t.finished_at IS NOT NULL`, [sent.fileName]);
+      return r.rows.length > 0 ? r.rows : undefined;
+    });
     expect(rows.map((r) => r.status)).toEqual(['delivered', 'delivered']);
   });
 
   it('never overwrites: a second file of the same name arrives as <name>.<FileTransferUUID>', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const first = await send(w, { sender, infref, fileName: 'same.csv', content: 'first\n' });
     await waitForFile(first.receiptPath);
     const second = await send(w, { sender, infref, fileName: 'same.csv', content: 'second\n', triggerName: 'same.csv.trigger' });
@@ -94,7 +82,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   });
 
   it('answers a trigger sent again after delivery (same Sender and SendersFileId) with the first receipt, and delivers nothing more', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const first = await send(w, { sender, infref, sendersFileId: 'weekly-2026-47' });
     const firstReceipt = await waitForFile(first.receiptPath);
     const again = await send(w, { sender, infref, sendersFileId: 'weekly-2026-47', noFile: true, triggerName: 'again.trigger' });
@@ -105,7 +93,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   });
 
   it('picks up a trigger renamed into place (WinSCP uploads x.filepart, then renames it)', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await send(w, { sender, infref, triggerName: 'renamed.trigger.filepart' });
     const { rename } = await import('node:fs/promises');
     await rename(out(w, sender.username, sent.triggerName), out(w, sender.username, 'renamed.trigger'));
@@ -115,7 +103,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   });
 
   it('waits for a data file still being uploaded instead of refusing it as missing', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const content = Buffer.from('arrives late\n');
     const temp = `.late.csv.fu-upload-0123abcd`;
     await putAtomically(out(w, sender.username), temp, 'partial');
@@ -130,7 +118,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   });
 
   it('records every step of the transfer', async () => {
-    const { sender, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await send(w, { sender, infref });
     const id = xmlValue(await waitForFile(sent.receiptPath), 'FileTransferUUID');
     const rows = await waitFor('finished', async () => {
@@ -143,7 +131,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
   });
 
   it('lists transfers by recipient, and counts them and their latency in /metrics', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await send(w, { sender, infref });
     const id = xmlValue(await waitForFile(sent.receiptPath), 'FileTransferUUID');
     const listed = await cli(['transfer', 'list', '--recipient', recipient.username, '--json'], { DATABASE_URL: w.db.url });

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildTrigger } from '../src/triggers/build-xml.js';
-import { routedPair, type TestSystem } from './helpers/factories.js';
-import { AARHUS, createWorld, inbox, listTree, makeTrigger, out, receiptOutcome, schemaErrors, sha256, waitFor, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { type TestSystem } from './helpers/factories.js';
+import { routed, AARHUS, createWorld, inbox, listTree, makeTrigger, out, receiptOutcome, schemaErrors, sha256, waitFor, xmlValue, type Backend, type World } from './helpers/router-world.js';
 import { connect, p, type Connected } from './helpers/sftp-harness.js';
 
 /** The whole journey over real SFTP clients: ssh2's client and Paramiko (what KOMBIT client libraries use). */
@@ -39,7 +39,7 @@ describe.each<Backend>(['postgres', 'redis'])('over SFTP (queue on %s)', (backen
   afterAll(async () => w?.close());
 
   it('a sender uploads file and trigger with ssh2; the recipient downloads file and metadata; the sender its receipt', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const content = Buffer.from('cpr;navn\n0101011234;Test Testesen\n'.repeat(100));
     const trigger = makeTrigger({ sender, infref, sha256: sha256(content) }, 'borgere.csv', content);
     const s = await connect(Number(w.env.SFTP_PORT), sender.username, sender.privateKey);
@@ -76,7 +76,7 @@ describe.each<Backend>(['postgres', 'redis'])('over SFTP (queue on %s)', (backen
   });
 
   it('takes a trigger that arrives by RENAME (WinSCP uploads x.trigger.filepart, then renames it)', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const content = Buffer.from('winscp style\n');
     const s = await connect(Number(w.env.SFTP_PORT), sender.username, sender.privateKey);
     try {
@@ -102,7 +102,7 @@ describe.each<Backend>(['postgres', 'redis'])('over SFTP (queue on %s)', (backen
   });
 
   it('Paramiko sends with put() and receives with get()', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, {
+    const { sender, recipient, infref } = await routed(w.db.pool, {
       dataDir: w.dataDir,
       senderOpts: { keyType: 'rsa' },
       recipientOpts: { keyType: 'rsa', inbox: 'flat' },

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { freePort, startServe } from './helpers/cli.js';
-import { routedPair } from './helpers/factories.js';
-import { AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitFor, type World } from './helpers/router-world.js';
+import { routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitFor, type World } from './helpers/router-world.js';
 import { readFile } from 'node:fs/promises';
 
 /** SPEC §2 scale-out: two router nodes on one database, one queue and one data folder route each transfer once. */
@@ -19,7 +18,7 @@ describe('two nodes sharing database, queue and data folder', () => {
   });
 
   it('routes 40 triggers dropped at once exactly once each', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await Promise.all(Array.from({ length: 40 }, (_, i) => send(w, { sender, infref, fileName: `batch-${i}-${randomBytes(2).toString('hex')}.csv` })));
     for (const s of sent) {
       expect(receiptOutcome(await waitFor(s.receiptPath, () => readFile(s.receiptPath, 'utf8').catch(() => undefined), 60_000))).toBe('SUCCESS');

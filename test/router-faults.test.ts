@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cli } from './helpers/cli.js';
-import { addRoute, registerSystem, routedPair } from './helpers/factories.js';
-import { AARHUS, createWorld, inbox, listTree, out, receiptOutcome, schemaErrors, send, waitFor, waitForFile, xmlValue, type World } from './helpers/router-world.js';
+import { addRoute } from './helpers/factories.js';
+import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, schemaErrors, send, waitFor, waitForFile, xmlValue, type World } from './helpers/router-world.js';
 
 /** Transient faults: retried with backoff; out of retries → failed + DELIVERY_FAILED; `transfer retry` finishes it. */
 describe('delivery that keeps failing', () => {
@@ -13,8 +13,8 @@ describe('delivery that keeps failing', () => {
   afterAll(async () => w?.close());
 
   it('withdraws what it placed, answers DELIVERY_FAILED (1901), and delivers to everyone once the operator retries', async () => {
-    const { sender, recipient, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
-    const blocked = await registerSystem(w.db.pool, { dataDir: w.dataDir });
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
+    const blocked = await system(w.db.pool, { dataDir: w.dataDir });
     await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: blocked.username, authority: AARHUS.kommunekode });
     // A plain file where the blocked recipient's authority folder should be: every attempt to deliver there fails.
     await mkdir(inbox(w, blocked.username), { recursive: true });
@@ -66,7 +66,7 @@ describe('delivery that keeps failing', () => {
   }, 60_000);
 
   it('refuses to retry a transfer that did not fail, and an unknown one', async () => {
-    const { sender, infref } = await routedPair(w.db.pool, { dataDir: w.dataDir });
+    const { sender, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await send(w, { sender, infref });
     const id = xmlValue(await waitForFile(sent.receiptPath), 'FileTransferUUID')!;
     const r = await cli(['transfer', 'retry', id], { DATABASE_URL: w.db.url });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -34,7 +34,7 @@ export async function placeFileAtomically(source: string, target: string, sha256
     }
     if (code !== 'EXDEV') throw err;
   }
-  const temp = tempBeside(target);
+  const temp = tempBeside(target, createHash('sha256').update(`${source}\0${sha256}`).digest('hex'));
   try {
     await copyWithFsync(source, temp);
     try {
@@ -56,8 +56,9 @@ export async function placeFileAtomically(source: string, target: string, sha256
  */
 export async function writeFileAtomically(target: string, bytes: Buffer | string, opts: { replace: boolean }): Promise<PlaceOutcome> {
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  const temp = tempBeside(target);
-  const fh = await open(temp, 'wx', 0o644);
+  const digest = createHash('sha256').update(data).digest('hex');
+  const temp = tempBeside(target, digest);
+  const fh = await open(temp, 'w', 0o644);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -74,7 +75,7 @@ export async function writeFileAtomically(target: string, bytes: Buffer | string
       return 'placed';
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      return (await sameBytes(target, createHash('sha256').update(data).digest('hex'))) ? 'ours' : 'taken';
+      return (await sameBytes(target, digest)) ? 'ours' : 'taken';
     }
   } finally {
     if (!opts.replace) await unlink(temp).catch(() => undefined);
@@ -106,13 +107,17 @@ async function sameBytes(path: string, sha256: string): Promise<boolean> {
   }
 }
 
-/** Hidden (leading dot) so the recipient's listing and the watchers ignore it. */
-function tempBeside(target: string): string {
-  return join(dirname(target), `.${basename(target)}.fu-place-${randomBytes(6).toString('hex')}`);
+/**
+ * Hidden (leading dot) so the watchers ignore it, and named after what it will hold (`tag`: a digest of
+ * the bytes, or of source and bytes), so a step run again after a crash writes the same temp again
+ * instead of leaving the first one behind, while different contents never share a temp.
+ */
+function tempBeside(target: string, tag: string): string {
+  return join(dirname(target), `.${basename(target)}.fu-place-${tag.slice(0, 16)}`);
 }
 
 async function copyWithFsync(source: string, temp: string): Promise<void> {
-  const fh = await open(temp, 'wx', 0o644);
+  const fh = await open(temp, 'w', 0o644);
   try {
     for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20 })) {
       const buf = chunk as Buffer;

@@ -41,6 +41,7 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
   const homes = dataLayout(opts.dataDir).homes;
   const boot = randomBytes(4).toString('hex');
 
+  const recentlyQueued = new Map<string, number>();
   const offer = async (username: string, name: string, closedAt?: number, jobIdSuffix = ''): Promise<void> => {
     const path = join(outDir(opts.dataDir, username), name);
     let st;
@@ -51,8 +52,17 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     }
     if (!st.isFile()) return;
     const key = triggerKey(username, name, st);
+    const jobId = triggerJobId(key) + jobIdSuffix;
+    // The rescan and the watcher see a waiting trigger again and again: queue it once a minute at most.
+    const now = Date.now();
+    const last = recentlyQueued.get(jobId);
+    if (last !== undefined && now - last < 60_000) return;
     const at = closedAt ?? Number(st.mtimeMs);
-    await submit(opts.queue, { kind: 'trigger', username, triggerName: name, key, closedAt: at }, triggerJobId(key) + jobIdSuffix);
+    await submit(opts.queue, { kind: 'trigger', username, triggerName: name, key, closedAt: at }, jobId);
+    recentlyQueued.set(jobId, now);
+    if (recentlyQueued.size > 50_000) {
+      for (const [id, t] of recentlyQueued) if (now - t >= 60_000) recentlyQueued.delete(id);
+    }
   };
   const offerLogged = (username: string, name: string, closedAt?: number) => {
     offer(username, name, closedAt).catch((err: unknown) =>
