@@ -140,6 +140,24 @@ describe('bad input', () => {
     await othersKeepGoing();
   });
 
+  it('caps SFTP channels per connection and refuses shell, exec and port forwarding', async () => {
+    const s = await connect(h.port, USER, key.privateKey);
+    const more = await Promise.allSettled(
+      Array.from({ length: 12 }, () => new Promise<unknown>((res, rej) => s.client.sftp((e, sftp) => (e ? rej(e) : res(sftp))))),
+    );
+    expect(more.filter((r) => r.status === 'fulfilled')).toHaveLength(9); // 10 with the first one
+    s.end();
+    const t = await connect(h.port, USER, key.privateKey);
+    const exec = await new Promise<Error | undefined>((res) => t.client.exec('id', (e, ch) => (e ? res(e) : (ch.on('close', () => res(undefined)), ch.resume()))));
+    expect(exec).toBeInstanceOf(Error);
+    const shell = await new Promise<Error | undefined>((res) => t.client.shell((e) => res(e ?? undefined)));
+    expect(shell).toBeInstanceOf(Error);
+    const fwd = await new Promise<Error | undefined>((res) => t.client.forwardOut('127.0.0.1', 1, '127.0.0.1', 5432, (e) => res(e ?? undefined)));
+    expect(fwd).toBeInstanceOf(Error);
+    t.end();
+    await othersKeepGoing();
+  });
+
   it('answers a handle it never issued with FAILURE and goes on', async () => {
     const s = await connect(h.port, USER, key.privateKey);
     for (const handle of [Buffer.from([0, 0, 0x30, 0x39]), Buffer.from('not-a-handle-at-all')]) {

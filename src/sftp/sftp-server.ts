@@ -25,6 +25,8 @@ export interface SftpLimits extends LoginGuardOptions {
   maxSessionsPerSystem: number;
   /** Open file and folder handles per SFTP session. */
   maxHandlesPerSession: number;
+  /** Session channels (each one SFTP session) open at once on one connection (OpenSSH's MaxSessions). */
+  maxChannelsPerConnection: number;
   /** A client that leaves its responses unread this long loses the session. */
   stalledMs: number;
 }
@@ -35,6 +37,7 @@ export const DEFAULT_SFTP_LIMITS: SftpLimits = {
   maxAuthTries: 10,
   maxSessionsPerSystem: 50,
   maxHandlesPerSession: 1024,
+  maxChannelsPerConnection: 10,
   stalledMs: 120_000,
 };
 
@@ -151,8 +154,16 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
 
     conn.on('ready', () => {
       clog.info({ system: state.username }, `${state.username} logged in`);
-      conn.on('session', (acceptSession) => {
+      // Only the sftp subsystem: shell, exec, pty, forwarding and the like have no handler and are refused.
+      let channels = 0;
+      conn.on('session', (acceptSession, rejectSession) => {
+        if (channels >= limits.maxChannelsPerConnection) {
+          clog.warn({ system: state.username, channels }, `refused a session channel: ${channels} are open on this connection (the limit)`);
+          return rejectSession();
+        }
+        channels++;
         const session = acceptSession();
+        session.once('close', () => channels--);
         session.on('sftp', (acceptSftp) => {
           openSftp(state, acceptSftp, clog.child({ system: state.username }));
         });
