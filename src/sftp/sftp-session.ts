@@ -86,6 +86,8 @@ export class SftpSession {
   private readonly held: Buffer[] = [];
   private holding = false;
   private notReady = true;
+  /** Hands held input to ssh2's SFTP parser (bypassing the gate). */
+  private deliver: (data: Buffer) => unknown = () => undefined;
   private stalledTimer: NodeJS.Timeout | undefined;
   private ended = false;
   /** The server is stopping: no new handles; the ones open may finish. */
@@ -197,7 +199,7 @@ export class SftpSession {
       }
       return origPush.call(s, data);
     };
-    (this as unknown as { origPush: (d: Buffer) => unknown }).origPush = (d: Buffer) => origPush.call(s, d);
+    this.deliver = (d: Buffer) => origPush.call(s, d);
   }
 
   private overloaded(): boolean {
@@ -227,9 +229,8 @@ export class SftpSession {
       this.readQueue.shift()!();
     }
     if (this.holding && !this.notReady && !this.overloaded()) {
-      const origPush = (this as unknown as { origPush: (d: Buffer) => unknown }).origPush;
       while (this.held.length && !this.overloaded()) {
-        origPush(this.held.shift()!);
+        this.deliver(this.held.shift()!);
         if (this.ended) return;
       }
       if (this.held.length === 0) {
