@@ -167,7 +167,9 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
     const original = join(out, fileName);
     const took = await moveInto(original, spool, fileName);
     if (took === 'missing' && !(parsed instanceof TriggerError) && (await uploadInProgress(out, fileName))) {
-      throw new RouteLater(`the data file '${fileName}' is still being uploaded`, 250);
+      // Look again soon for a small file, less often the longer the upload has been running.
+      const waited = Date.now() - t.receivedAt.getTime();
+      throw new RouteLater(`the data file '${fileName}' is still being uploaded`, Math.min(5000, Math.max(100, Math.floor(waited / 10))));
     }
     if (took !== 'missing') {
       if (took === 'moved') {
