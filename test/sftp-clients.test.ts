@@ -2,6 +2,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
+import { sftpLimitsFromEnv } from '../src/sftp/sftp-limits-env.js';
 import { addSystem, connect, curl, makeKey, run, sftpBatch, sha256, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
 
 const USER = 'afsender-a';
@@ -162,6 +163,25 @@ describe('filudveksling serve', () => {
       expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
     } finally {
       await server.stop();
+      await db.drop();
+    }
+  });
+
+  it('takes the SFTP limits from the environment and stops with exit code 2 on a bad one', async () => {
+    expect(sftpLimitsFromEnv({ SFTP_BAN_SECONDS: '60', SFTP_MAX_LOGIN_FAILURES: '0', SFTP_MAX_HANDLES: '64' })).toEqual({ banMs: 60_000, maxFailures: 0, maxHandlesPerSession: 64 });
+    expect(() => sftpLimitsFromEnv({ SFTP_LOGIN_GRACE_SECONDS: '0' })).toThrow(/SFTP_LOGIN_GRACE_SECONDS: "0" — it accepts a whole number of seconds ≥ 1 \(default 30\)/);
+    const db = await createTestDatabase('sftpenv');
+    try {
+      const r = await cli(['serve', '--role', 'sftp'], {
+        DATABASE_URL: db.url,
+        FILUDVEKSLING_DATA: join(h.keysDir, 'env-data'),
+        SFTP_PORT: String(await freePort()),
+        HTTP_PORT: String(await freePort()),
+        SFTP_MAX_HANDLES: 'lots',
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/SFTP_MAX_HANDLES: "lots"/);
+    } finally {
       await db.drop();
     }
   });

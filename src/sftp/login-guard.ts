@@ -4,7 +4,7 @@
  * flood of half-open handshakes cannot starve real clients. The clock is injectable for tests.
  */
 export interface LoginGuardOptions {
-  /** Failed logins (connections that tried and did not get in) from one address… */
+  /** Failed logins (connections that tried and did not get in) from one address… (0: never ban) */
   maxFailures: number;
   /** …within this long… */
   failureWindowMs: number;
@@ -66,6 +66,7 @@ export class LoginGuard {
   }
 
   recordFailure(address: string): boolean {
+    if (this.o.maxFailures <= 0) return false; // bans switched off
     const now = this.now();
     const recent = (this.failures.get(address) ?? []).filter((t) => now - t < this.o.failureWindowMs);
     recent.push(now);
