@@ -21,12 +21,14 @@ export function watchOutFolders(
   opts: { settleMs?: number; alreadyQueued?: (path: string) => boolean } = {},
 ): FSWatcher {
   const settleMs = opts.settleMs ?? 100;
+  const homesSlash = homes.endsWith(sep) ? homes : homes + sep;
   const ignored = (path: string, stats?: { isFile(): boolean; isDirectory(): boolean }): boolean => {
     // Triggers this node's upload events queued a moment ago need no watching (nor stat polling).
     if (opts.alreadyQueued?.(path)) return true;
-    const rel = relative(homes, path);
-    if (rel === '') return false;
-    const parts = rel.split(sep);
+    // Called for every entry of every OUT chokidar re-reads, so plain string work, no path resolving.
+    if (path === homes || path === homesSlash) return false;
+    if (!path.startsWith(homesSlash)) return !homesSlash.startsWith(path.endsWith(sep) ? path : path + sep);
+    const parts = path.slice(homesSlash.length).split(sep);
     if (parts.length === 1) return false;
     if (parts[1] !== 'OUT' || parts.length > 3) return true;
     if (parts.length === 3) return stats ? !stats.isFile() || !isTriggerName(parts[2]!) : !isTriggerName(parts[2]!);
