@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
-import { sftpLimitsFromEnv } from '../src/sftp/sftp-limits-env.js';
+import { sftpFsyncFromEnv, sftpLimitsFromEnv } from '../src/sftp/sftp-limits-env.js';
 import { addSystem, connect, curl, makeKey, run, sftpBatch, sha256, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
 
 const USER = 'afsender-a';
@@ -102,6 +102,23 @@ describe('OpenSSH sftp -b', () => {
   });
 });
 
+describe('SFTP_FSYNC=on-request', () => {
+  it('still publishes complete files only at close, and honours put -f (fsync@openssh.com)', async () => {
+    const fast = await startHarness('sftpfsync', {}, {}, { fsync: 'on-request' });
+    try {
+      await addSystem(fast, USER, [ed]);
+      const data = pseudoRandom(200_000, 9);
+      await writeFile(join(work, 'fsync.bin'), data);
+      const r = await sftpBatch(fast.port, USER, ed.file, [`put ${join(work, 'fsync.bin')} /OUT/a.bin`, `put -f ${join(work, 'fsync.bin')} /OUT/b.bin`]);
+      expect(r.code).toBe(0);
+      for (const n of ['a.bin', 'b.bin']) expect(sha256(await readFile(join(fast.dataDir, 'homes', USER, 'OUT', n)))).toBe(sha256(data));
+      expect((await readdir(join(fast.dataDir, 'homes', USER, 'OUT'))).sort()).toEqual(['a.bin', 'b.bin']);
+    } finally {
+      await fast.stop();
+    }
+  });
+});
+
 describe('curl sftp:// (libssh2)', () => {
   it('is built with sftp support', async () => {
     const v = await run('curl', ['-V']);
@@ -169,6 +186,8 @@ describe('filudveksling serve', () => {
 
   it('takes the SFTP limits from the environment and stops with exit code 2 on a bad one', async () => {
     expect(sftpLimitsFromEnv({ SFTP_BAN_SECONDS: '60', SFTP_MAX_LOGIN_FAILURES: '0', SFTP_MAX_HANDLES: '64' })).toEqual({ banMs: 60_000, maxFailures: 0, maxHandlesPerSession: 64 });
+    expect([sftpFsyncFromEnv({}), sftpFsyncFromEnv({ SFTP_FSYNC: 'on-request' })]).toEqual(['always', 'on-request']);
+    expect(() => sftpFsyncFromEnv({ SFTP_FSYNC: 'never' })).toThrow(/SFTP_FSYNC: "never" — it accepts "always" \(default\) or "on-request"/);
     expect(() => sftpLimitsFromEnv({ SFTP_LOGIN_GRACE_SECONDS: '0' })).toThrow(/SFTP_LOGIN_GRACE_SECONDS: "0" — it accepts a whole number of seconds ≥ 1 \(default 30\)/);
     const db = await createTestDatabase('sftpenv');
     try {

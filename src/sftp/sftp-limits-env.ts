@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { DEFAULT_SFTP_LIMITS, type SftpLimits } from './sftp-server.js';
+import type { UploadFsync } from './upload.js';
 
 /**
  * The SFTP server's limits from the environment (README, SFTP). Each is optional; a bad value stops
@@ -38,4 +39,12 @@ export function sftpLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial
     out[s.key] = s.unitMs ? n * s.unitMs : n;
   }
   return out as Partial<SftpLimits>;
+}
+
+/** SFTP_FSYNC: 'always' (default) or 'on-request' (README, SFTP: Uploads). */
+export function sftpFsyncFromEnv(env: NodeJS.ProcessEnv = process.env): UploadFsync {
+  const raw = env.SFTP_FSYNC;
+  if (raw === undefined || raw === '' || raw === 'always') return 'always';
+  if (raw === 'on-request') return 'on-request';
+  throw new ConfigError(`Bad value for SFTP_FSYNC: ${JSON.stringify(raw)} — it accepts "always" (default) or "on-request".`);
 }

@@ -12,6 +12,7 @@ import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
+import type { UploadFsync } from './upload.js';
 import { dropSha1HostKeyAlgorithm, LOGIN_SIGNATURE_ALGORITHMS, nativeCryptoLoaded, SSH_ALGORITHMS } from './ssh-algorithms.js';
 import { sweepStaleUploads } from './stale-uploads.js';
 import { listenForSystemChanges } from './system-changes.js';
@@ -48,6 +49,8 @@ export interface SftpServerOptions {
   host?: string;
   port?: number;
   limits?: Partial<SftpLimits>;
+  /** When upload bytes are fsync'd before the rename (default 'always'; see UploadFsync). */
+  fsync?: UploadFsync;
   /** ssh2's protocol trace (very verbose), for diagnosing a client. */
   sshDebug?: (message: string) => void;
 }
@@ -241,6 +244,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       owner: { systemId: state.systemId!, username: state.username! },
       home,
       maxFileBytes: config.maxFileBytes,
+      fsync: opts.fsync ?? 'always',
       maxHandles: limits.maxHandlesPerSession,
       stalledMs: limits.stalledMs,
       log: slog,

@@ -20,7 +20,7 @@ import {
   sendPacket,
   uint64,
 } from './sftp-wire.js';
-import { readAt, Upload, type UploadOwner } from './upload.js';
+import { readAt, Upload, type UploadFsync, type UploadOwner } from './upload.js';
 import { isUploadTempName, uploadEvents } from './upload-events.js';
 
 const openP = promisify(open);
@@ -44,6 +44,7 @@ export interface SessionOptions {
   owner: UploadOwner;
   home: SealedHome;
   maxFileBytes: number;
+  fsync: UploadFsync;
   maxHandles: number;
   /** A client that leaves responses unread this long (window closed) loses the session. */
   stalledMs: number;
@@ -311,6 +312,7 @@ export class SftpSession {
           create: (flags & FLAG.CREAT) !== 0,
         },
         maxFileBytes: this.o.maxFileBytes,
+        fsync: this.o.fsync,
       });
       if (this.ended) return upload.abandon();
       let handle: Buffer;

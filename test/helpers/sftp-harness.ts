@@ -12,7 +12,7 @@ import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
 import { loadConfig } from '../../src/config/config.js';
 import { migrate } from '../../src/db/migrate.js';
-import { startSftpServer, type SftpLimits, type SftpServer } from '../../src/sftp/sftp-server.js';
+import { startSftpServer, type SftpLimits, type SftpServer, type SftpServerOptions } from '../../src/sftp/sftp-server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface Harness {
@@ -24,13 +24,18 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(label: string, limits: Partial<SftpLimits> = {}, env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  label: string,
+  limits: Partial<SftpLimits> = {},
+  env: Record<string, string> = {},
+  extra: Partial<SftpServerOptions> = {},
+): Promise<Harness> {
   const db = await createTestDatabase(label);
   await migrate(db.pool);
   const dataDir = await mkdtemp(join(tmpdir(), `fu-${label}-`));
   const keysDir = await mkdtemp(join(tmpdir(), `fu-${label}-keys-`));
   const config = loadConfig({ FILUDVEKSLING_DATA: dataDir, DATABASE_URL: db.url, ...env });
-  const server = await startSftpServer({ config, pool: db.pool, host: '127.0.0.1', port: 0, limits });
+  const server = await startSftpServer({ config, pool: db.pool, host: '127.0.0.1', port: 0, limits, ...extra });
   return {
     db,
     dataDir,
