@@ -77,8 +77,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
 export interface PrivatePostgres {
   url: string;
   port: number;
-  /** pg_ctl stop -m immediate: every backend dies at once, as in a crash (recovery on start). */
-  crash(): Promise<void>;
+  /**
+   * `pg_ctl stop -m <mode>`: 'fast' (what `systemctl restart postgresql` does: every session is
+   * told FATAL and ended) or 'immediate' (every backend dies at once, as in a crash; recovery on start).
+   */
+  stop(mode: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -98,14 +101,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const start = async () => {
     await pg('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', join(data, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=off`, 'start']);
   };
-  const crash = async () => {
-    await pg('pg_ctl', ['-D', data, '-w', '-m', 'immediate', 'stop']);
+  const stop = async (mode: 'fast' | 'immediate') => {
+    await pg('pg_ctl', ['-D', data, '-w', '-m', mode, 'stop']);
   };
   await start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    crash,
+    stop,
     start,
     async close() {
       await pg('pg_ctl', ['-D', data, '-w', '-m', 'immediate', 'stop']).catch(() => undefined);
