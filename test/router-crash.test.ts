@@ -93,3 +93,41 @@ describe.each(matrix)('crash at every step, then restart (queue on %s)', (backen
     }
   }, 90_000);
 });
+
+describe('a trigger replaced under the same name before the router took it', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await createWorld('replaced');
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it('routes both: the first from what was recorded, the newer one as its own transfer', async () => {
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
+    // Killed right after the first trigger was recorded, before it was taken out of OUT.
+    await w.start({ FILUDVEKSLING_FAILPOINT: 'received' });
+    const first = await send(w, { sender, infref, fileName: 'first.csv', triggerName: 'same-name.trigger' });
+    const killed = w.serve!;
+    w.serve = undefined;
+    expect(await waitFor('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
+    // The sender uploads another trigger under the same name (another data file).
+    const second = await send(w, { sender, infref, fileName: 'second.csv', triggerName: 'same-name.trigger' });
+    await w.start();
+    try {
+      await waitFor('both transfers delivered', async () => {
+        const { rows } = await w.db.pool.query(`SELECT count(*)::int AS n FROM transfers WHERE sender_system_id = $1 AND status = 'delivered' AND finished_at IS NOT NULL`, [sender.id]);
+        return rows[0].n === 2 ? true : undefined;
+      }, 30_000);
+      expect(await listTree(inbox(w, recipient.username))).toEqual([
+        `${AARHUS.kommunekode}/first.csv`,
+        `${AARHUS.kommunekode}/first.csv.metadata`,
+        `${AARHUS.kommunekode}/second.csv`,
+        `${AARHUS.kommunekode}/second.csv.metadata`,
+      ]);
+      expect(await listTree(out(w, sender.username))).toEqual([]);
+      const { rows } = await w.db.pool.query(`SELECT file_name FROM transfers WHERE sender_system_id = $1 ORDER BY received_at`, [sender.id]);
+      expect(rows.map((r) => r.file_name)).toEqual([first.fileName, second.fileName]);
+    } finally {
+      await w.stop();
+    }
+  }, 90_000);
+});

@@ -2,7 +2,8 @@ import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PoolClient } from '../db/pool.js';
 import { log } from '../log.js';
-import { outDir } from '../storage/homes.js';
+import { dataLayout, outDir } from '../storage/homes.js';
+import { moveInto } from '../storage/move-into.js';
 import { findSystemByUsername } from '../systems/find-system.js';
 import { MAX_TRIGGER_BYTES } from '../triggers/namespaces.js';
 import { parseTrigger, salvageTriggerFields, TriggerError } from '../triggers/parse-trigger.js';
@@ -67,6 +68,13 @@ export async function receiveTrigger(
   if (created) {
     log.info({ op: 'route', transferId: id, system: job.username, trigger: job.triggerName }, 'trigger received');
     failpoint('received');
+  } else {
+    // This very file (same key) already made a transfer that has taken its trigger: what lies in OUT
+    // is a second name for it (given back while two transfers raced for one trigger name). Kept aside.
+    const { rows } = await client.query<{ status: string }>('SELECT status FROM transfers WHERE id = $1', [id]);
+    if (rows[0] && rows[0].status !== 'received') {
+      await moveInto(path, join(dataLayout(dataDir).quarantine, id), `${job.triggerName}.again`);
+    }
   }
   return id;
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PoolClient, Queryable } from '../db/pool.js';
 import { log as rootLog, type Logger } from '../log.js';
@@ -28,6 +28,7 @@ import { recordRejection } from './sql/record-rejection.js';
 import type { TransferRow } from './sql/transfer-row.js';
 import { StepLog } from './sql/transfer-steps.js';
 import type { UploadHashCache } from './upload-hash-cache.js';
+import { triggerKey } from './trigger-key.js';
 import { writeReceipt } from './write-receipt.js';
 
 export interface RouterDeps {
@@ -133,6 +134,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
   const took = await moveInto(join(out, t.triggerName), spool, t.triggerName);
   if (took === 'missing') await writeFile(join(spool, t.triggerName), t.triggerXml ?? '');
   if (took === 'moved') {
+    await giveBackNewerTrigger(t, sender, out, spool, log);
     steps.add('trigger-taken');
     failpoint('trigger-taken');
   }
@@ -237,6 +239,27 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
     failpoint('rejected');
     return { status: 'rejected', transfer: { ...t, status: 'rejected', receiptXml, errorCode: err.code, errorText: err.message } };
   }
+}
+
+/**
+ * The trigger file moved into the spool must be the one this transfer was made of. If the sender
+ * replaced it under the same name in the meantime, the newer file goes back to OUT (it is its own
+ * transfer, picked up by the next scan) and this transfer keeps the bytes it recorded.
+ */
+async function giveBackNewerTrigger(t: TransferRow, sender: SystemRow, out: string, spool: string, log: Logger): Promise<void> {
+  if (!t.triggerKey) return;
+  const inSpool = join(spool, t.triggerName);
+  if (triggerKey(sender.username, t.triggerName, await stat(inSpool, { bigint: true })) === t.triggerKey) return;
+  try {
+    await link(inSpool, join(out, t.triggerName));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Replaced yet again: the newest is in OUT; this middle one the sender overwrote itself.
+    log.warn({ trigger: t.triggerName }, 'the trigger was replaced twice while being taken; the newest one stays in OUT');
+  }
+  await unlink(inSpool); // the newer bytes live on under OUT; ours come from the record
+  await writeFile(inSpool, t.triggerXml ?? '');
+  log.info({ trigger: t.triggerName }, 'the sender replaced the trigger while it was being taken; the newer one went back to OUT');
 }
 
 function isPlainName(name: string): boolean {

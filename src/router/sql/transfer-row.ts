@@ -4,6 +4,7 @@ export interface TransferRow {
   senderSystemId: number;
   senderUsername: string;
   triggerName: string;
+  triggerKey: string | null;
   fileName: string | null;
   sendersFileId: string | null;
   sizeBytes: number | null;
@@ -24,7 +25,7 @@ export interface TransferRow {
 }
 
 export const TRANSFER_COLUMNS = `t.id::text AS id, t.sender_system_id AS "senderSystemId", s.username AS "senderUsername",
-  t.trigger_name AS "triggerName", t.file_name AS "fileName", t.senders_file_id AS "sendersFileId",
+  t.trigger_name AS "triggerName", t.trigger_key AS "triggerKey", t.file_name AS "fileName", t.senders_file_id AS "sendersFileId",
   t.size_bytes AS "sizeBytes", t.sha256, t.infref_id AS "infrefId", t.authority_id AS "authorityId", t.status,
   t.error_code AS "errorCode", t.error_text AS "errorText", t.trigger_xml AS "triggerXml", t.receipt_xml AS "receiptXml",
   t.resend_of::text AS "resendOf", t.received_at AS "receivedAt", t.trigger_closed_at AS "triggerClosedAt",
