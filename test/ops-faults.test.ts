@@ -55,6 +55,7 @@ describe('Redis (the queue) is killed and restarted while 10 senders upload', ()
       REDIS_URL: redis.url,
       FILUDVEKSLING_QUEUE_PREFIX: `fu-ops-fault-${randomBytes(4).toString('hex')}`,
       FILUDVEKSLING_ROUTER_BACKOFF_MS: '500',
+      FILUDVEKSLING_DRAIN_MS: '3000',
     };
     server = await startServe(env, [], 90_000);
     const senders = x.senders.map((s) => new LoadSender(s, x.infrefs.get(s.username)!, [Number(env.SFTP_PORT)], { fileBytes: 16_384, pauseMs: 50, requestTimeoutMs: 20_000 }));
@@ -90,7 +91,15 @@ describe('Redis (the queue) is killed and restarted while 10 senders upload', ()
     for (const r of refusals) expect(r.ms).toBeLessThan(20_000);
     expect(report.problems).toEqual([]);
     expect(report.delivered).toBe(accepted.length);
+
+    // A node told to stop while Redis is away still stops (parts stuck on Redis are given up on).
+    await redis.kill();
+    const t1 = Date.now();
     expect(await server.stop('SIGTERM')).toBe(0);
+    const stopMs = Date.now() - t1;
+    process.stdout.write(`ops-faults: SIGTERM while Redis was down: stopped in ${stopMs} ms (FILUDVEKSLING_DRAIN_MS=3000)\n`);
+    expect(stopMs).toBeLessThan(3 * (3000 + 10_000));
+    expect(server.output()).toMatch(/did not stop within|did not close within/);
     server = undefined;
   }, 150_000);
 });

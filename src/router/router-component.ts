@@ -69,9 +69,9 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
       // the next router. A job still running after the drain timeout is left: its lock lapses and
       // its transfer is taken up where it stopped (resume at the next start, or another node).
       if (worker && !(await settlesWithin(worker.close(), drainTimeoutMs()))) {
-        log.warn({ op: 'route', drainMs: drainTimeoutMs() }, 'routing jobs still running after the drain timeout; stopping without them (they resume where they stopped)');
+        log.warn({ op: 'route', drainMs: drainTimeoutMs() }, 'the router workers did not close within the drain timeout (jobs still running, or the queue unreachable); stopping without them (their transfers resume where they stopped)');
       }
-      await queue.close();
+      if (!(await settlesWithin(queue.close(), 5000))) log.warn({ op: 'route' }, 'the routing queue did not close within 5 s (its Redis or PostgreSQL unreachable?); going on');
     },
   };
 };

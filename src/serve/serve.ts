@@ -4,6 +4,7 @@ import { startHealthServer } from '../http/health-server.js';
 import { log } from '../log.js';
 import { renderMetrics } from '../metrics/metrics.js';
 import { nodeHeartbeat } from '../operations/node-heartbeat.js';
+import { drainTimeoutMs, settlesWithin } from '../operations/drain.js';
 import { operationsMetrics } from '../operations/operations-metrics.js';
 import { retentionSchedule } from '../operations/retention-schedule.js';
 import { routerComponent } from '../router/router-component.js';
@@ -56,13 +57,17 @@ export async function serve(config: Config, role: Role): Promise<RunningServer> 
       (stopping ??= (async () => {
         const t1 = Date.now();
         log.info({ op: 'serve', role }, 'shutting down: SFTP drains, then routing finishes its jobs, then the database closes');
+        // Each part gets the drain timeout and some; a part stuck on an unreachable Redis or
+        // PostgreSQL is left behind rather than holding the stop forever (its work resumes later).
+        const partMs = drainTimeoutMs() + 10_000;
         for (const c of [...components].reverse()) {
-          await c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'component did not stop cleanly'));
+          const stopped = c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'component did not stop cleanly'));
+          if (!(await settlesWithin(stopped, partMs))) log.warn({ op: 'serve', component: c.name, ms: partMs }, `${c.name} did not stop within ${partMs} ms (its queue or database unreachable?); going on without it`);
         }
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections(); // keep-alive probes would hold close() open
         await httpClosed;
-        await database.close();
+        if (!(await settlesWithin(database.close(), 30_000))) log.warn({ op: 'serve' }, 'the database did not close within 30 s; going on');
         log.info({ op: 'serve', ms: Date.now() - t1 }, `stopped in ${Date.now() - t1} ms`);
       })()),
   };

@@ -24,11 +24,17 @@ export function registerServe(program: Command): void {
             }
             stopping = true;
             ctx.out.note(`${signal}: stopping (no new logins; uploads and routing jobs in progress may finish, up to the drain timeout; send it again to exit at once)…`);
-            void server.stop().then(resolve);
+            void server.stop().then(resolve, (err: unknown) => {
+              ctx.out.note(`stopping failed: ${(err as Error).message}`);
+              process.exitCode = 1;
+              resolve();
+            });
           };
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
         });
+        // Stopped. A client a dependency left reconnecting (Redis away) must not keep the process alive.
+        setTimeout(() => process.exit(), 2000).unref();
       }),
     );
 }
