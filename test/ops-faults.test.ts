@@ -13,7 +13,7 @@ import { freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
 import { arrangeExchange, haltAllSenders, LoadSender, settle, sleep, waitUntil, type Refusal } from './helpers/ops-load.js';
-import { mountSmallDisk, startPrivateRedis, type PrivateRedis, type SmallDisk } from './helpers/ops-services.js';
+import { dropRedisPrefix, mountSmallDisk, startPrivateRedis, type PrivateRedis, type SmallDisk } from './helpers/ops-services.js';
 
 const total = (senders: LoadSender[]) => senders.reduce((n, s) => n + s.accepted.length, 0);
 const readyz = (port: string) =>
@@ -108,6 +108,7 @@ describe('the data folder runs out of disk space while 10 senders upload', () =>
   let disk: SmallDisk;
   let db: TestDatabase;
   let server: Awaited<ReturnType<typeof startServe>> | undefined;
+  const prefix = `fu-ops-disk-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     disk = await mountSmallDisk('24m');
@@ -119,6 +120,7 @@ describe('the data folder runs out of disk space while 10 senders upload', () =>
     if (server && server.child.exitCode === null) await server.stop('SIGKILL');
     await db.drop();
     await disk.close();
+    await dropRedisPrefix(REDIS_URL, prefix);
   });
 
   it('uploads fail with "out of disk space" (no hang); once the disk grows, every accepted transfer is delivered once', async () => {
@@ -132,7 +134,7 @@ describe('the data folder runs out of disk space while 10 senders upload', () =>
       SFTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       REDIS_URL,
-      FILUDVEKSLING_QUEUE_PREFIX: `fu-ops-disk-${randomBytes(4).toString('hex')}`,
+      FILUDVEKSLING_QUEUE_PREFIX: prefix,
       FILUDVEKSLING_ROUTER_BACKOFF_MS: '500',
     };
     server = await startServe(env, [], 90_000);

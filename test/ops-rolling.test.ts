@@ -13,6 +13,7 @@ import { freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
 import { arrangeExchange, haltAllSenders, LoadSender, settle, sleep, waitUntil } from './helpers/ops-load.js';
+import { dropRedisPrefix } from './helpers/ops-services.js';
 
 const DRAIN_MS = 5000;
 type Node = Awaited<ReturnType<typeof startServe>>;
@@ -21,6 +22,7 @@ describe('rolling restart of one SFTP node and one router under load', () => {
   let db: TestDatabase;
   let dataDir: string;
   const running: Node[] = [];
+  const prefix = `fu-ops-rolling-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     db = await createTestDatabase('ops_rolling');
@@ -31,6 +33,7 @@ describe('rolling restart of one SFTP node and one router under load', () => {
     haltAllSenders();
     await Promise.all(running.filter((n) => n.child.exitCode === null).map((n) => n.stop('SIGKILL')));
     await db.drop();
+    await dropRedisPrefix(REDIS_URL, prefix);
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -42,7 +45,7 @@ describe('rolling restart of one SFTP node and one router under load', () => {
       SFTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       REDIS_URL,
-      FILUDVEKSLING_QUEUE_PREFIX: `fu-ops-rolling-${randomBytes(4).toString('hex')}`,
+      FILUDVEKSLING_QUEUE_PREFIX: prefix,
       FILUDVEKSLING_DRAIN_MS: String(DRAIN_MS),
       ROUTER_CONCURRENCY: '4',
     };

@@ -12,6 +12,7 @@ import { freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
 import { arrangeExchange, haltAllSenders, LoadSender, settle } from './helpers/ops-load.js';
+import { dropRedisPrefix } from './helpers/ops-services.js';
 
 type Node = Awaited<ReturnType<typeof startServe>> & { role: string; httpPort: number; sftpPort: number };
 
@@ -31,6 +32,7 @@ describe.each(cases)('scale-out: 2 SFTP nodes + 2 router nodes, queue on $backen
   let db: TestDatabase;
   let dataDir: string;
   const nodes: Node[] = [];
+  const prefix = `fu-ops-scale-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     db = await createTestDatabase(`ops_scale_${backend}`);
@@ -41,6 +43,7 @@ describe.each(cases)('scale-out: 2 SFTP nodes + 2 router nodes, queue on $backen
     haltAllSenders();
     await Promise.all(nodes.filter((n) => n.child.exitCode === null).map((n) => n.stop('SIGKILL')));
     await db.drop();
+    if (backend === 'redis') await dropRedisPrefix(REDIS_URL, prefix);
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -52,7 +55,7 @@ describe.each(cases)('scale-out: 2 SFTP nodes + 2 router nodes, queue on $backen
       SFTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       ROUTER_CONCURRENCY: '8',
-      ...(backend === 'redis' ? { REDIS_URL, FILUDVEKSLING_QUEUE_PREFIX: `fu-ops-scale-${randomBytes(4).toString('hex')}` } : {}),
+      ...(backend === 'redis' ? { REDIS_URL, FILUDVEKSLING_QUEUE_PREFIX: prefix } : {}),
     };
     const start = async (role: string) => {
       const httpPort = await freePort();

@@ -139,3 +139,22 @@ export async function mountSmallDisk(size: string): Promise<SmallDisk> {
     },
   };
 }
+
+/** Removes a test's queue keys (`<prefix>:*`) from a shared Redis, so test runs leave nothing behind. */
+export async function dropRedisPrefix(url: string, prefix: string): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  let removed = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) removed += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return removed;
+}
