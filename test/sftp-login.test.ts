@@ -96,7 +96,7 @@ describe('algorithms', () => {
     const r = await run('ssh', ['-vv', '-i', ed.file, '-p', String(h.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-s', 'afsender-a@127.0.0.1', 'sftp'], '');
     const server = r.stderr.slice(r.stderr.indexOf('peer server KEXINIT proposal'));
     expect(server).toMatch(/ciphers ctos: aes128-gcm@openssh\.com,aes256-gcm@openssh\.com,chacha20-poly1305@openssh\.com,aes128-ctr,aes192-ctr,aes256-ctr\r?\n/);
-    expect(server).toMatch(/KEX algorithms: curve25519-sha256,curve25519-sha256@libssh\.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,kex-strict-s-v00@openssh\.com\r?\n/);
+    expect(server).toMatch(/KEX algorithms: curve25519-sha256,curve25519-sha256@libssh\.org,kex-strict-s-v00@openssh\.com\r?\n/);
     expect(server).toMatch(/MACs ctos: hmac-sha2-256-etm@openssh\.com,hmac-sha2-512-etm@openssh\.com,hmac-sha2-256,hmac-sha2-512\r?\n/);
     expect(server).toMatch(/compression ctos: none\r?\n/);
     // ssh2 would add ssh-rsa (SHA-1) for the RSA host key; the server takes it out of its offer.
@@ -105,14 +105,26 @@ describe('algorithms', () => {
 });
 
 describe('ssh-audit', () => {
-  it('finds nothing to fail but the NIST curves the brief asks for (and warns only of non-ETM MACs and kex-strict)', async () => {
+  it('finds nothing to fail (and warns only of the non-ETM MACs kept for libssh2 1.10 and kex-strict)', async () => {
     const r = await run('ssh-audit', ['-n', '-p', String(h.port), '127.0.0.1']);
     expect(r.stdout).toMatch(/\(kex\) curve25519-sha256/);
     const fails = r.stdout.split('\n').filter((l) => l.includes('[fail]'));
-    expect(fails.length).toBeGreaterThan(0);
-    for (const line of fails) expect(line).toMatch(/^\(kex\) ecdh-sha2-nistp(256|384|521) /);
+    expect(fails).toEqual([]);
     const warns = r.stdout.split('\n').filter((l) => l.includes('[warn]'));
     for (const line of warns) expect(line).toMatch(/hmac-sha2-(256|512) |kex-strict-s-v00@openssh\.com/);
+  });
+
+  it('offers the NIST-curve key exchanges only with SFTP_NIST_KEX=on, for clients without curve25519', async () => {
+    const nist = await startHarness('sftpnist', {}, {}, { nistKex: true });
+    try {
+      const r = await run('ssh-audit', ['-n', '-p', String(nist.port), '127.0.0.1']);
+      const fails = r.stdout.split('\n').filter((l) => l.includes('[fail]'));
+      expect(fails.length).toBe(3);
+      for (const line of fails) expect(line).toMatch(/^\(kex\) ecdh-sha2-nistp(256|384|521) /);
+      expect(await tryLogin(h.port, 'afsender-a', { privateKey: ed.privateKey, algorithms: { kex: ['ecdh-sha2-nistp256'] } })).not.toBe('ok');
+    } finally {
+      await nist.stop();
+    }
   });
 });
 

@@ -48,3 +48,11 @@ export function sftpFsyncFromEnv(env: NodeJS.ProcessEnv = process.env): UploadFs
   if (raw === 'on-request') return 'on-request';
   throw new ConfigError(`Bad value for SFTP_FSYNC: ${JSON.stringify(raw)} — it accepts "always" (default) or "on-request".`);
 }
+
+/** SFTP_NIST_KEX: 'off' (default) or 'on' — also offer ecdh-sha2-nistp256/384/521 (README, SFTP). */
+export function sftpNistKexFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = env.SFTP_NIST_KEX;
+  if (raw === undefined || raw === '' || raw === 'off') return false;
+  if (raw === 'on') return true;
+  throw new ConfigError(`Bad value for SFTP_NIST_KEX: ${JSON.stringify(raw)} — it accepts "off" (default) or "on" (for clients without curve25519, e.g. JSch 0.1.x).`);
+}

@@ -13,7 +13,7 @@ import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login
 import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
 import type { UploadFsync } from './upload.js';
-import { dropSha1HostKeyAlgorithm, LOGIN_SIGNATURE_ALGORITHMS, nativeCryptoLoaded, SSH_ALGORITHMS } from './ssh-algorithms.js';
+import { dropSha1HostKeyAlgorithm, LOGIN_SIGNATURE_ALGORITHMS, nativeCryptoLoaded, sshAlgorithms } from './ssh-algorithms.js';
 import { sweepStaleUploads } from './stale-uploads.js';
 import { listenForSystemChanges } from './system-changes.js';
 
@@ -51,6 +51,8 @@ export interface SftpServerOptions {
   limits?: Partial<SftpLimits>;
   /** When upload bytes are fsync'd before the rename (default 'always'; see UploadFsync). */
   fsync?: UploadFsync;
+  /** Also offer the NIST-curve key exchanges (SFTP_NIST_KEX=on), for clients without curve25519. */
+  nistKex?: boolean;
   /** ssh2's protocol trace (very verbose), for diagnosing a client. */
   sshDebug?: (message: string) => void;
 }
@@ -125,7 +127,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
 
   const sshServer = new ssh2.Server({
     hostKeys: hostKeys.map((k) => k.privateKey),
-    algorithms: SSH_ALGORITHMS,
+    algorithms: sshAlgorithms({ nistKex: opts.nistKex }),
     ident: 'filudveksling',
     ...(opts.sshDebug ? { debug: opts.sshDebug } : {}),
   });

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Algorithms } from 'ssh2';
+import type { Algorithms, KexAlgorithm } from 'ssh2';
 
 /**
  * The SSH algorithms the server offers, set explicitly (never ssh2's defaults): no SHA-1, no CBC,
@@ -8,7 +8,7 @@ import type { Algorithms } from 'ssh2';
  * (curl) that know no ETM MACs; with the GCM and ChaCha ciphers no MAC is used at all.
  */
 export const SSH_ALGORITHMS: Algorithms = {
-  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'],
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org'],
   cipher: [
     'aes128-gcm@openssh.com',
     'aes256-gcm@openssh.com',
@@ -21,6 +21,17 @@ export const SSH_ALGORITHMS: Algorithms = {
   serverHostKey: ['ssh-ed25519', 'rsa-sha2-512', 'rsa-sha2-256'],
   compress: ['none'],
 };
+
+/**
+ * The NIST-curve ECDH key exchanges, offered only with SFTP_NIST_KEX=on: ssh-audit fails them
+ * (curves suspected of being weakened), but clients without curve25519 (JSch 0.1.x, some old Java
+ * and .NET libraries) need them.
+ */
+export const NIST_KEX: KexAlgorithm[] = ['ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'];
+
+export function sshAlgorithms(opts: { nistKex?: boolean } = {}): Algorithms {
+  return opts.nistKex ? { ...SSH_ALGORITHMS, kex: [...(SSH_ALGORITHMS.kex as KexAlgorithm[]), ...NIST_KEX] } : SSH_ALGORITHMS;
+}
 
 /** Signature algorithms accepted for public-key login (ssh-rsa would mean SHA-1). */
 export const LOGIN_SIGNATURE_ALGORITHMS = new Set([
