@@ -118,7 +118,9 @@ async function setUp(backend: 'postgres' | 'redis'): Promise<Env> {
   const by = 'bench';
   await addVendor(pool, { name: 'Bench Vendor' }, by);
   const keyed = async (username: string) => {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    // ssh2's generator drops a leading zero byte of an ed25519 public key (1 key in 250): draw again.
+    let pair = ssh2.utils.generateKeyPairSync('ed25519');
+    while (ssh2.utils.parseKey(pair.private) instanceof Error || ssh2.utils.parseKey(pair.public) instanceof Error) pair = ssh2.utils.generateKeyPairSync('ed25519');
     const system = await registerSystem(pool, { username, vendor: 'Bench Vendor', key: parsePublicKey(pair.public) }, { by, dataDir });
     return { system, privateKey: pair.private };
   };

@@ -54,7 +54,7 @@ export async function receiveTrigger(
     memo.trigger = err;
     fields = salvageTriggerFields(bytes);
   }
-  const { id, created } = await insertReceived(client, {
+  const received = {
     senderSystemId: sender.id,
     triggerKey: job.key,
     triggerName: job.triggerName,
@@ -64,7 +64,36 @@ export async function receiveTrigger(
     sendersFileId: fields.sendersFileId?.slice(0, 255),
     transactionId: fields.transactionId?.slice(0, 100),
     closedAt: new Date(job.closedAt),
-  });
+  };
+  const { id, created, receivedAt, locked } = await insertReceived(client, received);
+  if (created && locked) {
+    // Made just now, under our lock: the row is exactly what was inserted, no need to read it back.
+    memo.locked = true;
+    memo.transfer = {
+      id,
+      senderSystemId: sender.id,
+      senderUsername: sender.username,
+      triggerName: received.triggerName,
+      triggerKey: received.triggerKey,
+      fileName: received.fileName ?? null,
+      sendersFileId: received.sendersFileId ?? null,
+      sizeBytes: null,
+      sha256: null,
+      infrefId: null,
+      authorityId: null,
+      status: 'received',
+      errorCode: null,
+      errorText: null,
+      triggerXml: received.triggerXml,
+      receiptXml: null,
+      resendOf: null,
+      receivedAt: receivedAt!,
+      triggerClosedAt: received.closedAt,
+      decidedAt: null,
+      finishedAt: null,
+      retries: 0,
+    };
+  }
   if (created) {
     log.info({ op: 'route', transferId: id, system: job.username, trigger: job.triggerName }, 'trigger received');
     failpoint('received');

@@ -29,7 +29,8 @@ import type { TransferRow } from './sql/transfer-row.js';
 import { StepLog } from './sql/transfer-steps.js';
 import type { UploadHashCache } from './upload-hash-cache.js';
 import { triggerKey } from './trigger-key.js';
-import { writeReceipt } from './write-receipt.js';
+import { prepareReceipt, writeReceipt } from './write-receipt.js';
+import type { PreparedReplacement } from '../storage/place-atomically.js';
 
 export interface RouterDeps {
   dataDir: string;
@@ -48,7 +49,7 @@ export interface RouterDeps {
  * holds the transfer's lock.
  */
 export async function routeTransfer(deps: RouterDeps, client: PoolClient, transferId: string, memo: JobMemo = {}): Promise<void> {
-  const t = await findTransfer(client, transferId);
+  const t = memo.transfer?.id === transferId ? memo.transfer : await findTransfer(client, transferId);
   if (!t) throw new Error(`Transfer ${transferId} is not in the database`);
   if (t.finishedAt || t.status === 'failed' || t.status === 'expired') return;
   const log = rootLog.child({ op: 'route', transferId, system: t.senderUsername });
@@ -56,13 +57,13 @@ export async function routeTransfer(deps: RouterDeps, client: PoolClient, transf
   switch (t.status) {
     case 'received': {
       const next = await decideStep(deps, client, t, steps, log, memo);
-      if (next.status === 'validated') await deliverStep(deps, client, next.transfer, steps, log, next.trigger, next.deliveries);
+      if (next.status === 'validated') await deliverStep(deps, client, next.transfer, steps, log, memo, next.trigger, next.deliveries);
       else await finishRejected(deps, client, next.transfer, steps, log);
       return;
     }
     case 'validated':
     case 'delivering':
-      await deliverStep(deps, client, t, steps, log);
+      await deliverStep(deps, client, t, steps, log, memo);
       return;
     case 'delivered':
       // Finished in the same statement that delivered it; only rows from before that rule get here.
@@ -80,6 +81,12 @@ export async function routeTransfer(deps: RouterDeps, client: PoolClient, transf
 export interface JobMemo {
   sender?: SystemRow;
   trigger?: Trigger | TriggerError;
+  /** The row receiveTrigger just made (as inserted), when it took the transfer's lock in the same statement. */
+  transfer?: TransferRow;
+  /** The job's connection already holds the transfer's lock (taken as the row was made). */
+  locked?: boolean;
+  /** The lock was let go in the statement that recorded the delivery (the caller need not unlock). */
+  unlocked?: boolean;
 }
 
 type Decided =
@@ -276,6 +283,7 @@ async function deliverStep(
   t: TransferRow,
   steps: StepLog,
   log: Logger,
+  memo: JobMemo,
   known?: Trigger,
   knownDeliveries?: DeliveryRow[],
 ): Promise<void> {
@@ -287,6 +295,36 @@ async function deliverStep(
     trigger = parsed;
   }
   const spoolFile = join(spoolDir(deps, t.id), t.fileName!);
+  // The receipt is the same bytes however often it is written, so it goes before the record. Its
+  // write and fsync run beside the placing; it appears under its name only after the last metadata.
+  const receiptXml = buildReceipt({ transferId: t.id, sendersFileId: trigger.sendersFileId, ok: true });
+  const receipt = prepareReceipt(deps.dataDir, t.senderUsername, t.triggerName, receiptXml);
+  receipt.catch(() => undefined); // awaited below; a failure of the placing must not leave it unhandled
+  try {
+    await placeAndAnnounce(deps, client, t, steps, trigger, spoolFile, delivering, knownDeliveries, receipt, receiptXml, log, memo);
+  } catch (err) {
+    await delivering.catch(() => undefined);
+    await receipt.then((r) => r.discard()).catch(() => undefined);
+    throw err;
+  }
+  // A node that dies here leaves the spool folder; the next start clears it (clearFinishedSpool).
+  await rm(spoolDir(deps, t.id), { recursive: true, force: true });
+}
+
+async function placeAndAnnounce(
+  deps: RouterDeps,
+  client: PoolClient,
+  t: TransferRow,
+  steps: StepLog,
+  trigger: Trigger,
+  spoolFile: string,
+  delivering: Promise<void>,
+  knownDeliveries: DeliveryRow[] | undefined,
+  receipt: Promise<PreparedReplacement>,
+  receiptXml: string,
+  log: Logger,
+  memo: JobMemo,
+): Promise<void> {
   const deliveries = knownDeliveries ?? (await deliveriesOf(client, t.id));
 
   // Phase one: the data files. A recipient's client waits for the .metadata, so until phase two a
@@ -312,18 +350,15 @@ async function deliverStep(
     }),
   );
   if (t.triggerClosedAt) routingLatency.observe(Math.max(0, Date.now() - t.triggerClosedAt.getTime()) / 1000);
-  // The receipt is the same bytes however often it is written, so it goes before the record.
-  const receiptXml = buildReceipt({ transferId: t.id, sendersFileId: trigger.sendersFileId, ok: true });
-  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, receiptXml);
+  await (await receipt).commit();
   steps.add('receipt-written');
   failpoint('receipt-written');
   steps.add('finished');
-  await recordDelivered(client, { transferId: t.id, receiptXml, placed: done }, steps);
+  await recordDelivered(client, { transferId: t.id, receiptXml, placed: done, unlock: true }, steps);
+  memo.unlocked = true;
   transfersTotal.inc({ outcome: 'delivered', code: '' });
   log.info({ recipients: done.map((p) => p.name) }, 'transfer delivered');
   failpoint('delivered');
-  // A node that dies here leaves the spool folder; the next start clears it (clearFinishedSpool).
-  await rm(spoolDir(deps, t.id), { recursive: true, force: true });
 }
 
 /** Spool folders of transfers already finished (a node died between recording and clearing). */

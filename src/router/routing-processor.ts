@@ -24,11 +24,11 @@ export function routingProcessor(deps: RouterDeps, pool: Pool): RoutingProcessor
       const memo: JobMemo = {};
       transferId = job.data.kind === 'trigger' ? await receiveTrigger(client, deps.dataDir, job.data, memo) : job.data.transferId;
       if (!transferId) return;
-      if (!(await tryLockTransfer(client, transferId))) throw new RouteLater(`transfer ${transferId} is being routed by another worker`, 1000);
+      if (!memo.locked && !(await tryLockTransfer(client, transferId))) throw new RouteLater(`transfer ${transferId} is being routed by another worker`, 1000);
       try {
         await routeTransfer(deps, client, transferId, memo);
       } finally {
-        await unlockTransfer(client, transferId).catch(() => (broken = true));
+        if (!memo.unlocked) await unlockTransfer(client, transferId).catch(() => (broken = true));
       }
     } catch (err) {
       if (err instanceof RouteLater) later = err;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inDir, RECEIPT_SUFFIX, TRIGGER_SUFFIX } from '../storage/homes.js';
-import { writeFileAtomically } from '../storage/place-atomically.js';
+import { prepareReplacement, writeFileAtomically, type PreparedReplacement } from '../storage/place-atomically.js';
 
 /** SPEC §7: the receipt is named after the trigger without `.trigger`. */
 export function receiptName(triggerName: string): string {
@@ -20,4 +20,15 @@ export async function writeReceipt(dataDir: string, senderUsername: string, trig
   const path = join(dir, receiptName(triggerName));
   await writeFileAtomically(path, xml, { replace: true });
   return path;
+}
+
+/**
+ * `writeReceipt` in two halves: the bytes written and fsynced now (beside the receipt, hidden), the
+ * receipt appearing under its name only at `commit()`. Lets the receipt's fsync run while the
+ * deliveries are placed, without the sender seeing the receipt before the last metadata.
+ */
+export async function prepareReceipt(dataDir: string, senderUsername: string, triggerName: string, xml: string): Promise<PreparedReplacement> {
+  const dir = inDir(dataDir, senderUsername);
+  await mkdir(dir, { recursive: true });
+  return prepareReplacement(join(dir, receiptName(triggerName)), xml);
 }

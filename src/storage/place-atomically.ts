@@ -55,21 +55,15 @@ export async function placeFileAtomically(source: string, target: string, sha256
  * `replace: true` atomically replaces what is there (receipts: the newest one for a trigger name wins).
  */
 export async function writeFileAtomically(target: string, bytes: Buffer | string, opts: { replace: boolean }): Promise<PlaceOutcome> {
+  if (opts.replace) {
+    await (await prepareReplacement(target, bytes)).commit();
+    return 'placed';
+  }
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   const digest = createHash('sha256').update(data).digest('hex');
   const temp = tempBeside(target, digest);
-  const fh = await open(temp, 'w', 0o644);
+  await writeSynced(temp, data);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    if (opts.replace) {
-      await rename(temp, target);
-      return 'placed';
-    }
     try {
       await link(temp, target);
       return 'placed';
@@ -78,7 +72,40 @@ export async function writeFileAtomically(target: string, bytes: Buffer | string
       return (await sameBytes(target, digest)) ? 'ours' : 'taken';
     }
   } finally {
-    if (!opts.replace) await unlink(temp).catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** A file written and fsynced under its hidden temp name, waiting to be renamed into place. */
+export interface PreparedReplacement {
+  /** Renames it over `target` (atomic: readers see the old file or the new one, whole). */
+  commit(): Promise<void>;
+  /** Removes the temp instead (the write is not wanted after all). */
+  discard(): Promise<void>;
+}
+
+/**
+ * The slow half of `writeFileAtomically(target, bytes, { replace: true })` — write and fsync — done
+ * ahead, so its fsync can overlap other work; nothing is visible at `target` until `commit()`. Run
+ * again after a crash it writes the same temp (named after the bytes) and so leaves nothing behind.
+ */
+export async function prepareReplacement(target: string, bytes: Buffer | string): Promise<PreparedReplacement> {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  const temp = tempBeside(target, createHash('sha256').update(data).digest('hex'));
+  await writeSynced(temp, data);
+  return {
+    commit: () => rename(temp, target),
+    discard: () => unlink(temp).catch(() => undefined),
+  };
+}
+
+async function writeSynced(path: string, data: Buffer): Promise<void> {
+  const fh = await open(path, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { FSWatcher } from 'chokidar';
 import { log } from '../log.js';
 import type { RoutingQueue } from '../router/routing-queue.js';
 import { submit } from '../router/routing-queue.js';
@@ -10,7 +9,7 @@ import { triggerJobId, triggerKey } from '../router/trigger-key.js';
 import type { UploadHashCache } from '../router/upload-hash-cache.js';
 import { uploadEvents, type UploadClosed, type UploadRenamed } from '../sftp/upload-events.js';
 import { dataLayout, outDir } from '../storage/homes.js';
-import { isTriggerName, watchOutFolders } from './out-watcher.js';
+import { isTriggerName, watchOutFolders, type OutWatcher } from './out-watcher.js';
 
 export interface TriggerIntakeOptions {
   queue: RoutingQueue;
@@ -100,6 +99,7 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     uploadEvents.on('renamed', onRenamed);
   }
 
+  let watcher: OutWatcher | undefined;
   const scan = async (jobIdSuffix = ''): Promise<number> => {
     let found = 0;
     let users: string[] = [];
@@ -109,6 +109,7 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
       return 0;
     }
     for (const user of users) {
+      watcher?.add(user);
       let names: string[];
       try {
         names = await readdir(outDir(opts.dataDir, user));
@@ -123,12 +124,11 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     return found;
   };
 
-  let watcher: FSWatcher | undefined;
   let rescan: NodeJS.Timeout | undefined;
   if (opts.watch) {
     await mkdir(homes, { recursive: true });
     watcher = watchOutFolders(homes, (user, name) => offerLogged(user, name), { alreadyQueued });
-    await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
+    await watcher.ready;
     // The start scan uses its own job ids: a job of a node that died may still sit 'active' under the plain id.
     const found = await scan(`-scan-${boot}`);
     if (found > 0) log.info({ op: 'intake', found }, 'start scan: triggers found in OUT folders queued');

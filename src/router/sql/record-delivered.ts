@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
+import { unlockSql } from './lock-transfer.js';
 import { insertAuditSql, insertStepsSql, type StepLog } from './transfer-steps.js';
 
 /** `validated` → `delivering`: placement has begun (audited like every state change). */
@@ -13,10 +14,12 @@ export async function markDelivering(db: Queryable, transferId: string): Promise
 /**
  * Every recipient holds the file and its metadata, and the sender its receipt: the deliveries (with
  * the names they got) and the transfer (`delivered`, finished) are recorded in one statement.
+ * `unlock`: the same statement lets go of the transfer's lock (held on `db`'s session) once the
+ * record is made — the last thing the job does with the transfer, without a round trip of its own.
  */
 export async function recordDelivered(
   db: Queryable,
-  d: { transferId: string; receiptXml: string; placed: { recipientSystemId: number; name: string; placedAt: Date; metadataAt: Date }[] },
+  d: { transferId: string; receiptXml: string; placed: { recipientSystemId: number; name: string; placedAt: Date; metadataAt: Date }[]; unlock?: boolean },
   steps: StepLog,
 ): Promise<void> {
   steps.add('delivered', { recipients: d.placed.map((p) => p.name) });
@@ -32,7 +35,7 @@ export async function recordDelivered(
      ), aud AS (
        ${insertAuditSql('$1', 'transfer.delivered', `'{"status":"delivering"}'::jsonb`, `jsonb_build_object('status', 'delivered', 'deliveries', $5::int)`, 'EXISTS (SELECT 1 FROM upd)')}
      )
-     SELECT count(*)::int AS n FROM upd`,
+     SELECT count(*)::int AS n${d.unlock ? `, ${unlockSql('$1::text')} AS unlocked` : ''} FROM upd`,
     [
       d.transferId,
       d.receiptXml,
