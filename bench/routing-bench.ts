@@ -305,6 +305,12 @@ async function measureLatency(env: Env): Promise<object> {
       }
     }),
   );
+  // A sender sees its receipt a moment before the delivery is recorded: wait for the last records.
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await env.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM transfers WHERE received_at >= $1 AND finished_at IS NOT NULL`, [since]);
+    if (rows[0]!.n >= env.senders.length * LATENCY_FILES_PER_SENDER) break;
+    await sleep(50);
+  }
   const l = await latencies(env, since);
   const { rows: parts } = await env.pool.query<{ queue: number; decide: number; place: number; finish: number }>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.at - t.trigger_closed_at) * 1000) AS queue,

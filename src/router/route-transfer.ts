@@ -1,4 +1,4 @@
-import { link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PoolClient, Queryable } from '../db/pool.js';
 import { log as rootLog, type Logger } from '../log.js';
@@ -156,7 +156,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
     }
     if (original) {
       if (fields.fileName && isPlainName(fields.fileName) && fields.fileName !== t.triggerName) {
-        await moveInto(join(out, fields.fileName), spool, fields.fileName);
+        await moveInto(join(out, fields.fileName), spool, fields.fileName, { dirReady: true });
       }
       await recordRejection(
         client,
@@ -174,7 +174,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
   const fileName = fields.fileName;
   if (fileName !== undefined && isPlainName(fileName) && fileName !== t.triggerName) {
     const original = join(out, fileName);
-    const took = await moveInto(original, spool, fileName);
+    const took = await moveInto(original, spool, fileName, { dirReady: true }); // the trigger's move made the spool folder
     if (took === 'missing' && !(parsed instanceof TriggerError) && (await uploadInProgress(out, fileName))) {
       // Look again soon for a small file, less often the longer the upload has been running.
       const waited = Date.now() - t.receivedAt.getTime();
@@ -221,7 +221,7 @@ async function decideStep(deps: RouterDeps, client: PoolClient, t: TransferRow, 
     failpoint('validated');
     return {
       status: 'validated',
-      transfer: { ...t, status: 'validated', fileName: d.trigger.fileName, sizeBytes: d.trigger.sizeInBytes, sha256: d.sha256 },
+      transfer: { ...t, status: 'delivering', fileName: d.trigger.fileName, sizeBytes: d.trigger.sizeInBytes, sha256: d.sha256 },
       trigger: d.trigger,
       deliveries: d.recipients.map((r) => ({
         recipientSystemId: r.id,
@@ -308,7 +308,17 @@ async function deliverStep(
     throw err;
   }
   // A node that dies here leaves the spool folder; the next start clears it (clearFinishedSpool).
-  await rm(spoolDir(deps, t.id), { recursive: true, force: true });
+  await clearSpool(spoolDir(deps, t.id), [t.triggerName, t.fileName!]);
+}
+
+/** Removes a delivered transfer's spool folder: its two known files, then the folder (else all of it). */
+async function clearSpool(dir: string, names: string[]): Promise<void> {
+  try {
+    await Promise.all(names.map((n) => unlink(join(dir, n))));
+    await rmdir(dir);
+  } catch {
+    await rm(dir, { recursive: true, force: true }); // something else in it, or gone already
+  }
 }
 
 async function placeAndAnnounce(

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 /**
  * Moves `source` to `<dir>/<name>` by rename (same filesystem: atomic, keeps the inode). Idempotent
  * for a step that is run again: `moved` when this call moved it, `already` when it is at the
- * destination and no longer at the source, `missing` when it is in neither place.
+ * destination and no longer at the source, `missing` when it is in neither place. `dirReady`: the
+ * caller knows `dir` exists (saves the mkdir).
  */
-export async function moveInto(source: string, dir: string, name: string): Promise<'moved' | 'already' | 'missing'> {
+export async function moveInto(source: string, dir: string, name: string, opts: { dirReady?: boolean } = {}): Promise<'moved' | 'already' | 'missing'> {
   const target = join(dir, name);
-  await mkdir(dir, { recursive: true });
+  if (!opts.dirReady) await mkdir(dir, { recursive: true });
   try {
     await rename(source, target);
     return 'moved';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
-import { insertAuditSql, insertStepsSql, type StepLog } from './transfer-steps.js';
+import { insertStepsSql, type StepLog } from './transfer-steps.js';
 
 export interface RecordedDecision {
   transferId: string;
@@ -11,12 +11,16 @@ export interface RecordedDecision {
   recipients: { systemId: number; username: string; folder: string | null }[];
 }
 
-/** `received` → `validated`, with one pending delivery per recipient: one statement, all or nothing. */
+/**
+ * `received` → `validated` → `delivering`, with one pending delivery per recipient: one statement, all
+ * or nothing. The job places the deliveries right after deciding, so the decision and "placement
+ * begins" are one commit (both state changes audited, in order), not two.
+ */
 export async function recordDecision(db: Queryable, d: RecordedDecision, steps: StepLog): Promise<void> {
   steps.add('validated', { recipients: d.recipients.map((r) => r.username), sha256: d.sha256 });
   const { rows } = await db.query<{ n: number }>(
     `WITH upd AS (
-       UPDATE transfers SET status = 'validated', file_name = $2, size_bytes = $3, sha256 = $4, infref_id = $5, authority_id = $6,
+       UPDATE transfers SET status = 'delivering', file_name = $2, size_bytes = $3, sha256 = $4, infref_id = $5, authority_id = $6,
               recipients = $7, decided_at = now(), updated_at = now()
         WHERE id = $1 AND status = 'received' RETURNING id
      ), dlv AS (
@@ -26,7 +30,12 @@ export async function recordDecision(db: Queryable, d: RecordedDecision, steps: 
        ON CONFLICT (transfer_id, recipient_system_id) DO NOTHING
      ), st AS (${insertStepsSql('$1', '$9', 'EXISTS (SELECT 1 FROM upd)')}
      ), aud AS (
-       ${insertAuditSql('$1', 'transfer.validated', `'{"status":"received"}'::jsonb`, `jsonb_build_object('status', 'validated', 'recipients', $7::text[])`, 'EXISTS (SELECT 1 FROM upd)')}
+       INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
+       SELECT 'router', a.action, 'transfer', $1::text, a.before, a.after
+         FROM (VALUES (1, 'transfer.validated', '{"status":"received"}'::jsonb, jsonb_build_object('status', 'validated', 'recipients', $7::text[])),
+                      (2, 'transfer.delivering', '{"status":"validated"}'::jsonb, '{"status":"delivering"}'::jsonb)) AS a(n, action, before, after)
+        WHERE EXISTS (SELECT 1 FROM upd)
+        ORDER BY a.n
      )
      SELECT count(*)::int AS n FROM upd`,
     [
