@@ -1,6 +1,5 @@
-import { constants as fsc, close, copyFile, fdatasync, fstat, fsync, ftruncate, futimes, open, read, rename, unlink, write, type Stats } from 'node:fs';
+import { constants as fsc, close, closeSync, copyFile, fdatasync, fstat, fstatSync, fsync, ftruncate, futimes, lstatSync, open, openSync, read, renameSync, unlink, write, writeSync, type Stats } from 'node:fs';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -13,13 +12,23 @@ const fstatP = promisify(fstat);
 const fsyncP = promisify(fsync);
 const ftruncateP = promisify(ftruncate);
 const futimesP = promisify(futimes);
-const renameP = promisify(rename);
 const unlinkP = promisify(unlink);
 const copyFileP = promisify(copyFile);
 const fdatasyncP = promisify(fdatasync);
 
 /** Flush to disk in the background every this many bytes, so the fsync at close has little left. */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
+/**
+ * A write that ends within the file's first SYNC_WRITE_BYTES is made at once on the event loop (as
+ * OpenSSH's sftp-server writes): for a small file the round trip through libuv's thread pool costs
+ * more CPU than the write itself. Larger writes go to the thread pool, so that a slow or throttled
+ * disk never holds up the other sessions of the process.
+ */
+const SYNC_WRITE_BYTES = 64 * 1024;
+
+function writeAt(fd: number, data: Buffer, position: number): Promise<void> {
+  return position + data.length <= SYNC_WRITE_BYTES ? writeAllSync(fd, data, position) : writeAll(fd, data, position);
+}
 
 export interface UploadOwner {
   systemId: number;
@@ -86,10 +95,10 @@ export class Upload {
   }): Promise<Upload> {
     const { outDir, name, clientPath, mode } = opts;
     const finalPath = join(outDir, name);
-    const existing = await lstat(finalPath).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
+    // Metadata calls of an upload's open and close run synchronously (as OpenSSH's sftp-server
+    // does): each takes microseconds, while a round trip through libuv's thread pool costs more
+    // CPU than the call itself — most of the server's CPU per small file.
+    const existing = lstatSync(finalPath, { throwIfNoEntry: false });
     if (existing?.isSymbolicLink()) throw denied(`${clientPath} is a symbolic link; links are not followed here`);
     if (existing && !existing.isFile()) throw failure(`${clientPath} is not a regular file`);
     if (existing && mode.exclusive) throw failure(`${clientPath} already exists (opened with EXCL); remove it first or choose another name`);
@@ -112,7 +121,7 @@ export class Upload {
         throw err;
       }
     } else {
-      fd = await openP(tempPath, access | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o640);
+      fd = openSync(tempPath, access | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o640);
     }
     // The hash covers the file only when it starts empty and the bytes arrive in order.
     return new Upload(opts.owner, name, clientPath, finalPath, tempPath, fd, mode, opts.maxFileBytes, opts.fsync ?? 'always', startSize, startSize === 0);
@@ -139,7 +148,7 @@ export class Upload {
       }
     }
     if (position + len > this.end) this.end = position + len;
-    const written = this.track(writeAll(this.fd, data, position));
+    const written = this.track(writeAt(this.fd, data, position));
     this.unsynced += len;
     if (this.fsyncMode === 'always' && this.unsynced >= BACKGROUND_SYNC_BYTES && !this.backgroundSync) {
       // Overlaps writeback with the transfer (and keeps dirty pages few); errors show at the final fsync.
@@ -198,15 +207,15 @@ export class Upload {
     }
     let stats: Stats;
     try {
-      stats = await fstatP(this.fd);
+      stats = fstatSync(this.fd);
       if (this.fsyncMode === 'always' || this.syncName) await fsyncP(this.fd);
-      await closeP(this.fd);
+      closeSync(this.fd);
     } catch (err) {
       await this.discard();
       throw err;
     }
     try {
-      await renameP(this.tempPath, this.finalPath);
+      renameSync(this.tempPath, this.finalPath);
     } catch (err) {
       await unlinkP(this.tempPath).catch(() => undefined);
       throw err;
@@ -263,6 +272,15 @@ export class Upload {
     const remove = () => this.inflight.delete(tracked);
     tracked.then(remove, remove);
     return tracked;
+  }
+}
+
+function writeAllSync(fd: number, data: Buffer, position: number): Promise<void> {
+  try {
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err as Error);
   }
 }
 
