@@ -44,6 +44,9 @@ export interface RouterDeps {
  *   received ──decide──▶ validated ──place──▶ delivering ──▶ delivered ──receipt, clear spool──▶ finished
  *       └──────────────▶ rejected | resent ──quarantine, receipt──▶ finished
  *
+ * (A job that decides goes on to place at once, so `validated` and `delivering` are recorded in one
+ * statement; `validated` alone is only met in rows from before that rule.)
+ *
  * Every step is idempotent and recorded before the next one starts, so a job run again (after a
  * crash, on another node) takes up where the last one stopped and does nothing twice. The caller
  * holds the transfer's lock.
