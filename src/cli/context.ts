@@ -28,8 +28,8 @@ interface GlobalOptions {
  * Every CLI call is a fresh process, so start-up time is what an operator (and the CLI tests, which
  * spawn hundreds) waits for. A command file therefore imports at its top only commander, errors.js,
  * context.js and output.js (plus types); the modules its action uses are loaded inside the action
- * with `await import()`, so `--help` loads no database code and no command loads ssh2, BullMQ,
- * chokidar or fast-xml-parser unless it uses them.
+ * with `await import()`, so `--help` loads no database code and no command loads ssh2, BullMQ
+ * or fast-xml-parser unless it uses them.
  */
 export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<void>) {
   return async (...args: unknown[]): Promise<void> => {
