@@ -19,6 +19,7 @@ import type pg from 'pg';
 import { buildTrigger } from '../../src/triggers/build-xml.js';
 import type { Trigger } from '../../src/triggers/parse-trigger.js';
 import { addRoute, issueInfRef, registerSystem, type TestSystem } from './factories.js';
+import { listTree } from './router-world.js';
 
 export const AARHUS_CVR = '55133018';
 
@@ -287,24 +288,7 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
   }
 }
 
-/** Every file under a folder (relative paths). */
-export async function listTree(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (d: string, prefix: string) => {
-    let entries;
-    try {
-      entries = await readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.isDirectory()) await walk(join(d, e.name), `${prefix}${e.name}/`);
-      else found.push(`${prefix}${e.name}`);
-    }
-  };
-  await walk(dir, '');
-  return found.sort();
-}
+export { listTree };
 
 export interface Settled {
   delivered: number;
