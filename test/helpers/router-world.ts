@@ -14,6 +14,7 @@ import { buildTrigger } from '../../src/triggers/build-xml.js';
 import type { Trigger } from '../../src/triggers/parse-trigger.js';
 import { freePort, startServe } from './cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './database.js';
+import { dropRedisPrefix } from './ops-services.js';
 import type { Pool } from '../../src/db/pool.js';
 import { generateKeyPair, migrated, registerSystem, routedPair, type KeyPair, type TestInfRef, type TestSystem } from './factories.js';
 
@@ -63,6 +64,7 @@ export async function createWorld(label: string, backend: Backend = 'postgres', 
       await world.stop();
       await db.drop();
       await rm(dataDir, { recursive: true, force: true });
+      if (env.FILUDVEKSLING_QUEUE_PREFIX) await dropRedisPrefix(REDIS_URL, env.FILUDVEKSLING_QUEUE_PREFIX);
     },
   };
   return world;
