@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startServe } from './helpers/cli.js';
 import { migrated } from './helpers/factories.js';
-import { arrangeExchange, haltAllSenders, connectSftp, LoadSender, settle, sleep, waitUntil, type Refusal } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, connectSftp, LoadSender, settle, sleep, waitUntil, type Refusal, readyz, totalAccepted } from './helpers/ops-load.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/ops-services.js';
 
 /** How PostgreSQL goes away: OPS_PG_STOP_MODE=immediate for a crash; fast is a `systemctl restart`. */
 const MODE = (process.env.OPS_PG_STOP_MODE ?? 'fast') as 'fast' | 'immediate';
-const total = (senders: LoadSender[]) => senders.reduce((n, s) => n + s.accepted.length, 0);
 const summary = (refusals: Refusal[]) => [...new Set(refusals.map((r) => `${r.stage}: ${r.message.replace(/\/OUT\/\S+/g, '/OUT/…')}`))].slice(0, 4).join(' | ');
 
 describe('PostgreSQL (database and queue) goes away and comes back while 10 senders upload', () => {
@@ -57,9 +56,9 @@ describe('PostgreSQL (database and queue) goes away and comes back while 10 send
     const senders = x.senders.map((s) => new LoadSender(s, x.infrefs.get(s.username)!, [port], { fileBytes: 16_384, pauseMs: 50, requestTimeoutMs: 20_000 }));
     let stop = false;
     const runs = senders.map((s) => s.run({ until: () => stop }));
-    await waitUntil('20 accepted transfers', () => total(senders) >= 20, 60_000, 50);
+    await waitUntil('20 accepted transfers', () => totalAccepted(senders) >= 20, 60_000, 50);
 
-    const before = total(senders);
+    const before = totalAccepted(senders);
     const t0 = Date.now();
     await cluster.stop(MODE);
     await sleep(1000);
@@ -69,12 +68,9 @@ describe('PostgreSQL (database and queue) goes away and comes back while 10 send
       (err: Error) => err.message,
     );
     const loginMs = Date.now() - tl;
-    const readyDuring = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
-      async (r) => `${r.status} ${JSON.stringify((await r.json()).checks)}`,
-      (err: Error) => `no answer (${err.message})`,
-    );
+    const readyDuring = await readyz(env.HTTP_PORT);
     await sleep(3000);
-    const duringAccepted = total(senders) - before;
+    const duringAccepted = totalAccepted(senders) - before;
     await cluster.start();
     const outageMs = Date.now() - t0;
     await sleep(3000);

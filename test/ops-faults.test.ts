@@ -12,15 +12,9 @@ import { join } from 'node:path';
 import { freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
-import { arrangeExchange, haltAllSenders, LoadSender, settle, sleep, waitUntil, type Refusal } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, LoadSender, settle, sleep, waitUntil, type Refusal, readyz, totalAccepted } from './helpers/ops-load.js';
 import { dropRedisPrefix, mountSmallDisk, startPrivateRedis, type PrivateRedis, type SmallDisk } from './helpers/ops-services.js';
 
-const total = (senders: LoadSender[]) => senders.reduce((n, s) => n + s.accepted.length, 0);
-const readyz = (port: string) =>
-  fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
-    async (r) => `${r.status} ${JSON.stringify((await r.json()).checks)}`,
-    (err: Error) => `no answer (${err.message})`,
-  );
 const summary = (refusals: Refusal[]) => [...new Set(refusals.map((r) => `${r.stage}: ${r.message.replace(/\/OUT\/\S+/g, '/OUT/…')}`))].slice(0, 4).join(' | ');
 
 describe('Redis (the queue) is killed and restarted while 10 senders upload', () => {
@@ -61,15 +55,15 @@ describe('Redis (the queue) is killed and restarted while 10 senders upload', ()
     const senders = x.senders.map((s) => new LoadSender(s, x.infrefs.get(s.username)!, [Number(env.SFTP_PORT)], { fileBytes: 16_384, pauseMs: 50, requestTimeoutMs: 20_000 }));
     let stop = false;
     const runs = senders.map((s) => s.run({ until: () => stop }));
-    await waitUntil('20 accepted transfers', () => total(senders) >= 20, 60_000, 50);
+    await waitUntil('20 accepted transfers', () => totalAccepted(senders) >= 20, 60_000, 50);
 
-    const before = total(senders);
+    const before = totalAccepted(senders);
     const t0 = Date.now();
     await redis.kill();
     await sleep(1500);
     const readyDuring = await readyz(env.HTTP_PORT);
     await sleep(2500);
-    const duringAccepted = total(senders) - before;
+    const duringAccepted = totalAccepted(senders) - before;
     await redis.start();
     const outageMs = Date.now() - t0;
     await sleep(3000);
@@ -144,10 +138,10 @@ describe('the data folder runs out of disk space while 10 senders upload', () =>
     const t0 = Date.now();
     const full = await waitUntil('an upload refused for lack of space', () => senders.flatMap((s) => s.refusals).find((r) => /disk space/.test(r.message)), 60_000, 50);
     const fullAt = Date.now();
-    const acceptedAtFull = total(senders);
+    const acceptedAtFull = totalAccepted(senders);
     await sleep(3000);
     const refusalsWhileFull = senders.flatMap((s) => s.refusals).filter((r) => r.at >= fullAt - 1000);
-    const acceptedWhileFull = total(senders) - acceptedAtFull;
+    const acceptedWhileFull = totalAccepted(senders) - acceptedAtFull;
     await disk.grow('256m');
     const grownAt = Date.now();
     await waitUntil('transfers accepted again after the disk grew', () => senders.some((s) => s.accepted.some((a) => a.at > grownAt)), 30_000, 50);

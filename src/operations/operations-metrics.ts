@@ -17,34 +17,25 @@ export const operationsMetrics: ComponentFactory = async ({ config, database }) 
   const cached = <T>(entry: { at: number; value: Promise<T> } | undefined, load: () => Promise<T>) =>
     entry && Date.now() - entry.at < CACHE_MS ? entry : { at: Date.now(), value: load() };
 
+  const queueGauge = (name: string, help: string, value: (q: QueueStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        queue = cached(queue, () => queueStatus(database.pool));
+        this.set(value(await queue.value));
+      },
+    });
+
   const gauges = [
-    new Gauge({
-      name: 'filudveksling_queue_depth',
-      help: 'Transfers received but not yet delivered or rejected',
-      registers: [registry],
-      async collect() {
-        queue = cached(queue, () => queueStatus(database.pool));
-        this.set((await queue.value).inFlight);
-      },
-    }),
-    new Gauge({
-      name: 'filudveksling_queue_oldest_job_seconds',
-      help: 'Age of the oldest transfer not yet decided',
-      registers: [registry],
-      async collect() {
-        queue = cached(queue, () => queueStatus(database.pool));
-        this.set((await queue.value).oldestSeconds);
-      },
-    }),
-    new Gauge({
-      name: 'filudveksling_transfers_failed',
-      help: 'Transfers whose delivery failed after its retries (retry with filudveksling transfer retry)',
-      registers: [registry],
-      async collect() {
-        queue = cached(queue, () => queueStatus(database.pool));
-        this.set((await queue.value).failed);
-      },
-    }),
+    queueGauge('filudveksling_queue_depth', 'Transfers received but not yet delivered or rejected', (q) => q.inFlight),
+    queueGauge('filudveksling_queue_oldest_job_seconds', 'Age of the oldest transfer not yet decided', (q) => q.oldestSeconds),
+    queueGauge(
+      'filudveksling_transfers_failed',
+      'Transfers whose delivery failed after its retries (retry with filudveksling transfer retry)',
+      (q) => q.failed,
+    ),
     new Gauge({
       name: 'filudveksling_inbox_unfetched_files',
       help: 'Delivered files waiting in a recipient\'s in-folders',

@@ -290,6 +290,16 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
 
 export { listTree };
 
+/** Transfers the senders have had accepted so far. */
+export const totalAccepted = (senders: LoadSender[]) => senders.reduce((n, s) => n + s.accepted.length, 0);
+
+/** /readyz as an operator would read it: status and checks, or why there was no answer. */
+export const readyz = (port: string) =>
+  fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
+    async (r) => `${r.status} ${JSON.stringify((await r.json()).checks)}`,
+    (err: Error) => `no answer (${err.message})`,
+  );
+
 export interface Settled {
   delivered: number;
   rejected: Record<string, number>;
