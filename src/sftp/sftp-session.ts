@@ -20,6 +20,7 @@ import {
   sendPacket,
   uint64,
 } from './sftp-wire.js';
+import { Reply, ReplyOrder } from './reply.js';
 import { readAt, Upload, type UploadFsync, type UploadOwner } from './upload.js';
 import { isUploadTempName, uploadEvents } from './upload-events.js';
 
@@ -61,12 +62,14 @@ interface FileHandle {
   readable: boolean;
   upload?: Upload;
   pending: Set<Promise<unknown>>;
+  replies: ReplyOrder;
 }
 interface DirHandle {
   kind: 'dir';
   r: Resolved;
   names: string[] | undefined;
   pos: number;
+  replies: ReplyOrder;
 }
 type Handle = FileHandle | DirHandle;
 
@@ -125,17 +128,26 @@ export class SftpSession {
   // Request wiring
   private attach(): void {
     const s = this.sftp;
-    const on = (event: string, pathOf: (...args: any[]) => string, fn: (reqid: number, ...args: any[]) => Promise<void> | void) => {
+    const on = (
+      event: string,
+      pathOf: (...args: any[]) => string,
+      fn: (rq: Reply, ...args: any[]) => Promise<void> | void,
+      handleArg: (...args: any[]) => Buffer | undefined = () => undefined,
+    ) => {
       s.on(event as 'OPEN', (reqid: number, ...args: any[]) => {
         if (this.ended) return;
+        // A request on a handle answers in its turn among that handle's requests.
+        const handle = handleArg(...args);
+        const h = handle && handle.length === 4 ? this.handles.get(handle.readUInt32BE(0)) : undefined;
+        const rq = new Reply(s, reqid, () => !this.ended, h?.replies.take());
         let result: Promise<void> | void;
         try {
-          result = fn.call(this, reqid, ...args);
+          result = fn.call(this, rq, ...args);
         } catch (err) {
-          return this.fail(reqid, event, pathOf(...args), err);
+          return this.fail(rq, event, pathOf(...args), err);
         }
         if (result) {
-          const tracked = result.catch((err: unknown) => this.fail(reqid, event, pathOf(...args), err));
+          const tracked = result.catch((err: unknown) => this.fail(rq, event, pathOf(...args), err));
           this.inflight.add(tracked);
           void tracked.finally(() => this.inflight.delete(tracked));
         }
@@ -144,44 +156,42 @@ export class SftpSession {
     const p = (path: string) => String(path);
     const h = (handle: Buffer) => this.handlePath(handle);
     on('OPEN', p, this.onOpen);
-    on('READ', h, this.onRead);
-    on('WRITE', h, this.onWrite);
-    on('CLOSE', h, this.onClose);
-    on('FSTAT', h, this.onFstat);
-    on('FSETSTAT', h, this.onFsetstat);
+    const first = (handle: Buffer) => handle;
+    on('READ', h, this.onRead, first);
+    on('WRITE', h, this.onWrite, first);
+    on('CLOSE', h, this.onClose, first);
+    on('FSTAT', h, this.onFstat, first);
+    on('FSETSTAT', h, this.onFsetstat, first);
     on('STAT', p, this.onStat);
     on('LSTAT', p, this.onStat);
     on('SETSTAT', p, this.onSetstat);
     on('OPENDIR', p, this.onOpendir);
-    on('READDIR', h, this.onReaddir);
+    on('READDIR', h, this.onReaddir, first);
     on('REMOVE', p, this.onRemove);
-    on('RENAME', p, (reqid: number, from: string, to: string) => this.onRename(reqid, from, to, false));
+    on('RENAME', p, (rq: Reply, from: string, to: string) => this.onRename(rq, from, to, false));
     on('REALPATH', p, this.onRealpath);
-    on('MKDIR', p, (reqid: number, path: string) => {
+    on('MKDIR', p, (_rq: Reply, path: string) => {
       throw denied(`Cannot create folder ${path}: your home has exactly /OUT and /IN, and folders in /IN are made by the platform`);
     });
-    on('RMDIR', p, (reqid: number, path: string) => {
+    on('RMDIR', p, (_rq: Reply, path: string) => {
       throw denied(`Cannot remove folder ${path}: the folders of your home are kept by the platform`);
     });
-    on('SYMLINK', p, (reqid: number, linkPath: string) => {
+    on('SYMLINK', p, (_rq: Reply, linkPath: string) => {
       throw denied(`Cannot create link ${linkPath}: links are not allowed here`);
     });
-    on('READLINK', p, (reqid: number, path: string) => {
+    on('READLINK', p, (_rq: Reply, path: string) => {
       throw denied(`Cannot read link ${path}: links are not allowed here`);
     });
-    on('EXTENDED', (name: string) => `extension ${name}`, this.onExtended);
+    on('EXTENDED', (name: string) => `extension ${name}`, this.onExtended, (name: string, data: Buffer | undefined) =>
+      name === 'fsync@openssh.com' || name === 'fstatvfs@openssh.com' ? readStrings(data, 1)?.[0] : undefined,
+    );
   }
 
-  private fail(reqid: number, op: string, clientPath: string, err: unknown): void {
+  private fail(rq: Reply, op: string, clientPath: string, err: unknown): void {
     const { code, message, unexpected } = statusOf(err, clientPath);
     if (unexpected) this.log.error({ err, op, path: clientPath }, 'request failed');
     else this.log.debug({ op, path: clientPath, message }, 'request refused');
-    this.respondStatus(reqid, code, message);
-  }
-
-  private respondStatus(reqid: number, code: number, message?: string): void {
-    if (this.ended) return;
-    this.sftp.status(reqid, code, message);
+    rq.status(code, message);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -288,7 +298,7 @@ export class SftpSession {
 
   // ---------------------------------------------------------------------------------------------
   // Files
-  private async onOpen(reqid: number, path: string, flags: number, _attrs: InputAttributes): Promise<void> {
+  private async onOpen(rq: Reply, path: string, flags: number, _attrs: InputAttributes): Promise<void> {
     const r = this.o.home.resolve(path);
     const writing = (flags & (FLAG.WRITE | FLAG.APPEND | FLAG.CREAT | FLAG.TRUNC)) !== 0;
     this.refuseWhileDraining(path);
@@ -317,14 +327,14 @@ export class SftpSession {
       if (this.ended) return upload.abandon();
       let handle: Buffer;
       try {
-        handle = this.newHandle({ kind: 'file', r, fd: upload.fd, readable: (flags & FLAG.READ) !== 0, upload, pending: new Set() });
+        handle = this.newHandle({ kind: 'file', r, fd: upload.fd, readable: (flags & FLAG.READ) !== 0, upload, pending: new Set(), replies: new ReplyOrder() });
       } catch (err) {
         await upload.abandon();
         throw err;
       }
       this.uploadsByName.set(r.place.name, upload);
       this.log.debug({ op: 'upload-open', path: r.path }, 'upload started');
-      return this.sftp.handle(reqid, handle);
+      return rq.handle(handle);
     }
     // Reading: only files under /IN.
     if (r.place.kind === 'out-file') throw denied(`Cannot read ${r.path}: files in /OUT are upload-only`);
@@ -337,14 +347,14 @@ export class SftpSession {
     const fd = await openP(r.abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
     if (this.ended) return closeP(fd);
     try {
-      this.sftp.handle(reqid, this.newHandle({ kind: 'file', r, fd, readable: true, pending: new Set() }));
+      rq.handle(this.newHandle({ kind: 'file', r, fd, readable: true, pending: new Set(), replies: new ReplyOrder() }));
     } catch (err) {
       await closeP(fd).catch(() => undefined);
       throw err;
     }
   }
 
-  private onRead(reqid: number, handle: Buffer, offset: number, len: number): void {
+  private onRead(rq: Reply, handle: Buffer, offset: number, len: number): void {
     const h = this.fileHandle(handle);
     if (!h.readable) throw denied(`${h.r.path} was opened for writing; it cannot be read through this handle`);
     const n = Math.min(len, MAX_READ_WRITE);
@@ -352,17 +362,19 @@ export class SftpSession {
       if (this.ended) return;
       this.readBytesInFlight += n;
       const packet = Buffer.allocUnsafe(DATA_HEADER + n);
+      // The read's bytes count against the budget until its reply goes (it may wait for its turn).
       const p = readAt(h.fd, packet, DATA_HEADER, n, offset).then(
-        (got) => {
-          this.readBytesInFlight -= n;
-          if (this.ended) return;
-          if (got === 0) this.respondStatus(reqid, STATUS.EOF, 'End of file');
-          else sendPacket(this.sftp, finishData(packet, reqid, got));
-          this.pump();
-        },
+        (got) =>
+          rq.send(() => {
+            this.readBytesInFlight -= n;
+            if (this.ended) return;
+            if (got === 0) this.sftp.status(rq.id, STATUS.EOF, 'End of file');
+            else sendPacket(this.sftp, finishData(packet, rq.id, got));
+            this.pump();
+          }),
         (err: unknown) => {
           this.readBytesInFlight -= n;
-          this.fail(reqid, 'READ', h.r.path, err);
+          this.fail(rq, 'READ', h.r.path, err);
           this.pump();
         },
       );
@@ -382,7 +394,7 @@ export class SftpSession {
     run();
   }
 
-  private onWrite(reqid: number, handle: Buffer, offset: number, data: Buffer): void {
+  private onWrite(rq: Reply, handle: Buffer, offset: number, data: Buffer): void {
     const h = this.fileHandle(handle);
     if (!h.upload) throw denied(`${h.r.path} was opened for reading; it cannot be written through this handle`);
     const len = data.length;
@@ -390,26 +402,26 @@ export class SftpSession {
     const p = h.upload.write(offset, data).then(
       () => {
         this.writeBytesInFlight -= len;
-        this.respondStatus(reqid, STATUS.OK);
+        rq.status(STATUS.OK);
         this.pump();
       },
       (err: unknown) => {
         this.writeBytesInFlight -= len;
-        this.fail(reqid, 'WRITE', h.r.path, err);
+        this.fail(rq, 'WRITE', h.r.path, err);
         this.pump();
       },
     );
     this.track(h, p);
   }
 
-  private async onClose(reqid: number, handle: Buffer): Promise<void> {
+  private async onClose(rq: Reply, handle: Buffer): Promise<void> {
     const h = this.handleOf(handle);
     this.handles.delete(handle.readUInt32BE(0));
-    if (h.kind === 'dir') return this.respondStatus(reqid, STATUS.OK);
+    if (h.kind === 'dir') return rq.status(STATUS.OK);
     while (h.pending.size) await Promise.allSettled([...h.pending]);
     if (!h.upload) {
       await closeP(h.fd);
-      return this.respondStatus(reqid, STATUS.OK);
+      return rq.status(STATUS.OK);
     }
     const upload = h.upload;
     try {
@@ -424,7 +436,7 @@ export class SftpSession {
     } finally {
       if (this.uploadsByName.get(upload.name) === upload) this.uploadsByName.delete(upload.name);
     }
-    this.respondStatus(reqid, STATUS.OK);
+    rq.status(STATUS.OK);
   }
 
   private remember(name: string, attrs: SftpAttrs): void {
@@ -457,18 +469,18 @@ export class SftpSession {
     return attrsOf(await this.o.home.lstatNoLink(r));
   }
 
-  private async onStat(reqid: number, path: string): Promise<void> {
+  private async onStat(rq: Reply, path: string): Promise<void> {
     const attrs = await this.statPath(this.o.home.resolve(path));
-    this.sftp.attrs(reqid, attrs);
+    rq.attrs(attrs);
   }
 
-  private async onFstat(reqid: number, handle: Buffer): Promise<void> {
+  private async onFstat(rq: Reply, handle: Buffer): Promise<void> {
     const h = this.handleOf(handle);
     const st = h.kind === 'file' ? (h.upload ? await h.upload.stat() : await fstatP(h.fd)) : await this.o.home.lstatNoLink(h.r);
-    this.sftp.attrs(reqid, attrsOf(st));
+    rq.attrs(attrsOf(st));
   }
 
-  private async onSetstat(reqid: number, path: string, attrs: InputAttributes): Promise<void> {
+  private async onSetstat(rq: Reply, path: string, attrs: InputAttributes): Promise<void> {
     const r = this.o.home.resolve(path);
     const wants = changes(attrs);
     if (r.place.kind === 'out-file') {
@@ -476,7 +488,7 @@ export class SftpSession {
       const upload = this.uploadsByName.get(name);
       if (upload && !upload.isDone) {
         await upload.setAttrs(wants);
-        return this.respondStatus(reqid, STATUS.OK);
+        return rq.status(STATUS.OK);
       }
       let st: Stats;
       try {
@@ -486,7 +498,7 @@ export class SftpSession {
         if (!recent || !(err instanceof SftpError) || err.status !== 'NO_SUCH_FILE') throw err;
         // Routing already took the file this session uploaded: answer as if the change applied.
         this.remember(name, { ...recent, ...definedOnly(wants) });
-        return this.respondStatus(reqid, STATUS.OK);
+        return rq.status(STATUS.OK);
       }
       if (wants.size !== undefined && wants.size !== st.size) {
         throw denied(`Cannot change the size of ${r.path}: files in /OUT are complete once uploaded; upload it again instead`);
@@ -494,32 +506,32 @@ export class SftpSession {
       if (wants.atime !== undefined || wants.mtime !== undefined) {
         await utimes(r.abs, wants.atime ?? st.atimeMs / 1000, wants.mtime ?? st.mtimeMs / 1000);
       }
-      return this.respondStatus(reqid, STATUS.OK);
+      return rq.status(STATUS.OK);
     }
     await this.statPath(r); // exists, and is no link
     if (wants.size !== undefined || wants.atime !== undefined || wants.mtime !== undefined) {
       throw denied(`Cannot change ${r.path}: only files in /OUT can have their times or size set`);
     }
-    this.respondStatus(reqid, STATUS.OK); // permissions and ownership: accepted and ignored
+    rq.status(STATUS.OK); // permissions and ownership: accepted and ignored
   }
 
-  private async onFsetstat(reqid: number, handle: Buffer, attrs: InputAttributes): Promise<void> {
+  private async onFsetstat(rq: Reply, handle: Buffer, attrs: InputAttributes): Promise<void> {
     const h = this.handleOf(handle);
     const wants = changes(attrs);
     if (h.kind === 'file' && h.upload) {
       while (h.pending.size) await Promise.allSettled([...h.pending]);
       await h.upload.setAttrs(wants);
-      return this.respondStatus(reqid, STATUS.OK);
+      return rq.status(STATUS.OK);
     }
     if (wants.size !== undefined || wants.atime !== undefined || wants.mtime !== undefined) {
       throw denied(`Cannot change ${h.r.path}: only files being uploaded to /OUT can have their times or size set`);
     }
-    this.respondStatus(reqid, STATUS.OK);
+    rq.status(STATUS.OK);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Folders
-  private async onOpendir(reqid: number, path: string): Promise<void> {
+  private async onOpendir(rq: Reply, path: string): Promise<void> {
     this.refuseWhileDraining(path);
     const r = this.o.home.resolve(path);
     if (r.place.kind === 'out-file' || r.place.kind === 'nowhere') {
@@ -530,10 +542,10 @@ export class SftpSession {
       const st = await this.o.home.lstatNoLink(r);
       if (!st.isDirectory()) throw failure(`${r.path} is a file, not a folder`);
     }
-    this.sftp.handle(reqid, this.newHandle({ kind: 'dir', r, names: undefined, pos: 0 }));
+    rq.handle(this.newHandle({ kind: 'dir', r, names: undefined, pos: 0, replies: new ReplyOrder() }));
   }
 
-  private async onReaddir(reqid: number, handle: Buffer): Promise<void> {
+  private async onReaddir(rq: Reply, handle: Buffer): Promise<void> {
     const h = this.handleOf(handle);
     if (h.kind !== 'dir') throw failure(`${h.r.path} is a file handle; READDIR needs a folder handle`);
     if (!h.names) {
@@ -553,11 +565,11 @@ export class SftpSession {
         out.push({ filename: name, longname: longname(name, attrs, this.o.owner.username, st.nlink), attrs });
       });
     }
-    if (out.length === 0) return this.respondStatus(reqid, STATUS.EOF, 'End of folder');
-    this.sftp.name(reqid, out);
+    if (out.length === 0) return rq.status(STATUS.EOF, 'End of folder');
+    rq.name(out);
   }
 
-  private async onRemove(reqid: number, path: string): Promise<void> {
+  private async onRemove(rq: Reply, path: string): Promise<void> {
     const r = this.o.home.resolve(path);
     if (r.place.kind !== 'out-file' && !(r.place.kind === 'in' && r.place.rel.length > 0)) {
       throw r.place.kind === 'nowhere' ? noSuchFile(r.path) : denied(`Cannot remove ${r.path}: only files in /OUT and /IN can be removed`);
@@ -567,10 +579,10 @@ export class SftpSession {
     await unlink(r.abs);
     if (r.place.kind === 'out-file') this.recent.delete(r.place.name);
     this.log.info({ op: 'remove', system: this.o.owner.username, path: r.path }, `removed ${r.path}`);
-    this.respondStatus(reqid, STATUS.OK);
+    rq.status(STATUS.OK);
   }
 
-  private async onRename(reqid: number, fromPath: string, toPath: string, replace: boolean): Promise<void> {
+  private async onRename(rq: Reply, fromPath: string, toPath: string, replace: boolean): Promise<void> {
     const from = this.o.home.resolve(fromPath);
     const to = this.o.home.resolve(toPath);
     if (from.place.kind !== 'out-file' || to.place.kind !== 'out-file') {
@@ -582,7 +594,7 @@ export class SftpSession {
     if (open && !open.isDone) throw failure(`${from.path} is still being uploaded; close it before renaming`);
     const st = await this.o.home.lstatNoLink(from);
     if (!st.isFile()) throw failure(`${from.path} is not a file`);
-    if (fromName === toName) return this.respondStatus(reqid, STATUS.OK);
+    if (fromName === toName) return rq.status(STATUS.OK);
     const target = await lstat(to.abs).catch(() => undefined);
     if (target && !target.isFile()) throw failure(`Cannot rename onto ${to.path}: it is not a file`);
     if (replace) {
@@ -604,10 +616,10 @@ export class SftpSession {
       to: toName,
       absPath: to.abs,
     });
-    this.respondStatus(reqid, STATUS.OK);
+    rq.status(STATUS.OK);
   }
 
-  private onRealpath(reqid: number, path: string): void {
+  private onRealpath(rq: Reply, path: string): void {
     // `cd ..` must work: REALPATH collapses ".." lexically, never above "/". Other requests refuse "..".
     const parts: string[] = [];
     for (const seg of String(path).split('/')) {
@@ -616,16 +628,16 @@ export class SftpSession {
       else parts.push(seg);
     }
     const r = this.o.home.resolve(`/${parts.join('/')}`);
-    this.sftp.name(reqid, [{ filename: r.path, longname: r.path, attrs: {} as SftpAttrs }]);
+    rq.name([{ filename: r.path, longname: r.path, attrs: {} as SftpAttrs }]);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Extensions
-  private async onExtended(reqid: number, name: string, data: Buffer | undefined): Promise<void> {
+  private async onExtended(rq: Reply, name: string, data: Buffer | undefined): Promise<void> {
     switch (name) {
       case 'limits@openssh.com': {
         const body = Buffer.concat([uint64(MAX_PACKET), uint64(MAX_READ_WRITE), uint64(MAX_READ_WRITE), uint64(this.o.maxHandles)]);
-        return sendPacket(this.sftp, extendedReply(reqid, body));
+        return rq.packet(extendedReply(rq.id, body));
       }
       case 'statvfs@openssh.com':
       case 'fstatvfs@openssh.com': {
@@ -638,19 +650,19 @@ export class SftpSession {
           uint64(fs.bsize), uint64(fs.bsize), uint64(fs.blocks), uint64(fs.bfree), uint64(fs.bavail),
           uint64(fs.files), uint64(fs.ffree), uint64(fs.ffree), uint64(0), uint64(0), uint64(255),
         ]);
-        return sendPacket(this.sftp, extendedReply(reqid, body));
+        return rq.packet(extendedReply(rq.id, body));
       }
       case 'fsync@openssh.com': {
         const [handle] = readStrings(data, 1) ?? [];
         if (!handle) throw new SftpError('BAD_MESSAGE', 'Malformed fsync@openssh.com request');
         const h = this.fileHandle(handle);
         if (h.upload) await h.upload.fsync();
-        return this.respondStatus(reqid, STATUS.OK);
+        return rq.status(STATUS.OK);
       }
       case 'posix-rename@openssh.com': {
         const args = readStrings(data, 2);
         if (!args) throw new SftpError('BAD_MESSAGE', 'Malformed posix-rename@openssh.com request');
-        return this.onRename(reqid, args[0]!.toString('utf8'), args[1]!.toString('utf8'), true);
+        return this.onRename(rq, args[0]!.toString('utf8'), args[1]!.toString('utf8'), true);
       }
       case 'hardlink@openssh.com':
         throw denied('Cannot create links: hard links are not allowed here');
