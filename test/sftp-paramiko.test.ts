@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addSystem, connect, makeKey, p, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
+import { addSystem, connect, makeKey, p, run, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
 
 const USER = 'afsender-a';
 let h: Harness;
@@ -23,6 +23,9 @@ beforeAll(async () => {
   work = join(h.keysDir, 'work');
   await mkdir(work);
   for (const k of [rsa, other]) await chmod(k.file, 0o600);
+  // PEM: Paramiko's SSHClient tries a refused key file again as DSS, which fails hard on the
+  // OpenSSH format of an RSA key (a Paramiko quirk, not the server's).
+  await run('ssh-keygen', ['-q', '-p', '-m', 'PEM', '-N', '', '-f', other.file]);
 });
 afterAll(async () => h.stop());
 
@@ -152,5 +155,54 @@ describe('pipelined requests on one handle', () => {
     } finally {
       c.end();
     }
+  });
+});
+
+describe('several keys and methods on one connection (Paramiko requests ssh-userauth before each try)', () => {
+  const login = `${PRELUDE}
+import json
+keys = json.loads(sys.argv[3])
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+try:
+    c.connect('127.0.0.1', port=port, username=user, key_filename=keys, allow_agent=False, look_for_keys=False, timeout=20, banner_timeout=20, auth_timeout=20)
+    s = c.open_sftp()
+    print('logged in', s.normalize('.'))
+except paramiko.AuthenticationException as e:
+    print('refused', type(e).__name__)
+except (paramiko.SSHException, EOFError, OSError) as e:
+    print('ended', type(e).__name__, e)
+finally:
+    c.close()
+`;
+
+  it('SSHClient.connect logs in with an unregistered key first and the registered one second', async () => {
+    expect((await python(login, [String(h.port), USER, JSON.stringify([other.file, rsa.file])])).trim()).toBe('logged in /');
+  });
+
+  it('a password try, then the key, logs in on the same connection', async () => {
+    const script = `${PRELUDE}
+t = transport()
+t.start_client(timeout=20)
+try:
+    t.auth_password(user, 'not-a-password')
+    print('password accepted?!')
+except paramiko.BadAuthenticationType as e:
+    print('password refused; allowed:', ','.join(e.allowed_types))
+except paramiko.AuthenticationException as e:
+    print('password refused', type(e).__name__)
+t.auth_publickey(user, paramiko.RSAKey.from_private_key_file(sys.argv[3]))
+print('logged in', paramiko.SFTPClient.from_transport(t).normalize('.'))
+t.close()
+`;
+    expect((await python(script, [String(h.port), USER, rsa.file])).trim().split('\n')).toEqual(['password refused; allowed: publickey', 'logged in /']);
+  });
+
+  it('the per-connection attempt limit still ends the connection', async () => {
+    // The unregistered key as many times as the limit allows tries, then the right one: too late.
+    const keys = [...Array.from({ length: LIMITS.maxAuthTries }, () => other.file), rsa.file];
+    const out = (await python(login, [String(h.port), USER, JSON.stringify(keys)])).trim();
+    expect(out).not.toMatch(/^logged in/);
+    expect(out).toMatch(/^(refused|ended) /);
   });
 });
