@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
 import { RefusedError, UsageError } from '../errors.js';
+import { checkDocument, findDeclarationDocument, storeDocument, type DocumentInput, type StoredDocument } from './declaration-document.js';
 import { formatInfRef } from './infref-name.js';
 import { requireInfRef, type InfRefRow } from './require-infref.js';
 
@@ -17,6 +15,8 @@ export interface DeclarationRow {
   status: 'pending' | 'approved' | 'rejected';
   documentName: string | null;
   documentSha256: string | null;
+  documentType: string | null;
+  documentSize: number | null;
   reason: string | null;
   receivedBy: string;
   receivedAt: Date;
@@ -26,21 +26,13 @@ export interface DeclarationRow {
 
 export async function findDeclaration(db: Queryable, infrefId: number): Promise<Omit<DeclarationRow, 'infref'> | undefined> {
   const { rows } = await db.query(
-    `SELECT status, document_name AS "documentName", document_sha256 AS "documentSha256", reason, received_by AS "receivedBy",
-            received_at AS "receivedAt", decided_by AS "decidedBy", decided_at AS "decidedAt"
-       FROM gdpr_declarations WHERE infref_id = $1 FOR UPDATE`,
+    `SELECT g.status, g.document_name AS "documentName", g.document_sha256 AS "documentSha256", d.content_type AS "documentType",
+            d.size_bytes AS "documentSize", g.reason, g.received_by AS "receivedBy",
+            g.received_at AS "receivedAt", g.decided_by AS "decidedBy", g.decided_at AS "decidedAt"
+       FROM gdpr_declarations g LEFT JOIN declaration_documents d ON d.id = g.document_id WHERE g.infref_id = $1 FOR UPDATE OF g`,
     [infrefId],
   );
   return rows[0];
-}
-
-async function readDocument(file: string): Promise<{ name: string; sha256: string }> {
-  try {
-    const bytes = await readFile(file);
-    return { name: basename(file), sha256: createHash('sha256').update(bytes).digest('hex') };
-  } catch (err) {
-    throw new RefusedError(`Cannot read the declaration document '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Give the path of the signed declaration, or leave --document out.`);
-  }
 }
 
 function refuseIfRetired(infref: InfRefRow, doing: string): void {
@@ -48,25 +40,35 @@ function refuseIfRetired(infref: InfRefRow, doing: string): void {
   if (infref.status === 'superseded') throw new RefusedError(`${infref.name} is superseded by a newer version whose declaration is approved; cannot ${doing}.`);
 }
 
-export async function receiveDeclaration(pool: Pool, text: string, documentFile: string | undefined, by: string): Promise<DeclarationRow> {
-  const doc = documentFile === undefined ? undefined : await readDocument(documentFile);
+/**
+ * The declaration was received (`infref declaration --received [--document]`, or a vendor's upload
+ * in the portal): recorded as pending a decision, with the document kept if one came.
+ */
+export async function receiveDeclaration(pool: Pool, text: string, document: DocumentInput | undefined, by: string): Promise<DeclarationRow> {
+  const doc = document === undefined ? undefined : checkDocument(document);
   return inTransaction(pool, async (db) => {
     const infref = await requireInfRef(db, text, { forUpdate: true });
     refuseIfRetired(infref, 'record a declaration for it');
     const before = await findDeclaration(db, infref.id);
     if (before?.status === 'pending') throw new RefusedError(`The declaration for ${infref.name} was already received (by ${before.receivedBy}) and awaits a decision: approve it with --approve or reject it with --reject --reason "…".`);
     if (before?.status === 'approved') throw new RefusedError(`The declaration for ${infref.name} is already approved; nothing to receive.`);
+    const documentId = doc ? await storeDocument(db, infref.id, doc, by) : null;
     await db.query(
-      `INSERT INTO gdpr_declarations (infref_id, status, document_name, document_sha256, received_by)
-         VALUES ($1, 'pending', $2, $3, $4)
-       ON CONFLICT (infref_id) DO UPDATE SET status = 'pending', document_name = $2, document_sha256 = $3, received_by = $4,
+      `INSERT INTO gdpr_declarations (infref_id, status, document_name, document_sha256, document_id, received_by)
+         VALUES ($1, 'pending', $2, $3, $4, $5)
+       ON CONFLICT (infref_id) DO UPDATE SET status = 'pending', document_name = $2, document_sha256 = $3, document_id = $4, received_by = $5,
          received_at = now(), reason = NULL, decided_by = NULL, decided_at = NULL`,
-      [infref.id, doc?.name ?? null, doc?.sha256 ?? null, by],
+      [infref.id, doc?.name ?? null, doc?.sha256 ?? null, documentId, by],
     );
     const after = (await findDeclaration(db, infref.id))!;
     await audit(db, { actor: by, action: 'declaration.receive', entity: 'declaration', entityId: infref.name, before: before ?? undefined, after });
     return { infref: infref.name, ...after };
   });
+}
+
+/** A vendor's upload of the signed declaration (the portal, SPEC §11): received, with its document. */
+export function receiveDeclarationDocument(pool: Pool, text: string, document: DocumentInput, by: string): Promise<DeclarationRow> {
+  return receiveDeclaration(pool, text, document, by);
 }
 
 export interface DecisionResult extends DeclarationRow {
@@ -113,4 +115,12 @@ export async function decideDeclaration(pool: Pool, text: string, decision: 'app
     }
     return { infref: infref.name, ...after, superseded };
   });
+}
+
+/** The document an InfRef version's declaration was last received with (operators only: the portal asks can() first). */
+export async function readDeclarationDocument(db: Queryable, text: string): Promise<StoredDocument & { infref: string }> {
+  const infref = await requireInfRef(db, text);
+  const doc = await findDeclarationDocument(db, infref.id);
+  if (!doc) throw new RefusedError(`The declaration for ${infref.name} has no document (none was received with it).`);
+  return { infref: infref.name, ...doc };
 }

@@ -9,6 +9,8 @@ export interface InfRefRow {
   version: number;
   ownerSystemId: number;
   owner: string;
+  /** The owner's vendor: whose people see it in the portal. */
+  ownerVendorId: number;
   title: string | null;
   status: 'active' | 'revoked' | 'superseded';
   statusReason: string | null;
@@ -17,7 +19,7 @@ export interface InfRefRow {
 }
 
 export const INFREF_SELECT = `SELECT i.id, 'FagsystemdefineredeDataRefGDPR' || i.number || '_' || i.version AS name, i.number, i.version,
-       i.owner_system_id AS "ownerSystemId", s.username AS owner, i.title, i.status, i.status_reason AS "statusReason",
+       i.owner_system_id AS "ownerSystemId", s.username AS owner, s.vendor_id AS "ownerVendorId", i.title, i.status, i.status_reason AS "statusReason",
        i.created_at AS "createdAt", d.status AS "declarationStatus"
   FROM infrefs i JOIN systems s ON s.id = i.owner_system_id LEFT JOIN gdpr_declarations d ON d.infref_id = i.id`;
 

@@ -24,10 +24,25 @@ export function registerInfRef(program: Command): void {
     );
 
   infref
+    .command('import <infref>')
+    .description('register an InfRef KOMBIT already issued (FagsystemdefineredeDataRefGDPR<n>_<v>), keeping its number; issue continues above the highest')
+    .requiredOption('--owner <system>', 'the sending system that owns it')
+    .option('--title <text>', 'what data it classifies')
+    .action(
+      action(async (ctx, name: string, opts: { owner: string; title?: string }) => {
+        const { importInfRef } = await import('../../infref/import-infref.js');
+        const db = await ctx.db();
+        const i = await importInfRef(db.pool, { name, ...opts }, ctx.by);
+        ctx.out.result(i, i.name);
+        ctx.out.note(`Registered ${i.name} for '${i.owner}'. It carries data once its GDPR declaration is approved: 'filudveksling infref declaration ${i.name} --received', then '--approve'.`);
+      }),
+    );
+
+  infref
     .command('declaration <infref>')
     .description('record the GDPR declaration: --received, then --approve or --reject --reason')
     .option('--received', 'the declaration was received (awaits a decision)')
-    .option('--document <file>', 'with --received: the declaration document (its name and SHA-256 are kept)')
+    .option('--document <file>', 'with --received: the declaration document, at most 20 MiB (kept whole for operators, with its name, type, size and SHA-256)')
     .option('--approve', 'approve the received declaration: the InfRef may carry data')
     .option('--reject', 'reject the received declaration (needs --reason)')
     .option('--reason <text>', 'why (required with --reject)')
@@ -37,10 +52,12 @@ export function registerInfRef(program: Command): void {
         const chosen = [opts.received && '--received', opts.approve && '--approve', opts.reject && '--reject'].filter(Boolean);
         if (chosen.length !== 1) throw new UsageError(`Give exactly one of --received, --approve or --reject --reason "…" (got ${chosen.length ? chosen.join(' ') : 'none'}).`);
         if (opts.document !== undefined && !opts.received) throw new UsageError('--document goes with --received.');
+        const { documentFromFile } = await import('../../infref/declaration-document.js');
+        const document = opts.document === undefined ? undefined : await documentFromFile(opts.document);
         const db = await ctx.db();
         if (opts.received) {
-          const d = await receiveDeclaration(db.pool, name, opts.document, ctx.by);
-          ctx.out.result(d, `Recorded the GDPR declaration for ${d.infref} as received${d.documentName ? ` (document ${d.documentName}, SHA-256 ${d.documentSha256})` : ''}; it awaits --approve or --reject.`);
+          const d = await receiveDeclaration(db.pool, name, document, ctx.by);
+          ctx.out.result(d, `Recorded the GDPR declaration for ${d.infref} as received${d.documentName ? ` (document ${d.documentName}, ${d.documentSize} bytes, SHA-256 ${d.documentSha256})` : ''}; it awaits --approve or --reject.`);
           return;
         }
         const d = await decideDeclaration(db.pool, name, opts.approve ? 'approve' : 'reject', opts.reason, ctx.by);
@@ -50,6 +67,24 @@ export function registerInfRef(program: Command): void {
             ? `Approved the GDPR declaration for ${d.infref}: it may carry data now.${d.superseded.length ? ` Superseded: ${d.superseded.join(', ')}.` : ''}`
             : `Rejected the GDPR declaration for ${d.infref} (${d.reason}); it carries no data. Record a corrected one with --received.`,
         );
+      }),
+    );
+
+  infref
+    .command('document <infref>')
+    .description('write the declaration document last received for an InfRef version to a file')
+    .requiredOption('--output <file>', 'where to write it (a new file)')
+    .action(
+      action(async (ctx, name: string, opts: { output: string }) => {
+        const { readDeclarationDocument } = await import('../../infref/declaration.js');
+        const { writeFile } = await import('node:fs/promises');
+        const db = await ctx.db();
+        const doc = await readDeclarationDocument(db.pool, name);
+        await writeFile(opts.output, doc.data, { flag: 'wx', mode: 0o600 }).catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(err.code === 'EEXIST' ? `--output '${opts.output}' already exists; give a new file name.` : `Cannot write --output '${opts.output}': ${err.code ?? err.message}.`);
+        });
+        const { data: _bytes, ...facts } = doc;
+        ctx.out.result({ ...facts, output: opts.output }, `Wrote ${doc.name} (${doc.contentType}, ${doc.size} bytes, SHA-256 ${doc.sha256}, received by ${doc.uploadedBy}) to ${opts.output}.`);
       }),
     );
 
