@@ -1,13 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, freePort } from './helpers/cli.js';
+import { freePort } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { listTree, schemaErrors } from './helpers/router-world.js';
 
-const README = fileURLToPath(new URL('../README.md', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const README = join(ROOT, 'README.md');
 
 /** The ```sh blocks of README.md's "Five-minute walkthrough" section, in order. */
 function walkthroughCommands(): string {
@@ -36,7 +36,8 @@ describe('README five-minute walkthrough', () => {
   let group: number | undefined;
   beforeAll(async () => {
     db = await createTestDatabase('walk');
-    dir = mkdtempSync(join(tmpdir(), 'fu-walk-'));
+    // A new folder inside the checkout, as README says: there `npx filudveksling` finds the checkout's CLI.
+    dir = mkdtempSync(join(ROOT, '.walkthrough-'));
   });
   afterAll(async () => {
     killGroup(group);
@@ -45,20 +46,14 @@ describe('README five-minute walkthrough', () => {
   });
 
   it('runs verbatim: two systems, an approved InfRef and a route; a file sent over SFTP, delivered, fetched and deleted', async () => {
-    const bin = join(dir, 'bin');
-    const work = join(dir, 'work');
-    mkdirSync(bin);
-    mkdirSync(work);
-    writeFileSync(join(bin, 'filudveksling'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-    chmodSync(join(bin, 'filudveksling'), 0o755);
+    const work = dir;
     const script = `set -euo pipefail\n${walkthroughCommands()}`;
     // The walkthrough starts the server itself (`filudveksling serve &`), here on free ports; it runs in
     // its own process group, so whatever the script leaves running is stopped at the end.
     const env = {
-      PATH: `${bin}:${process.env.PATH}`,
+      PATH: process.env.PATH,
       HOME: process.env.HOME,
       DATABASE_URL: db.url,
-      FILUDVEKSLING_DATA: join(dir, 'data'),
       SFTP_PORT: String(await freePort()),
       HTTP_PORT: String(await freePort()),
     };
@@ -70,7 +65,7 @@ describe('README five-minute walkthrough', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // A walkthrough that hangs (a server that never gets ready, a transfer never routed) is ended, so
     // the failure below shows its output rather than a bare timeout.
-    const hung = setTimeout(() => killGroup(group), 100_000);
+    const hung = setTimeout(() => killGroup(group), 150_000);
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
     clearTimeout(hung);
     killGroup(group);
@@ -118,5 +113,5 @@ describe('README five-minute walkthrough', () => {
     // sftp trusted the server's own host key on first use and kept it in ./known_hosts.
     const hostKey = execFileSync('ssh-keygen', ['-y', '-f', join(dir, 'data', 'hostkeys', 'ssh_host_ed25519_key')]).toString().trim().split(' ').slice(0, 2).join(' ');
     expect(readFileSync(join(work, 'known_hosts'), 'utf8')).toContain(hostKey);
-  }, 120_000);
+  }, 180_000);
 });

@@ -5,9 +5,9 @@ import { buildFileMetadata, buildLegacyMetadata, buildReceipt, buildTrigger, typ
 import { ERROR_CODE_NAMES, ERROR_CODES, errorCodeName } from '../src/triggers/error-codes.js';
 import { parseTrigger, salvageTriggerFields, TriggerError, type Trigger } from '../src/triggers/parse-trigger.js';
 
-/** KOMBIT's schemas live beside the repository: ../shared/kombit-sftp-xsd (SPEC §10). */
-const XSD = fileURLToPath(new URL('../../shared/kombit-sftp-xsd/SFTPTypes.xsd', import.meta.url));
-const SPEC = fileURLToPath(new URL('../../shared/SPEC.md', import.meta.url));
+/** KOMBIT's schemas, as the repository keeps them (schemas/kombit/README.md), and our own account of the contract. */
+const XSD = fileURLToPath(new URL('../schemas/kombit/SFTPTypes.xsd', import.meta.url));
+const PROTOCOL = fileURLToPath(new URL('../docs/protocol.md', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/triggers/', import.meta.url));
 const fixture = (name: string): Buffer => readFileSync(FIXTURES + name);
 
@@ -62,9 +62,9 @@ describe('triggers against KOMBIT\'s XSD', () => {
     expect(parseTrigger(xml)).toEqual(trigger);
   });
 
-  it('the SPEC §4 example is fixtures/triggers/spec-example.trigger, and it validates', () => {
-    const spec = readFileSync(SPEC, 'utf8');
-    const example = /## 4\.[\s\S]*?```xml\n([\s\S]*?)```/.exec(spec)![1]!.replace('…64 lower-case hex…', SHA);
+  it('the trigger example of docs/protocol.md is fixtures/triggers/spec-example.trigger, and it validates', () => {
+    const protocol = readFileSync(PROTOCOL, 'utf8');
+    const example = /\n## The trigger\n[\s\S]*?```xml\n([\s\S]*?)```/.exec(protocol)![1]!;
     expect(example.trim()).toBe(fixture('spec-example.trigger').toString('utf8').trim());
     expect(xsdErrors(example)).toBe('');
   });
@@ -180,8 +180,8 @@ describe('receipts (SPEC §7)', () => {
 });
 
 describe('error codes (SPEC §5)', () => {
-  it('are exactly the SPEC table: 16 codes with their numbers', () => {
-    const table = [...readFileSync(SPEC, 'utf8').matchAll(/^\| (\d{4}) \| `([A-Z_]+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
+  it('are exactly the table of docs/protocol.md: 16 codes with their numbers', () => {
+    const table = [...readFileSync(PROTOCOL, 'utf8').matchAll(/^\| (\d{4}) \| `([A-Z_]+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
     expect(table).toHaveLength(16);
     expect(ERROR_CODE_NAMES.map((n) => [n, ERROR_CODES[n].number])).toEqual(table);
     expect(errorCodeName(1204)).toBe('ROUTE_MISSING');

@@ -18,7 +18,7 @@ import { dropRedisPrefix } from './ops-services.js';
 import type { Pool } from '../../src/db/pool.js';
 import { generateKeyPair, migrated, registerSystem, routedPair, type KeyPair, type TestInfRef, type TestSystem } from './factories.js';
 
-export const XSD = fileURLToPath(new URL('../../../shared/kombit-sftp-xsd/SFTPTypes.xsd', import.meta.url));
+export const XSD = fileURLToPath(new URL('../../schemas/kombit/SFTPTypes.xsd', import.meta.url));
 export const AARHUS = { kommunekode: '0751', cvr: '55133018' };
 export const KOBENHAVN = { kommunekode: '0101', cvr: '64942212' };
 
