@@ -126,6 +126,9 @@ describe('route', () => {
     expect(v2.number).toBe(infA.number);
     const aarhus = (await findAuthority(db.pool, { kind: 'kommunekode', kommunekode: '0751' }))!;
     expect(await findRoutes(db.pool, { senderSystemId: a.id, infrefNumber: v2.number, authorityId: aarhus.id, onDate: '2026-06-01' })).toHaveLength(2);
+    // route list --json names the InfRef as people type it, every version of its number.
+    const listed = (await run('route', 'list', '--sender', 'afsender-a', '--json')).json();
+    expect(listed.map((x: { infrefs: string[] }) => x.infrefs)).toEqual([[infA.name, v2.name], [infA.name, v2.name]]);
     // A route can also be added naming the superseded version: it is the number that counts.
     const r = await run('route', 'add', '--sender', 'afsender-a', '--infref', infA.name, '--recipient', 'modtager-b', '--authority', '0101');
     expect(r.code).toBe(0);

@@ -26,12 +26,14 @@ for (const register of [registerServe, registerMigrate, registerUsage, registerS
 for (const register of [registerVendor, registerAuthority, registerSystemCommands, registerInfRef, registerRoute, registerAgreement]) register(program);
 registerTransfer(program);
 
-// `--by <operator>` names who makes a change, for the audit log. It sits on each command rather than
-// on the program, because `usage --by system|authority|infref` (SPEC §8) uses the same flag.
+// `--by <operator>` names who makes a change, for the audit log. It sits on each command that changes
+// state rather than on the program, because `usage --by system|authority|infref` (SPEC §8) uses the
+// same flag; commands that only read (or run the server) do not offer it.
+const READ_ONLY = new Set(['list', 'show', 'status', 'serve', 'document', 'invoice']);
 (function addOperatorOption(command: Command): void {
   for (const sub of command.commands) {
     if (sub.commands.length > 0) addOperatorOption(sub);
-    else if (!sub.options.some((o) => o.long === '--by')) {
+    else if (!READ_ONLY.has(sub.name()) && !sub.options.some((o) => o.long === '--by')) {
       sub.option('--by <operator>', 'who makes the change, for the audit log (default: the OS user)');
     }
   }

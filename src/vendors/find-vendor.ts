@@ -32,5 +32,7 @@ export async function listVendors(db: Queryable): Promise<Array<VendorRow & { sy
 
 /** Quotes a value for a command line shown in a message, when it needs it. */
 export function quoteArg(value: string): string {
-  return /^[A-Za-z0-9_.:@%+=,\/-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  // Double quotes: hints sit inside single quotes ('filudveksling … --vendor "Fagsystem A/S"'), and a
+  // shell (and cmd.exe) takes them; \ " $ ` are escaped for a POSIX shell.
+  return /^[A-Za-z0-9_.:@%+=,\/-]+$/.test(value) ? value : `"${value.replace(/(["\\$`])/g, '\\$1')}"`;
 }

@@ -13,9 +13,10 @@ export function registerVendor(program: Command): void {
     .action(
       action(async (ctx, name: string, opts: { cvr?: string }) => {
         const { addVendor } = await import('../../vendors/add-vendor.js');
+        const { quoteArg } = await import('../../vendors/find-vendor.js');
         const db = await ctx.db();
         const v = await addVendor(db.pool, { name, cvr: opts.cvr }, ctx.by);
-        ctx.out.result(v, `Added vendor '${v.name}'${v.cvr ? ` (CVR ${v.cvr})` : ''}. Register its systems with 'filudveksling system register <user> --vendor ${v.name} --ssh-key <file.pub>'.`);
+        ctx.out.result(v, `Added vendor '${v.name}'${v.cvr ? ` (CVR ${v.cvr})` : ''}. Register its systems with 'filudveksling system register <user> --vendor ${quoteArg(v.name)} --ssh-key <file.pub>'.`);
       }),
     );
 
