@@ -12,3 +12,6 @@ export class UsageError extends Error {
 
 /** A bad configuration value: names the setting and what it accepts. Exit code 2. */
 export class ConfigError extends UsageError {}
+
+/** A refusal because the thing named does not exist (the CLI: exit 1; the API: 404). */
+export class NotFoundError extends RefusedError {}

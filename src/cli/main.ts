@@ -11,6 +11,7 @@ import { registerInfRef } from './commands/infref.js';
 import { registerRoute } from './commands/route.js';
 import { registerTransfer } from './commands/transfer.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerUser } from './commands/user.js';
 import { registerVendor } from './commands/vendor.js';
 
 /** `filudveksling` — the operator CLI (SPEC §8). Each command group registers itself from commands/. */
@@ -25,6 +26,7 @@ const program = new Command('filudveksling')
 for (const register of [registerServe, registerMigrate, registerUsage, registerStatus]) register(program);
 for (const register of [registerVendor, registerAuthority, registerSystemCommands, registerInfRef, registerRoute, registerAgreement]) register(program);
 registerTransfer(program);
+registerUser(program);
 
 // `--by <operator>` names who makes a change, for the audit log. It sits on each command that changes
 // state rather than on the program, because `usage --by system|authority|infref` (SPEC §8) uses the

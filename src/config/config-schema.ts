@@ -15,6 +15,13 @@ export const configSchema = {
     RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 36500, default: 30, description: 'a whole number of days ≥ 1' },
     MAX_FILE_BYTES: { type: 'integer', minimum: 1, default: 53687091200, description: 'a whole number of bytes ≥ 1' },
     LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'a pino level' },
+    PORTAL_HOST: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'an address to listen on' },
+    // A string, so that `off` (no portal on this node) and a number share one setting.
+    PORTAL_PORT: { type: 'string', pattern: '^(off|[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$', default: '8081', description: 'a TCP port 0–65535, or "off"' },
+    PORTAL_PUBLIC_URL: { type: 'string', pattern: '^https?://[^/?#\\s]+/?$', description: 'an http:// or https:// address without a path, e.g. https://filudveksling.example.dk' },
+    SMTP_URL: { type: 'string', pattern: '^smtps?://', description: 'an smtp:// or smtps:// address' },
+    MAIL_FROM: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', default: 'filudveksling@localhost', description: 'an e-mail address' },
+    NOTIFY_UNFETCHED_HOURS: { type: 'integer', minimum: 1, maximum: 8760, default: 24, description: 'a whole number of hours ≥ 1' },
   },
 } as const;
 

@@ -17,6 +17,13 @@ export interface Config {
   retentionDays: number;
   maxFileBytes: number;
   logLevel: string;
+  /** The portal's listener (SPEC §11); undefined when PORTAL_PORT is `off`. */
+  portal?: { host: string; port: number };
+  /** The address people use, without a trailing slash (links in mails; Secure cookies when https). */
+  portalPublicUrl: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  notifyUnfetchedHours: number;
 }
 
 // The schema is our own constant, so it is not checked against JSON Schema's meta-schema at every start
@@ -59,7 +66,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     retentionDays: v.RETENTION_DAYS,
     maxFileBytes: v.MAX_FILE_BYTES,
     logLevel: v.LOG_LEVEL,
+    ...portalSettings(v.PORTAL_HOST, v.PORTAL_PORT, v.PORTAL_PUBLIC_URL),
+    smtpUrl: v.SMTP_URL,
+    mailFrom: v.MAIL_FROM,
+    notifyUnfetchedHours: v.NOTIFY_UNFETCHED_HOURS,
   };
+}
+
+function portalSettings(host: string, port: string, publicUrl: string | undefined): Pick<Config, 'portal' | 'portalPublicUrl'> {
+  const portal = port === 'off' ? undefined : { host, port: Number(port) };
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return { portal, portalPublicUrl: (publicUrl ?? `http://${shownHost}:${port === 'off' ? 8081 : port}`).replace(/\/$/, '') };
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

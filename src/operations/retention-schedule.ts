@@ -14,7 +14,7 @@ const OnPostgres = withBackend(createPostgresBackend);
  * run per period across the whole cluster, whichever router node takes it.
  */
 export const retentionSchedule: ComponentFactory = async ({ config, database, role }) => {
-  if (role === 'sftp') return undefined;
+  if (role === 'sftp' || role === 'portal') return undefined;
   const backend = queueBackend(config, database.url);
   const queue = openQueue(backend);
   await queue.upsertJobScheduler('retention', { every: RETENTION_EVERY_MS }, { name: 'retention', opts: { removeOnComplete: 100, removeOnFail: 100 } });

@@ -21,6 +21,8 @@ const SWEEP_IDLE_MS = 120_000;
  *             the shared data folder through the watcher).
  */
 export const routerComponent: ComponentFactory = async ({ config, database, role }) => {
+  // A portal node takes no uploads and routes nothing (a retry from the portal is picked up by a router).
+  if (role === 'portal') return undefined;
   const backend = queueBackend(config, database.url);
   const queue = openRoutingQueue(backend);
   // Without a listener BullMQ prints these errors raw on stderr (Redis or PostgreSQL away).

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { ReadinessCheck } from '../http/health-server.js';
 
-export type Role = 'all' | 'sftp' | 'router';
+export type Role = 'all' | 'sftp' | 'router' | 'portal';
 
 /** What a part of the server gets at start. */
 export interface ServeContext {

@@ -8,6 +8,7 @@ import { drainTimeoutMs, settlesWithin } from '../operations/drain.js';
 import { operationsMetrics } from '../operations/operations-metrics.js';
 import { retentionSchedule } from '../operations/retention-schedule.js';
 import { routerComponent } from '../router/router-component.js';
+import { portalComponent } from '../portal/portal-component.js';
 import { sftpComponent } from '../sftp/sftp-component.js';
 import type { Component, ComponentFactory, Role } from './component.js';
 
@@ -15,7 +16,7 @@ import type { Component, ComponentFactory, Role } from './component.js';
  * The parts of a node, in start order (they stop in reverse). A factory returns undefined when the
  * node's role does not include it.
  */
-const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, routerComponent, retentionSchedule, sftpComponent];
+const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, routerComponent, retentionSchedule, sftpComponent, portalComponent];
 
 export interface RunningServer {
   httpPort: number;

@@ -5,8 +5,8 @@ import { action } from '../context.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the SFTP server, router workers, folder watcher and the health/metrics endpoint')
-    .addOption(new Option('--role <role>', 'what this node runs').choices(['all', 'sftp', 'router']).default('all'))
+    .description('run the SFTP server, router workers, folder watcher, the portal and the health/metrics endpoint')
+    .addOption(new Option('--role <role>', 'what this node runs').choices(['all', 'sftp', 'router', 'portal']).default('all'))
     .action(
       action(async (ctx, opts: { role: Role }) => {
         // Loaded here, not at the top: the server's modules (ssh2, BullMQ…) would slow every other command.

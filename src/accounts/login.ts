@@ -1,0 +1,67 @@
+import { audit } from '../audit/audit.js';
+import { inTransaction, type Pool } from '../db/pool.js';
+import type { Clock } from './clock.js';
+import { findUserByEmail, normaliseEmail } from './find-user.js';
+import { decoyHash, verifyPassword } from './password-hash.js';
+import { createSession } from './sessions.js';
+
+export const LOCKOUT_FAILURES = 10;
+export const LOCKOUT_WINDOW_MS = 15 * 60_000;
+export const LOCKOUT_MS = 15 * 60_000;
+
+export type LoginOutcome =
+  | { ok: true; sessionId: string; userId: number }
+  /** Wrong e-mail, wrong password, disabled or not yet activated: one answer for all (no account probing). */
+  | { ok: false; reason: 'wrong' }
+  | { ok: false; reason: 'locked'; until: Date };
+
+/**
+ * Checks e-mail and password and opens a new session. Every path verifies one argon2id hash (a decoy
+ * when there is no account), so an unknown e-mail answers as fast as a wrong password. Failures
+ * count per (e-mail as typed, address), known account or not; 10 within 15 min lock the pair for 15 min.
+ */
+export async function login(pool: Pool, input: { email: string; password: string; address: string }, clock: Clock): Promise<LoginOutcome> {
+  const email = normaliseEmail(input.email).slice(0, 254);
+  const pair = [email, input.address];
+  const { rows: locks } = await pool.query<{ until: Date }>('SELECT until FROM login_lockouts WHERE email = $1 AND address = $2 AND until > $3', [...pair, clock()]);
+  if (locks[0]) {
+    await verifyPassword(await decoyHash(), input.password);
+    return { ok: false, reason: 'locked', until: locks[0].until };
+  }
+  const user = await findUserByEmail(pool, email);
+  const usable = user && !user.disabled && user.passwordHash !== null;
+  const matches = await verifyPassword(usable ? user.passwordHash! : await decoyHash(), input.password);
+  if (usable && matches) {
+    return inTransaction(pool, async (db) => {
+      await db.query('DELETE FROM login_failures WHERE email = $1 AND address = $2', pair);
+      const sessionId = await createSession(db, user.id, input.address, clock);
+      await audit(db, { actor: user.email, action: 'user.login', entity: 'user', entityId: user.email, after: { address: input.address } });
+      return { ok: true as const, sessionId, userId: user.id };
+    });
+  }
+  return recordFailure(pool, email, input.address, clock);
+}
+
+async function recordFailure(pool: Pool, email: string, address: string, clock: Clock): Promise<LoginOutcome> {
+  const now = clock();
+  return inTransaction(pool, async (db) => {
+    // One lock per pair, so concurrent failures are counted once each.
+    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`login:${email}:${address}`]);
+    await db.query('INSERT INTO login_failures (email, address, at) VALUES ($1, $2, $3)', [email, address, now]);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND address = $2 AND at > $3', [
+      email,
+      address,
+      new Date(now.getTime() - LOCKOUT_WINDOW_MS),
+    ]);
+    if (rows[0]!.n < LOCKOUT_FAILURES) return { ok: false as const, reason: 'wrong' as const };
+    const until = new Date(now.getTime() + LOCKOUT_MS);
+    await db.query(
+      `INSERT INTO login_lockouts (email, address, until) VALUES ($1, $2, $3) ON CONFLICT (email, address) DO UPDATE SET until = EXCLUDED.until`,
+      [email, address, until],
+    );
+    await db.query('DELETE FROM login_failures WHERE email = $1 AND address = $2', [email, address]);
+    const known = await findUserByEmail(db, email);
+    if (known) await audit(db, { actor: 'portal', action: 'user.locked', entity: 'user', entityId: known.email, after: { address, until } });
+    return { ok: false as const, reason: 'locked' as const, until };
+  });
+}

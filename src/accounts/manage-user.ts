@@ -1,0 +1,55 @@
+import { audit } from '../audit/audit.js';
+import { inTransaction, type Pool } from '../db/pool.js';
+import { AccountRefusedError } from './account-error.js';
+import { createAccountLink, type AccountLink } from './account-links.js';
+import type { Clock } from './clock.js';
+import { requireUser } from './find-user.js';
+import { sendInvitation } from './send-invitation.js';
+
+/**
+ * `user disable|enable`: a disabled person cannot log in; their sessions, API tokens and open links
+ * stop working at once (they are checked against `disabled` on every use).
+ */
+export async function setUserDisabled(pool: Pool, email: string, disabled: boolean, by: string): Promise<{ email: string; disabled: boolean }> {
+  return inTransaction(pool, async (db) => {
+    const user = await requireUser(db, email);
+    await db.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user.id]);
+    if (user.disabled === disabled) {
+      throw disabled
+        ? new AccountRefusedError('already-disabled', `${user.email} is already disabled.`)
+        : new AccountRefusedError('already-enabled', `${user.email} is not disabled.`);
+    }
+    await db.query('UPDATE users SET disabled = $2 WHERE id = $1', [user.id, disabled]);
+    if (disabled) await db.query('DELETE FROM sessions WHERE user_id = $1', [user.id]);
+    await audit(db, { actor: by, action: disabled ? 'user.disable' : 'user.enable', entity: 'user', entityId: user.email, before: { disabled: user.disabled }, after: { disabled } });
+    return { email: user.email, disabled };
+  });
+}
+
+/** `user reset`: a one-time link (72 h) to set a new password; the old password works until then. */
+export async function resetUser(pool: Pool, email: string, by: string, opts: { publicUrl: string; clock: Clock }): Promise<{ email: string; link: AccountLink }> {
+  return inTransaction(pool, async (db) => {
+    const user = await requireUser(db, email);
+    if (user.disabled) throw new AccountRefusedError('already-disabled', `${user.email} is disabled; enable it first with 'filudveksling user enable ${user.email}'.`);
+    // A person who never accepted the invitation gets a fresh invitation rather than a reset.
+    const purpose = user.passwordHash === null ? 'invitation' : 'reset';
+    const link = await createAccountLink(db, user.id, purpose, opts.publicUrl, opts.clock());
+    await audit(db, { actor: by, action: `user.${purpose === 'reset' ? 'reset' : 'reinvite'}`, entity: 'user', entityId: user.email, after: { expiresAt: link.expiresAt } });
+    await sendInvitation(db, { purpose, to: { email: user.email, name: user.name, language: user.language }, link, by });
+    return { email: user.email, link };
+  });
+}
+
+/** The portal's language switch, kept per person. */
+export async function setUserLanguage(pool: Pool, userId: number, language: 'da' | 'en', by: string): Promise<void> {
+  await inTransaction(pool, async (db) => {
+    const { rows } = await db.query<{ email: string; before: string }>(
+      'UPDATE users u SET language = $2 FROM users o WHERE u.id = $1 AND o.id = u.id RETURNING u.email, o.language AS before',
+      [userId, language],
+    );
+    const row = rows[0];
+    if (row && row.before !== language) {
+      await audit(db, { actor: by, action: 'user.language', entity: 'user', entityId: row.email, before: { language: row.before }, after: { language } });
+    }
+  });
+}

@@ -1,0 +1,55 @@
+import type { Queryable } from '../db/pool.js';
+import type { Clock } from './clock.js';
+import { PERSON_SELECT, personOf, type Person, type PersonRow } from './person.js';
+import { hashSecret, newSecret } from './secret-token.js';
+
+export const SESSION_IDLE_MS = 8 * 3_600_000;
+export const SESSION_MAX_MS = 24 * 3_600_000;
+/** last_seen is written at most this often, not on every request. */
+const TOUCH_EVERY_MS = 60_000;
+
+/** A new session (a fresh id at every login); returns the id for the cookie. */
+export async function createSession(db: Queryable, userId: number, address: string, clock: Clock): Promise<string> {
+  const id = newSecret();
+  const now = clock();
+  await db.query('INSERT INTO sessions (id_hash, user_id, created_at, last_seen, address) VALUES ($1, $2, $3, $3, $4)', [hashSecret(id), userId, now, address]);
+  return id;
+}
+
+/**
+ * The person of a live session: not idle for 8 h, not older than 24 h, account not disabled.
+ * An expired session is deleted on sight.
+ */
+export async function personOfSession(db: Queryable, id: string, clock: Clock): Promise<Person | undefined> {
+  const now = clock();
+  const { rows } = await db.query<PersonRow & { createdAt: Date; lastSeen: Date }>(
+    `${PERSON_SELECT.replace('FROM users u', 'FROM sessions s JOIN users u ON u.id = s.user_id')}`.replace(
+      'SELECT u.id,',
+      'SELECT s.created_at AS "createdAt", s.last_seen AS "lastSeen", u.id,',
+    ) + ' WHERE s.id_hash = $1',
+    [hashSecret(id)],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const idle = now.getTime() - row.lastSeen.getTime();
+  if (row.disabled || idle > SESSION_IDLE_MS || now.getTime() - row.createdAt.getTime() > SESSION_MAX_MS) {
+    await endSession(db, id);
+    return undefined;
+  }
+  if (idle > TOUCH_EVERY_MS) await db.query('UPDATE sessions SET last_seen = $2 WHERE id_hash = $1', [hashSecret(id), now]);
+  return personOf(row);
+}
+
+export async function endSession(db: Queryable, id: string): Promise<void> {
+  await db.query('DELETE FROM sessions WHERE id_hash = $1', [hashSecret(id)]);
+}
+
+/** Sessions past their limits; run now and then so the table does not grow. */
+export async function purgeExpiredSessions(db: Queryable, clock: Clock): Promise<number> {
+  const now = clock().getTime();
+  const { rowCount } = await db.query('DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2', [
+    new Date(now - SESSION_IDLE_MS),
+    new Date(now - SESSION_MAX_MS),
+  ]);
+  return rowCount ?? 0;
+}

@@ -1,0 +1,64 @@
+import fastifySwagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SESSION_COOKIE } from '../authenticate.js';
+import { Problem } from '../problem.js';
+import { CSRF_HEADER } from '../security.js';
+import { meApi } from './me.js';
+import { sharedSchemas } from './schemas.js';
+
+/**
+ * The JSON API's areas, one Fastify plugin each, routes relative to /api/v1 (see docs/portal.md,
+ * "How to add an API route"). Add yours to this list.
+ */
+const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [meApi];
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route anyone may call without logging in (the OpenAPI document). */
+    public?: boolean;
+  }
+}
+
+/**
+ * `/api/v1` (SPEC §11): callers are people with a bearer token (`user token`) or a portal session
+ * (whose writes carry the CSRF header). The OpenAPI document is made from the routes' schemas.
+ */
+export async function apiPlugin(app: FastifyInstance): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'filudveksling self-service API',
+        version: '1',
+        description: `Errors are application/problem+json (RFC 9457). Authenticate with \`Authorization: Bearer <token>\` (from \`filudveksling user token <email>\`), or the portal's session cookie plus the \`${CSRF_HEADER}\` header (the page's \`<meta name="csrf-token">\`) for writes.`,
+      },
+      servers: [{ url: app.portal.config.portalPublicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    // Shared schemas keep their $id as their name under components.schemas (`Problem`, …).
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  for (const schema of sharedSchemas) app.addSchema(schema);
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.person && !request.routeOptions.config.public) throw new Problem(401, 'Authenticate with a bearer token (filudveksling user token <email>) or log in to the portal.');
+  });
+  app.addHook('preHandler', checkCsrfOfSessionWrites);
+
+  for (const area of AREAS) await app.register(area);
+
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+}
+
+/** A write with the session cookie must carry the CSRF token (header); a bearer token needs none. */
+function checkCsrfOfSessionWrites(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+  if (request.authVia !== 'session' || ['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return done();
+  request.server.csrfProtection(request, reply, done);
+}

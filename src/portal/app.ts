@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { systemClock, type Clock } from '../accounts/clock.js';
+import type { Config } from '../config/config.js';
+import type { Pool } from '../db/pool.js';
+import { log } from '../log.js';
+import { apiPlugin } from './api/index.js';
+import { authenticate } from './authenticate.js';
+import { errorHandling } from './error-handling.js';
+import './fastify-types.js';
+import { pagesPlugin } from './pages/index.js';
+import { problemSchema } from './problem.js';
+import { security, type RateLimits } from './security.js';
+import { views } from './views.js';
+
+export interface PortalOptions {
+  pool: Pool;
+  config: Config;
+  clock?: Clock;
+  /** Proxies whose X-Forwarded-For is believed (PORTAL_TRUST_PROXY): addresses or CIDRs, or true for any. */
+  trustProxy?: boolean | string;
+  rateLimits?: Partial<RateLimits>;
+}
+
+/** Request bodies (JSON and forms); uploads have their own limit (multipart, security.ts). */
+export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The portal (SPEC §11): server-rendered pages under `/` and the JSON API under `/api/v1`, one
+ * Fastify application. Each area is a plugin (pages/…, api/…) whose routes carry JSON Schemas; the
+ * same schemas validate requests (ajv), shape responses and make `/api/v1/openapi.json`.
+ */
+export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log.child({ op: 'portal' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: o.trustProxy ?? false,
+    genReqId: () => randomBytes(8).toString('hex'),
+    // Every bad field is named in a 400, not only the first.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  app.decorate('portal', {
+    pool: o.pool,
+    config: o.config,
+    clock: o.clock ?? systemClock,
+    secureCookies: o.config.portalPublicUrl.startsWith('https://'),
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  app.addSchema(problemSchema);
+
+  await app.register(security, { secret: await cookieSecret(o.pool), rateLimits: o.rateLimits });
+  await app.register(views);
+  await app.register(errorHandling);
+  await app.register(authenticate);
+  await app.register(apiPlugin, { prefix: '/api/v1' });
+  await app.register(pagesPlugin);
+  return app;
+}
+
+/** The key that signs cookies, the same on every portal node: made once and kept in the database. */
+async function cookieSecret(pool: Pool): Promise<string> {
+  await pool.query(`INSERT INTO portal_secrets (name, value) VALUES ('cookie', $1) ON CONFLICT (name) DO NOTHING`, [randomBytes(32).toString('base64url')]);
+  const { rows } = await pool.query<{ value: string }>(`SELECT value FROM portal_secrets WHERE name = 'cookie'`);
+  return rows[0]!.value;
+}

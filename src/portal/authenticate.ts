@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { personOfApiToken } from '../accounts/api-tokens.js';
+import { SESSION_MAX_MS, personOfSession } from '../accounts/sessions.js';
+import { translator } from './i18n/messages.js';
+import { shared } from './shared-plugin.js';
+
+export const SESSION_COOKIE = 'filudveksling_session';
+export const LANGUAGE_COOKIE = 'filudveksling_lang';
+
+/**
+ * Who is asking, on every request: a bearer token (API only) or the session cookie. Sets
+ * `request.person` (null when anonymous) and the request's language and texts.
+ */
+export const authenticate = shared(async (app: FastifyInstance) => {
+  const { pool, clock } = app.portal;
+  app.decorateRequest('person', null);
+  app.decorateRequest('authVia', null);
+  app.decorateRequest('sessionId', null);
+  app.decorateRequest('language', 'da');
+  app.decorateRequest('t', null as never);
+  app.addHook('onRequest', async (request) => {
+    const cookieLanguage = request.cookies[LANGUAGE_COOKIE] === 'en' ? 'en' : 'da';
+    request.language = cookieLanguage;
+    request.t = translator(cookieLanguage);
+    if (request.url.startsWith('/assets/')) return;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (bearer !== undefined) {
+      // A token only counts for the API; a wrong one is not silently replaced by a cookie.
+      if (request.url.startsWith('/api/')) {
+        request.person = (await personOfApiToken(pool, bearer)) ?? null;
+        if (request.person) request.authVia = 'token';
+      }
+    } else {
+      const sessionId = request.cookies[SESSION_COOKIE];
+      if (sessionId) {
+        request.person = (await personOfSession(pool, sessionId, clock)) ?? null;
+        if (request.person) {
+          request.authVia = 'session';
+          request.sessionId = sessionId;
+        }
+      }
+    }
+    if (request.person) {
+      request.language = request.person.language;
+      request.t = translator(request.person.language);
+    }
+  });
+});
+
+export function setSessionCookie(app: FastifyInstance, reply: FastifyReply, sessionId: string): void {
+  reply.setCookie(SESSION_COOKIE, sessionId, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: app.portal.secureCookies,
+    maxAge: SESSION_MAX_MS / 1000,
+  });
+}
+
+export function clearSessionCookie(app: FastifyInstance, reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: app.portal.secureCookies });
+}
+
+/** A page behind login: an anonymous visitor goes to the login page and comes back after. */
+export async function requireLogin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.person) return;
+  const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+  await reply.redirect(`/login${next}`, 303);
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import { AccountRefusedError, AccountUsageError } from '../../accounts/account-error.js';
+import { findOpenLink, type LinkPurpose } from '../../accounts/account-links.js';
+import { login } from '../../accounts/login.js';
+import { setUserLanguage } from '../../accounts/manage-user.js';
+import { endSession } from '../../accounts/sessions.js';
+import { setPasswordWithLink } from '../../accounts/set-password.js';
+import { LANGUAGE_COOKIE, clearSessionCookie, setSessionCookie } from '../authenticate.js';
+import { renderPage } from '../render.js';
+import { safeLocalPath } from './safe-path.js';
+
+const NOTICES = { password: 'login.passwordSet', logout: 'login.loggedOut', expired: 'login.expired' } as const;
+
+const loginBody = {
+  type: 'object',
+  properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 2000 }, _csrf: { type: 'string' } },
+  required: ['email', 'password'],
+} as const;
+
+const passwordBody = {
+  type: 'object',
+  properties: { password: { type: 'string', maxLength: 1024 }, repeat: { type: 'string', maxLength: 1024 }, _csrf: { type: 'string' } },
+  required: ['password', 'repeat'],
+} as const;
+
+/** Log in, log out, the invitation and reset links (set a password), and the language switch. */
+export async function accountPages(app: FastifyInstance): Promise<void> {
+  const { pool, clock } = app.portal;
+
+  app.get<{ Querystring: { next?: string; done?: string } }>('/login', async (request, reply) => {
+    if (request.person) return reply.redirect(safeLocalPath(request.query.next), 303);
+    const done = request.query.done as keyof typeof NOTICES | undefined;
+    const notice = done && done in NOTICES ? request.t(NOTICES[done]) : undefined;
+    return renderPage(request, reply, 'login.eta', { next: safeLocalPath(request.query.next), email: '', notice }, { title: 'login.title' });
+  });
+
+  app.post<{ Body: { email: string; password: string; next?: string } }>(
+    '/login',
+    { schema: { body: loginBody }, config: { rateLimit: app.authRateLimit } },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      const next = safeLocalPath(request.body.next);
+      const outcome = await login(pool, { email, password, address: request.ip }, clock);
+      if (!outcome.ok) {
+        const error = request.t(outcome.reason === 'locked' ? 'login.locked' : 'login.wrong');
+        return renderPage(request, reply, 'login.eta', { next, email, error }, { title: 'login.title', status: outcome.reason === 'locked' ? 429 : 401 });
+      }
+      // A fresh session id at every login; a session the browser had before ends.
+      if (request.sessionId) await endSession(pool, request.sessionId);
+      setSessionCookie(app, reply, outcome.sessionId);
+      return reply.redirect(next, 303);
+    },
+  );
+
+  app.post('/logout', async (request, reply) => {
+    if (request.sessionId) await endSession(pool, request.sessionId);
+    clearSessionCookie(app, reply);
+    return reply.redirect('/login?done=logout', 303);
+  });
+
+  for (const purpose of ['invitation', 'reset'] as const satisfies readonly LinkPurpose[]) {
+    const title = purpose === 'invitation' ? 'password.title.invitation' : 'password.title.reset';
+    app.get<{ Params: { token: string } }>(`/${purpose}/:token`, async (request, reply) => {
+      const link = await findOpenLink(pool, request.params.token, purpose, clock);
+      return renderPage(request, reply, 'password.eta', { valid: Boolean(link), email: link?.email, action: request.url }, { title, status: link ? 200 : 404 });
+    });
+    app.post<{ Params: { token: string }; Body: { password: string; repeat: string } }>(
+      `/${purpose}/:token`,
+      { schema: { body: passwordBody }, config: { rateLimit: app.authRateLimit } },
+      async (request, reply) => {
+        const link = await findOpenLink(pool, request.params.token, purpose, clock);
+        const again = (error: string, status = 400) =>
+          renderPage(request, reply, 'password.eta', { valid: Boolean(link), email: link?.email, action: request.url, error }, { title, status: link ? status : 404 });
+        if (!link) return again('');
+        if (request.body.password !== request.body.repeat) return again(request.t('password.mismatch'));
+        try {
+          await setPasswordWithLink(pool, request.params.token, purpose, request.body.password, clock);
+        } catch (err) {
+          if (err instanceof AccountUsageError || err instanceof AccountRefusedError) return again(request.t(`account.${err.code}`));
+          throw err;
+        }
+        if (request.sessionId) await endSession(pool, request.sessionId);
+        clearSessionCookie(app, reply);
+        return reply.redirect('/login?done=password', 303);
+      },
+    );
+  }
+
+  app.post<{ Body: { language?: string; back?: string } }>('/language', async (request, reply) => {
+    const language = request.body?.language === 'en' ? 'en' : 'da';
+    if (request.person) await setUserLanguage(pool, request.person.id, language, request.person.email);
+    reply.setCookie(LANGUAGE_COOKIE, language, { path: '/', sameSite: 'lax', httpOnly: true, secure: app.portal.secureCookies, maxAge: 365 * 86_400 });
+    return reply.redirect(safeLocalPath(request.body?.back), 303);
+  });
+}

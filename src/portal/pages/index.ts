@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import { accountPages } from './account-pages.js';
+import { startPage } from './start-page.js';
+import { usersPages } from './users-pages.js';
+
+/**
+ * The portal's pages, one Fastify plugin per area (see docs/portal.md, "How to add a page").
+ * Add yours to this list; its menu item (navigation.ts) shows once its GET route exists.
+ */
+const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [accountPages, startPage, usersPages];
+
+/** Every form post of every page carries the CSRF token (checked here, once for all). */
+export async function pagesPlugin(app: FastifyInstance): Promise<void> {
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method !== 'POST') return done();
+    app.csrfProtection(request, reply, done);
+  });
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
+  for (const area of AREAS) await app.register(area);
+}

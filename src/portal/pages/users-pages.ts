@@ -1,0 +1,112 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AccountRefusedError, AccountUsageError } from '../../accounts/account-error.js';
+import { findUserById } from '../../accounts/find-user.js';
+import { inviteUser } from '../../accounts/invite-user.js';
+import { listUsers } from '../../accounts/list-users.js';
+import { setUserDisabled } from '../../accounts/manage-user.js';
+import type { Person } from '../../accounts/person.js';
+import { isRole, type Role } from '../../accounts/roles.js';
+import { authorize, personOf } from '../authorize.js';
+import { requireLogin } from '../authenticate.js';
+import { scopeOf } from '../can.js';
+import { Problem } from '../problem.js';
+import { renderPage } from '../render.js';
+
+interface InviteForm {
+  email: string;
+  name: string;
+  role: string;
+  vendor: string;
+  authority: string;
+}
+
+const inviteBody = {
+  type: 'object',
+  properties: {
+    email: { type: 'string', maxLength: 320 },
+    name: { type: 'string', maxLength: 400 },
+    role: { type: 'string', maxLength: 40 },
+    vendor: { type: 'string', maxLength: 12 },
+    authority: { type: 'string', maxLength: 12 },
+    _csrf: { type: 'string' },
+  },
+  required: ['email', 'role'],
+} as const;
+
+/** The roles a person may give in an invitation: an operator any, an admin those of its own organisation. */
+function invitableRoles(p: Person): Role[] {
+  if (p.role === 'operator') return ['operator', 'vendor-admin', 'vendor-user', 'authority-admin', 'authority-user'];
+  return p.vendor ? ['vendor-admin', 'vendor-user'] : ['authority-admin', 'authority-user'];
+}
+
+/** Brugere: admins invite, disable and enable the people of their own vendor/authority; operators everyone's. */
+export async function usersPages(app: FastifyInstance): Promise<void> {
+  const { pool, config, clock } = app.portal;
+
+  async function show(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; link?: string; error?: string; form?: Partial<InviteForm> }, status = 200) {
+    const p = personOf(request);
+    const scope = scopeOf(p);
+    const users = await listUsers(pool, 'all' in scope ? {} : scope);
+    const operatorChoices = p.role === 'operator' ? await organisations() : {};
+    const form = { email: '', name: '', role: invitableRoles(p)[0], vendor: '', authority: '', ...extra.form };
+    return renderPage(request, reply, 'users.eta', { users, roles: invitableRoles(p), ...operatorChoices, ...extra, form }, { title: 'users.title', status });
+  }
+
+  async function organisations() {
+    const [vendors, authorities] = await Promise.all([
+      pool.query<{ id: number; name: string }>('SELECT id, name FROM vendors ORDER BY name'),
+      pool.query<{ id: number; label: string }>(
+        `SELECT id, CASE WHEN kommunekode IS NOT NULL THEN kommunekode || ' ' || name ELSE name || ' (CVR ' || cvr || ')' END AS label FROM authorities ORDER BY kommunekode NULLS LAST, name`,
+      ),
+    ]);
+    return { vendors: vendors.rows, authorities: authorities.rows };
+  }
+
+  app.get<{ Querystring: { disabled?: string; enabled?: string } }>('/users', { preHandler: requireLogin }, async (request, reply) => {
+    authorize(personOf(request), 'user.manage');
+    const { disabled, enabled } = request.query;
+    const notice = disabled ? request.t('users.disabled', { email: disabled }) : enabled ? request.t('users.enabled', { email: enabled }) : undefined;
+    return show(request, reply, { notice });
+  });
+
+  app.post<{ Body: InviteForm }>('/users/invite', { preHandler: requireLogin, schema: { body: inviteBody } }, async (request, reply) => {
+    const p = personOf(request);
+    authorize(p, 'user.manage');
+    const form = request.body;
+    try {
+      if (!isRole(form.role) || !invitableRoles(p).includes(form.role)) throw new AccountUsageError('organisation-not-allowed', `Role '${form.role}' cannot be given here.`, 'role');
+      const organisation =
+        p.role === 'operator'
+          ? { vendorId: form.role.startsWith('vendor-') ? idOf(form.vendor) : undefined, authorityId: form.role.startsWith('authority-') ? idOf(form.authority) : undefined }
+          : { vendorId: p.vendor?.id, authorityId: p.authority?.id };
+      const invitation = await inviteUser(pool, { email: form.email, name: form.name, role: form.role, ...organisation }, p.email, { publicUrl: config.portalPublicUrl, clock });
+      return show(request, reply, { notice: request.t('users.invited', { email: invitation.email }), link: invitation.link.url });
+    } catch (err) {
+      if (err instanceof AccountUsageError || err instanceof AccountRefusedError) {
+        return show(request, reply, { error: request.t(`account.${err.code}`), form }, err instanceof AccountUsageError ? 400 : 409);
+      }
+      throw err;
+    }
+  });
+
+  for (const change of ['disable', 'enable'] as const) {
+    app.post<{ Params: { id: string } }>(`/users/:id/${change}`, { preHandler: requireLogin }, async (request, reply) => {
+      const p = personOf(request);
+      const target = /^[0-9]{1,9}$/.test(request.params.id) ? await findUserById(pool, Number(request.params.id)) : undefined;
+      if (!target) throw new Problem(404, 'No such person.');
+      authorize(p, 'user.manage', { vendorId: target.vendorId, authorityId: target.authorityId });
+      if (target.id === p.id) throw new Problem(409, 'You cannot disable yourself.');
+      try {
+        await setUserDisabled(pool, target.email, change === 'disable', p.email);
+      } catch (err) {
+        if (err instanceof AccountRefusedError) return show(request, reply, { error: request.t(`account.${err.code}`) }, 409);
+        throw err;
+      }
+      return reply.redirect(`/users?${change}d=${encodeURIComponent(target.email)}`, 303);
+    });
+  }
+}
+
+function idOf(value: string): number | undefined {
+  return /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
+}

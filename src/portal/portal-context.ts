@@ -1,0 +1,12 @@
+import type { Clock } from '../accounts/clock.js';
+import type { Config } from '../config/config.js';
+import type { Pool } from '../db/pool.js';
+
+/** What the portal's routes get (as `app.portal`): the same database and configuration as the rest of serve. */
+export interface PortalContext {
+  pool: Pool;
+  config: Config;
+  clock: Clock;
+  /** Cookies carry `Secure` (PORTAL_PUBLIC_URL is https). */
+  secureCookies: boolean;
+}

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { inviteUser } from '../src/accounts/invite-user.js';
+import { createVendor } from './helpers/factories.js';
+import { addPerson, apiToken, startPortal, type TestPortal } from './helpers/portal.js';
+
+let now = Date.parse('2026-06-01T08:00:00Z');
+const clock = () => new Date(now);
+let portal: TestPortal;
+
+beforeAll(async () => {
+  portal = await startPortal({ clock });
+});
+afterAll(async () => portal?.close());
+
+async function invite(email: string, role: 'operator' | 'vendor-admin' = 'operator', vendorId?: number) {
+  return inviteUser(portal.pool, { email, role, vendorId }, 'test', { publicUrl: portal.baseUrl, clock });
+}
+
+function linkPath(url: string): string {
+  return url.slice(portal.baseUrl.length);
+}
+
+async function audited(email: string): Promise<string[]> {
+  const { rows } = await portal.pool.query<{ action: string }>(`SELECT action FROM audit_log WHERE entity = 'user' AND entity_id = $1 ORDER BY id`, [email]);
+  return rows.map((r) => r.action);
+}
+
+describe('accounts', () => {
+  it('invitation → set password → login → /api/v1/me → logout', async () => {
+    const inv = await invite('Anna@Example.dk');
+    const c = portal.client();
+    const form = await c.get(linkPath(inv.link.url));
+    expect(form.status).toBe(200);
+    expect(await form.text()).toContain('anna@example.dk');
+    const set = await c.submit(linkPath(inv.link.url), { password: 'a fine long passphrase', repeat: 'a fine long passphrase' }, { csrf: c.csrf });
+    expect(set.status).toBe(303);
+    expect(set.headers.get('location')).toBe('/login?done=password');
+
+    const before = c.cookie('filudveksling_session');
+    const login = await c.submit('/login', { email: 'anna@example.dk', password: 'a fine long passphrase' });
+    expect(login.status).toBe(303);
+    const session = c.cookie('filudveksling_session');
+    expect(session).toBeDefined();
+    expect(session).not.toBe(before);
+    const me = await c.api('GET', '/api/v1/me');
+    expect(me.status).toBe(200);
+    expect(await me.json()).toEqual({ email: 'anna@example.dk', name: '', role: 'operator', language: 'da' });
+
+    const out = await c.submit('/logout', {}, { from: '/' });
+    expect(out.status).toBe(303);
+    // The old cookie no longer works, even if a copy of it is sent.
+    const stale = await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { cookie: `filudveksling_session=${session}` } });
+    expect(stale.status).toBe(401);
+    expect(await audited('anna@example.dk')).toEqual(['user.invite', 'user.accept-invitation', 'user.login']);
+  });
+
+  it('a login gets a new session id, and the one the browser had before ends', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(p);
+    const first = c.cookie('filudveksling_session')!;
+    await c.submit('/login', { email: p.email, password: p.password }, { from: '/login' });
+    const second = c.cookie('filudveksling_session')!;
+    expect(second).not.toBe(first);
+    const old = await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { cookie: `filudveksling_session=${first}` } });
+    expect(old.status).toBe(401);
+  });
+
+  it('an invitation link works once, is replaced by a newer one, and expires after 72 h', async () => {
+    const inv = await invite('once@example.dk');
+    const c = portal.client();
+    await c.get(linkPath(inv.link.url));
+    expect((await c.submit(linkPath(inv.link.url), { password: 'first long password', repeat: 'first long password' }, { csrf: c.csrf })).status).toBe(303);
+    const again = await c.get(linkPath(inv.link.url));
+    expect(again.status).toBe(404);
+    expect(await again.text()).toContain('Linket er brugt, udløbet');
+    expect((await c.submit(linkPath(inv.link.url), { password: 'second long password', repeat: 'second long password' }, { csrf: c.csrf })).status).toBe(404);
+
+    const late = await invite('late@example.dk');
+    now += 72 * 3_600_000 + 1000;
+    try {
+      expect((await c.get(linkPath(late.link.url))).status).toBe(404);
+    } finally {
+      now -= 72 * 3_600_000 + 1000;
+    }
+    expect((await c.get(linkPath(late.link.url))).status).toBe(200);
+  });
+
+  it('refuses a short password, the e-mail itself, a common one and two different ones', async () => {
+    const inv = await invite('rules@example.dk');
+    const c = portal.client();
+    const path = linkPath(inv.link.url);
+    for (const [password, repeat, text] of [
+      ['short pw', 'short pw', 'mindst 12 tegn'],
+      ['rules@example.dk', 'rules@example.dk', 'ikke være din e-mail'],
+      ['Password1234', 'Password1234', 'for almindelig'],
+      ['a good long password', 'another long password', 'ikke ens'],
+    ] as const) {
+      const res = await c.submit(path, { password, repeat });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain(text);
+    }
+    expect((await c.get(path)).status).toBe(200); // still usable
+  });
+
+  it('answers an unknown e-mail exactly as a wrong password', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = portal.client();
+    const wrong = await c.submit('/login', { email: p.email, password: 'not the password at all' });
+    const unknown = await c.submit('/login', { email: 'nobody@example.dk', password: 'not the password at all' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const strip = (html: string) => html.replace(/(name="_csrf" value="|csrf-token" content=")[^"]*"/g, '$1"').replace(/value="[^"]*@example\.dk"/, 'value=""');
+    expect(strip(await unknown.text())).toBe(strip(await wrong.text()));
+  });
+
+  it('locks an (account, address) pair after 10 failures in 15 min, for 15 min', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = portal.client();
+    for (let i = 1; i <= 9; i++) expect((await c.submit('/login', { email: p.email, password: `wrong password ${i}` })).status).toBe(401);
+    const tenth = await c.submit('/login', { email: p.email, password: 'wrong password 10' });
+    expect(tenth.status).toBe(429);
+    // Locked: even the right password is refused.
+    const right = await c.submit('/login', { email: p.email, password: p.password });
+    expect(right.status).toBe(429);
+    expect(await right.text()).toContain('For mange forkerte forsøg');
+    expect(await audited(p.email)).toContain('user.locked');
+    now += 15 * 60_000 + 1000;
+    expect((await c.submit('/login', { email: p.email, password: p.password })).status).toBe(303);
+  });
+
+  it('failures spread over more than 15 min do not lock', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = portal.client();
+    for (let i = 1; i <= 9; i++) expect((await c.submit('/login', { email: p.email, password: `wrong ${i} password` })).status).toBe(401);
+    now += 16 * 60_000;
+    expect((await c.submit('/login', { email: p.email, password: 'wrong 10 password' })).status).toBe(401);
+    expect((await c.submit('/login', { email: p.email, password: p.password })).status).toBe(303);
+  });
+
+  it('ends a session idle for 8 h, and any session after 24 h', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const idle = await portal.login(p);
+    now += 8 * 3_600_000 + 1000;
+    expect((await idle.api('GET', '/api/v1/me')).status).toBe(401);
+
+    const busy = await portal.login(p);
+    for (let h = 0; h < 23; h++) {
+      now += 3_600_000;
+      expect((await busy.api('GET', '/api/v1/me')).status).toBe(200);
+    }
+    now += 3_600_000 + 1000;
+    expect((await busy.api('GET', '/api/v1/me')).status).toBe(401);
+  });
+
+  it('a disabled person is logged out, cannot log in, and their token stops working', async () => {
+    const vendor = await createVendor(portal.pool, 'Disable Vendor');
+    const admin = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: vendor.id });
+    const p = await addPerson(portal.pool, { role: 'vendor-user', vendorId: vendor.id });
+    const token = await apiToken(portal.pool, p.email);
+    const session = await portal.login(p);
+    const a = await portal.login(admin);
+    const res = await a.submit(`/users/${p.id}/disable`, {}, { from: '/users' });
+    expect(res.status).toBe(303);
+    expect((await session.api('GET', '/api/v1/me')).status).toBe(401);
+    expect((await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await portal.client().submit('/login', { email: p.email, password: p.password })).status).toBe(401);
+    expect(await audited(p.email)).toContain('user.disable');
+    const { rows } = await portal.pool.query(`SELECT actor FROM audit_log WHERE action = 'user.disable' AND entity_id = $1`, [p.email]);
+    expect(rows[0].actor).toBe(admin.email);
+  });
+});
