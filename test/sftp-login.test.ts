@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { loadConfig } from '../src/config/config.js';
 import { startSftpServer } from '../src/sftp/sftp-server.js';
-import { nativeCryptoLoaded } from '../src/sftp/ssh-algorithms.js';
+import { nativeCryptoLoaded } from '../src/sftp/sftp-wire.js';
 import { addKey, addSystem, connect, makeKey, p, run, SSH_OPTS, startHarness, tryLogin, type Harness, type TestKey } from './helpers/sftp-harness.js';
 
 let h: Harness;

@@ -13,7 +13,8 @@ import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login
 import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
 import type { UploadFsync } from './upload.js';
-import { dropSha1HostKeyAlgorithm, LOGIN_SIGNATURE_ALGORITHMS, nativeCryptoLoaded, sshAlgorithms } from './ssh-algorithms.js';
+import { LOGIN_SIGNATURE_ALGORITHMS, sshAlgorithms } from './ssh-algorithms.js';
+import { dropSha1HostKeyAlgorithm, nativeCryptoLoaded, socketOf } from './sftp-wire.js';
 import { sweepStaleUploads } from './stale-uploads.js';
 import { listenForSystemChanges } from './system-changes.js';
 
@@ -134,7 +135,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
 
   sshServer.on('connection', (conn: Connection, info) => {
     dropSha1HostKeyAlgorithm(conn);
-    const socket = (conn as unknown as { _sock: Socket })._sock;
+    const socket = socketOf(conn);
     const state: ConnState = {
       id: randomBytes(4).toString('hex'),
       address: info.ip,
@@ -226,7 +227,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     state.keyBlob = Buffer.from(pk.key.data);
     active.add(state);
     sessionsBySystem.set(login.username, active);
-    const meta = sockets.get((state.conn as unknown as { _sock: Socket })._sock);
+    const meta = sockets.get(socketOf(state.conn));
     if (meta) {
       clearTimeout(meta.grace);
       meta.authenticated = true;
@@ -288,7 +289,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       );
       for (const s of state.sessions) await s.end();
       state.conn.end();
-      (state.conn as unknown as { _sock: Socket })._sock.destroy();
+      socketOf(state.conn).destroy();
     }
   }
 
@@ -359,7 +360,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
             ending.set(c, (async () => {
               for (const s of c.sessions) await s.end();
               c.conn.end();
-              const sock = (c.conn as unknown as { _sock: Socket })._sock;
+              const sock = socketOf(c.conn);
               // Let the last responses reach the client, then make sure the socket goes.
               if (graceMs > 0 && !c.closed) await new Promise<void>((resolve) => { const t = setTimeout(resolve, graceMs); sock.once('close', () => { clearTimeout(t); resolve(); }); });
               sock.destroy();

@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
-import type { SFTPWrapper } from 'ssh2';
+import type { Socket } from 'node:net';
+import type { Connection, SFTPWrapper } from 'ssh2';
 
 /**
- * The few things ssh2 1.17's server-side SFTP does not expose, done on its internals in this one
- * file (test/sftp-files.test.ts, "offers statvfs, fsync and limits", and test/sftp-abuse.test.ts fail if an ssh2 upgrade changes them):
+ * The few things ssh2 1.17's server does not expose, done on its internals in this one file and
+ * nowhere else (test/sftp-files.test.ts, "offers statvfs, fsync and limits", test/sftp-abuse.test.ts
+ * and test/sftp-login.test.ts fail if an ssh2 upgrade changes them):
  *
  * - VERSION with extensions: ssh2 answers INIT with a fixed VERSION packet that names no extension,
  *   so clients would never use posix-rename, statvfs, fsync or limits (OpenSSH's `sftp` then
@@ -14,7 +16,8 @@ import type { SFTPWrapper } from 'ssh2';
  * - Backpressure: `_buffer` grows without bound when a client stops reading; `outgoingBacklog`
  *   measures it and `onOutgoingDrained` tells when the client's window opened again. Returning
  *   false from `push` makes ssh2 hold back the incoming window (`_waitChanDrain`); `resumeIncoming`
- *   opens it again, as ssh2's own streams do.
+ *   opens it again, as ssh2's own streams do. `gateIncoming` installs that `push`.
+ * - The connection's TCP socket (`socketOf`) and its KEXINIT offer (`dropSha1HostKeyAlgorithm`).
  */
 const require = createRequire(import.meta.url);
 const { windowAdjust, WINDOW_THRESHOLD } = require('ssh2/lib/Channel.js') as {
@@ -23,7 +26,7 @@ const { windowAdjust, WINDOW_THRESHOLD } = require('ssh2/lib/Channel.js') as {
 };
 
 /** What we touch of ssh2's SFTP object. */
-export interface SftpInternals {
+interface SftpInternals {
   _version: number;
   _buffer: Buffer[];
   _waitWindow: boolean;
@@ -35,8 +38,31 @@ export interface SftpInternals {
   push(data: Buffer | null): unknown;
 }
 
-export function internals(sftp: SFTPWrapper): SftpInternals {
+function internals(sftp: SFTPWrapper): SftpInternals {
   return sftp as unknown as SftpInternals;
+}
+
+/** What OpenSSH's sftp-server advertises too: 256 KiB packets, 255 KiB reads and writes. */
+export const MAX_PACKET = 256 * 1024;
+export const MAX_READ_WRITE = MAX_PACKET - 1024;
+
+/** The TCP socket under an ssh2 server connection. */
+export function socketOf(conn: Connection): Socket {
+  return (conn as unknown as { _sock: Socket })._sock;
+}
+
+/**
+ * Puts a gate in front of ssh2's SFTP parser: `hold(data)` returns true when it keeps the data for
+ * later (ssh2 then holds back the client's window). Returns the way to hand held data on.
+ */
+export function gateIncoming(sftp: SFTPWrapper, hold: (data: Buffer) => boolean): (data: Buffer) => void {
+  const s = internals(sftp);
+  const inner = s.push;
+  s.push = (data: Buffer | null) => {
+    if (data !== null && hold(data)) return false;
+    return inner.call(s, data);
+  };
+  return (data: Buffer) => void inner.call(s, data);
 }
 
 const RESPONSE_VERSION = 2;
@@ -214,4 +240,52 @@ export function readStrings(data: Buffer | undefined, count: number): Buffer[] |
     p += len;
   }
   return out;
+}
+
+/**
+ * Whether ssh2's native crypto addon (sshcrypto.node: AES-GCM, ChaCha20-Poly1305 in C) loaded.
+ * Without it ssh2 falls back to much slower JavaScript paths.
+ */
+export function nativeCryptoLoaded(): boolean {
+  return (require('ssh2/lib/protocol/crypto.js') as { bindingAvailable: boolean }).bindingAvailable;
+}
+
+interface KexEntry {
+  array: string[];
+}
+interface KexOffer {
+  lists: {
+    kex: KexEntry;
+    serverHostKey: KexEntry;
+    cs: { cipher: KexEntry; mac: KexEntry; compress: KexEntry; lang: KexEntry };
+    sc: { cipher: KexEntry; mac: KexEntry; compress: KexEntry; lang: KexEntry };
+  };
+}
+const { KexInit } = require('ssh2/lib/protocol/kex.js') as { KexInit: new (o: object) => KexOffer };
+const offers = new WeakMap<KexOffer, KexOffer>();
+
+/**
+ * ssh2 always offers `ssh-rsa` (RSA host key signed with SHA-1) for an RSA host key, whatever the
+ * configured list says. Called from the server's 'connection' event — after the client's version
+ * line, before ssh2 sends its KEXINIT — this swaps the connection's offer for the same one without
+ * `ssh-rsa` (test/sftp-login.test.ts checks the offer).
+ */
+export function dropSha1HostKeyAlgorithm(connection: unknown): void {
+  const protocol = (connection as { _protocol?: { _offer?: KexOffer } })._protocol;
+  const offer = protocol?._offer;
+  if (!protocol || !offer?.lists?.serverHostKey) return;
+  let ours = offers.get(offer);
+  if (!ours) {
+    const l = offer.lists;
+    const side = (x: KexOffer['lists']['cs']) => ({ cipher: x.cipher.array, mac: x.mac.array, compress: x.compress.array, lang: x.lang.array });
+    ours = new KexInit({
+      kex: l.kex.array,
+      serverHostKey: l.serverHostKey.array.filter((a) => a !== 'ssh-rsa'),
+      cs: side(l.cs),
+      sc: side(l.sc),
+    });
+    offers.set(offer, ours);
+    offers.set(ours, ours);
+  }
+  protocol._offer = ours;
 }

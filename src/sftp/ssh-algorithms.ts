@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { Algorithms, KexAlgorithm } from 'ssh2';
 
 /**
@@ -42,53 +41,3 @@ export const LOGIN_SIGNATURE_ALGORITHMS = new Set([
   'ecdsa-sha2-nistp384',
   'ecdsa-sha2-nistp521',
 ]);
-
-const require = createRequire(import.meta.url);
-
-/**
- * Whether ssh2's native crypto addon (sshcrypto.node: AES-GCM, ChaCha20-Poly1305 in C) loaded.
- * Without it ssh2 falls back to much slower JavaScript paths.
- */
-export function nativeCryptoLoaded(): boolean {
-  return (require('ssh2/lib/protocol/crypto.js') as { bindingAvailable: boolean }).bindingAvailable;
-}
-
-interface KexEntry {
-  array: string[];
-}
-interface KexOffer {
-  lists: {
-    kex: KexEntry;
-    serverHostKey: KexEntry;
-    cs: { cipher: KexEntry; mac: KexEntry; compress: KexEntry; lang: KexEntry };
-    sc: { cipher: KexEntry; mac: KexEntry; compress: KexEntry; lang: KexEntry };
-  };
-}
-const { KexInit } = require('ssh2/lib/protocol/kex.js') as { KexInit: new (o: object) => KexOffer };
-const offers = new WeakMap<KexOffer, KexOffer>();
-
-/**
- * ssh2 always offers `ssh-rsa` (RSA host key signed with SHA-1) for an RSA host key, whatever the
- * configured list says. Called from the server's 'connection' event — after the client's version
- * line, before ssh2 sends its KEXINIT — this swaps the connection's offer for the same one without
- * `ssh-rsa` (test/sftp-login.test.ts checks the offer).
- */
-export function dropSha1HostKeyAlgorithm(connection: unknown): void {
-  const protocol = (connection as { _protocol?: { _offer?: KexOffer } })._protocol;
-  const offer = protocol?._offer;
-  if (!protocol || !offer?.lists?.serverHostKey) return;
-  let ours = offers.get(offer);
-  if (!ours) {
-    const l = offer.lists;
-    const side = (x: KexOffer['lists']['cs']) => ({ cipher: x.cipher.array, mac: x.mac.array, compress: x.compress.array, lang: x.lang.array });
-    ours = new KexInit({
-      kex: l.kex.array,
-      serverHostKey: l.serverHostKey.array.filter((a) => a !== 'ssh-rsa'),
-      cs: side(l.cs),
-      sc: side(l.sc),
-    });
-    offers.set(offer, ours);
-    offers.set(ours, ours);
-  }
-  protocol._offer = ours;
-}

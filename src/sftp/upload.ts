@@ -3,6 +3,10 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log.js';
+import { uploadBytesTotal, uploadsTotal } from '../metrics/metrics.js';
+import { attrsOf } from './file-attrs.js';
+import type { RecentUploads } from './recent-uploads.js';
 import { denied, failure, noSuchFile, SftpError } from './sftp-error.js';
 import { uploadEvents, uploadTempPrefix, type UploadClosed } from './upload-events.js';
 
@@ -52,7 +56,7 @@ export interface UploadMode {
 
 /**
  * One upload into /OUT (SPEC §3, the invariant the router relies on): bytes go to a hidden temp file
- * `.<name>.fu-upload-<hex>` in the same folder and the file gets its real name only in `finish` —
+ * `.<name>.fu-upload-<hex>` in the same folder and the file gets its real name only in `close` —
  * the one place where an upload ends. Writing to an existing name without TRUNC (resume, append)
  * first copies it to the temp file, so a complete file's inode is never changed.
  */
@@ -67,19 +71,31 @@ export class Upload {
   private syncName = false;
   private backgroundSync: Promise<void> | undefined;
 
+  readonly owner: UploadOwner;
+  readonly name: string;
+  readonly clientPath: string;
+  readonly mode: UploadMode;
+  private readonly maxFileBytes: number;
+  private readonly fsyncMode: UploadFsync;
+  private readonly recent: RecentUploads;
+  private readonly log: Logger;
+
   private constructor(
-    readonly owner: UploadOwner,
-    readonly name: string,
-    readonly clientPath: string,
+    opts: Parameters<typeof Upload.begin>[0],
     readonly finalPath: string,
     readonly tempPath: string,
     readonly fd: number,
-    readonly mode: UploadMode,
-    private readonly maxFileBytes: number,
-    private readonly fsyncMode: UploadFsync,
     startSize: number,
     hashFromStart: boolean,
   ) {
+    this.owner = opts.owner;
+    this.name = opts.name;
+    this.clientPath = opts.clientPath;
+    this.mode = opts.mode;
+    this.maxFileBytes = opts.maxFileBytes;
+    this.fsyncMode = opts.fsync ?? 'always';
+    this.recent = opts.recent;
+    this.log = opts.log;
     this.end = startSize;
     if (hashFromStart) this.hash = createHash('sha256');
   }
@@ -92,6 +108,9 @@ export class Upload {
     mode: UploadMode;
     maxFileBytes: number;
     fsync?: UploadFsync;
+    /** Where a closed upload is remembered for the STAT grace. */
+    recent: RecentUploads;
+    log: Logger;
   }): Promise<Upload> {
     const { outDir, name, clientPath, mode } = opts;
     const finalPath = join(outDir, name);
@@ -124,7 +143,7 @@ export class Upload {
       fd = openSync(tempPath, access | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o640);
     }
     // The hash covers the file only when it starts empty and the bytes arrive in order.
-    return new Upload(opts.owner, name, clientPath, finalPath, tempPath, fd, mode, opts.maxFileBytes, opts.fsync ?? 'always', startSize, startSize === 0);
+    return new Upload(opts, finalPath, tempPath, fd, startSize, startSize === 0);
   }
 
   /** Writes at `offset` (at the end for APPEND). Keeps the SHA-256 while writes arrive in order. */
@@ -161,10 +180,6 @@ export class Upload {
     return written;
   }
 
-  read(offset: number, into: Buffer, at: number, len: number): Promise<number> {
-    return this.track(readAt(this.fd, into, at, len, offset), false);
-  }
-
   stat(): Promise<Stats> {
     return fstatP(this.fd);
   }
@@ -194,10 +209,11 @@ export class Upload {
   }
 
   /**
-   * Where every upload ends: waits for its writes, makes the bytes durable, gives the file its
-   * real name (atomically replacing an older file of that name) and tells the router.
+   * Where every upload ends (SFTPGo's BaseTransfer.Close): waits for its writes, makes the bytes
+   * durable, gives the file its real name (atomically replacing an older file of that name), tells
+   * the router, counts it, logs it and remembers it for the STAT grace.
    */
-  async finish(): Promise<UploadClosed & { stats: Stats }> {
+  async close(): Promise<void> {
     await this.idle();
     if (this.done) throw failure(`The upload of ${this.clientPath} is already closed`);
     this.done = true;
@@ -236,7 +252,13 @@ export class Upload {
       at: performance.now(),
     };
     uploadEvents.emit('closed', closed);
-    return { ...closed, stats };
+    this.recent.remember(this.name, attrsOf(stats));
+    uploadsTotal.inc({ system: this.owner.username });
+    uploadBytesTotal.inc({ system: this.owner.username }, closed.size);
+    this.log.info(
+      { op: 'upload', system: this.owner.username, file: this.name, size: closed.size, sha256: closed.sha256 },
+      `received /OUT/${this.name} (${closed.size} bytes)`,
+    );
   }
 
   /** A session that ends mid-upload: the temp file goes, nothing is published. */
@@ -263,9 +285,9 @@ export class Upload {
     }
   }
 
-  private track<T>(p: Promise<T>, isWrite = true): Promise<T> {
+  private track<T>(p: Promise<T>): Promise<T> {
     const tracked = p.catch((err: unknown) => {
-      if (isWrite && !this.failed) this.failed = failure(`writing ${this.clientPath} failed: ${(err as Error).message}`);
+      if (!this.failed) this.failed = failure(`writing ${this.clientPath} failed: ${(err as Error).message}`);
       throw err;
     });
     this.inflight.add(tracked);
