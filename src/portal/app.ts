@@ -56,6 +56,7 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
   await app.register(views);
   await app.register(errorHandling);
   await app.register(authenticate);
+  app.decorate('apiRoutes', []);
   await app.register(apiPlugin, { prefix: '/api/v1' });
   await app.register(pagesPlugin);
   return app;

@@ -13,6 +13,10 @@ import { sharedSchemas } from './schemas.js';
 const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [meApi];
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered under /api/v1 (method and URL), for the OpenAPI test. */
+    apiRoutes: Array<{ method: string; url: string }>;
+  }
   interface FastifyContextConfig {
     /** A route anyone may call without logging in (the OpenAPI document). */
     public?: boolean;
@@ -24,6 +28,9 @@ declare module 'fastify' {
  * (whose writes carry the CSRF header). The OpenAPI document is made from the routes' schemas.
  */
 export async function apiPlugin(app: FastifyInstance): Promise<void> {
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') app.apiRoutes.push({ method, url: route.url });
+  });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',

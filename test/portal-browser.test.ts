@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createVendor } from './helpers/factories.js';
+import { launchBrowser, logIn, seriousViolations, setPasswordWithLink, type TestBrowser } from './helpers/browser.js';
+import { addPerson, startPortal, type TestPortal } from './helpers/portal.js';
+
+let portal: TestPortal;
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  [portal, browser] = await Promise.all([startPortal(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await portal?.close();
+});
+
+describe('the portal in a browser', () => {
+  it('logs in, switches to English and back (kept per person), and every page passes axe-core', async () => {
+    const op = await addPerson(portal.pool, { role: 'operator', name: 'Olga Operatør' });
+    const page = await browser.newPage();
+
+    await page.goto(`${portal.baseUrl}/users`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(await page.getAttribute('html', 'lang')).toBe('da');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.getByLabel('E-mail').fill(op.email);
+    await page.getByLabel('Adgangskode').fill(op.password);
+    await Promise.all([page.waitForURL(/\/users$/), page.getByRole('button', { name: 'Log ind' }).click()]);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Brugere');
+    expect(await page.getByRole('navigation').getByRole('link', { name: 'Brugere' }).getAttribute('aria-current')).toBe('page');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await Promise.all([page.waitForURL(/\/users$/), page.getByRole('button', { name: 'English' }).click()]);
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Users');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Kept for the person: a new browser logging in gets English.
+    const other = await browser.newPage();
+    await logIn(other, portal.baseUrl, op);
+    expect(await other.getAttribute('html', 'lang')).toBe('en');
+    expect(await other.getByRole('heading', { level: 1 }).textContent()).toBe('Welcome, Olga Operatør');
+    expect(await seriousViolations(other)).toEqual([]);
+
+    await Promise.all([page.waitForURL(/\/users$/), page.getByRole('button', { name: 'Dansk' }).click()]);
+    expect(await page.getAttribute('html', 'lang')).toBe('da');
+    await Promise.all([page.waitForURL(/\/login/), page.getByRole('button', { name: 'Log ud' }).click()]);
+    expect(await page.getByRole('status').textContent()).toBe('Du er logget ud.');
+  });
+
+  it('an operator invites a vendor admin, who sets a password from the link and logs in', async () => {
+    const vendor = await createVendor(portal.pool, 'Leverandør "Ø" <b>');
+    const op = await addPerson(portal.pool, { role: 'operator' });
+    const page = await browser.newPage();
+    await logIn(page, portal.baseUrl, op);
+    await page.goto(`${portal.baseUrl}/users`);
+    await page.getByLabel('E-mail', { exact: true }).fill('vera@leverandor.dk');
+    await page.getByLabel('Navn').fill('Vera <script>alert(1)</script>');
+    await page.getByLabel('Rolle').selectOption('vendor-admin');
+    await page.getByLabel('Leverandør').selectOption({ label: 'Leverandør "Ø" <b>' });
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    const link = (await page.locator('.link code').textContent())!;
+    expect(link).toMatch(new RegExp(`^${portal.baseUrl}/invitation/`));
+    expect(await page.getByRole('cell', { name: 'Vera <script>alert(1)</script>' }).count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const vera = await browser.newPage();
+    await vera.goto(link);
+    expect(await seriousViolations(vera)).toEqual([]);
+    await setPasswordWithLink(vera, link, 'veras own long password');
+    await logIn(vera, portal.baseUrl, { email: 'vera@leverandor.dk', password: 'veras own long password' });
+    expect(await vera.getByRole('heading', { level: 1 }).textContent()).toBe('Velkommen, Vera <script>alert(1)</script>');
+    const nav = vera.getByRole('navigation');
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Forside', 'Brugere']);
+    expect(vendor.name).toBe('Leverandør "Ø" <b>');
+  });
+});

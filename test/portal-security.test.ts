@@ -1,0 +1,183 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { addAuthority } from '../src/authority/add-authority.js';
+import { da } from '../src/portal/i18n/da.js';
+import { viewsDir } from '../src/portal/views.js';
+import { createVendor } from './helpers/factories.js';
+import { addPerson, startPortal, type TestPortal } from './helpers/portal.js';
+
+let portal: TestPortal;
+beforeAll(async () => {
+  portal = await startPortal();
+});
+afterAll(async () => portal?.close());
+
+function expectSecurityHeaders(res: Response): void {
+  const csp = res.headers.get('content-security-policy') ?? '';
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+}
+
+async function userCount(email: string): Promise<number> {
+  return (await portal.pool.query(`SELECT 1 FROM users WHERE email = $1`, [email])).rowCount ?? 0;
+}
+
+describe('portal security', () => {
+  it('sends CSP, nosniff and Referrer-Policy on pages, the API, assets and errors', async () => {
+    for (const path of ['/login', '/api/v1/me', '/api/v1/openapi.json', '/assets/portal.css', '/no-such-page']) {
+      expectSecurityHeaders(await fetch(`${portal.baseUrl}${path}`, { redirect: 'manual' }));
+    }
+  });
+
+  it('refuses a form without its CSRF token, or with a forged one, and changes nothing', async () => {
+    const op = await addPerson(portal.pool, { role: 'operator' });
+    const anonymous = portal.client();
+    await anonymous.get('/login');
+    expect((await anonymous.submit('/login', { email: op.email, password: op.password }, { csrf: null })).status).toBe(403);
+    expect((await anonymous.submit('/login', { email: op.email, password: op.password }, { csrf: 'forged' })).status).toBe(403);
+
+    const session = await portal.login(op);
+    const without = await session.submit('/users/invite', { email: 'csrf@example.dk', role: 'operator' }, { csrf: null });
+    expect(without.status).toBe(403);
+    expect(await without.text()).toContain('Formularen var for gammel');
+    // A token from another browser does not fit this browser's secret.
+    const other = portal.client();
+    await other.get('/login');
+    expect((await session.submit('/users/invite', { email: 'csrf@example.dk', role: 'operator' }, { csrf: other.csrf })).status).toBe(403);
+    expect(await userCount('csrf@example.dk')).toBe(0);
+    expect((await session.submit('/users/invite', { email: 'csrf@example.dk', role: 'operator' }, { from: '/users' })).status).toBe(200);
+    expect(await userCount('csrf@example.dk')).toBe(1);
+  });
+
+  it('cookies are HttpOnly and SameSite=Lax, and Secure (with HSTS) when the public URL is https', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = portal.client();
+    await c.get('/login');
+    const res = await c.submit('/login', { email: p.email, password: p.password });
+    const cookie = res.headers.getSetCookie().find((l) => l.startsWith('filudveksling_session='))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).not.toMatch(/Secure/);
+
+    const https = await startPortal({ db: portal.db, env: { PORTAL_PUBLIC_URL: 'https://portal.example.dk' } });
+    try {
+      const s = https.client();
+      const page = await s.get('/login');
+      expect(page.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(page.headers.getSetCookie().every((l) => /;\s*Secure/.test(l))).toBe(true);
+      const login = await s.submit('/login', { email: p.email, password: p.password }, { csrf: s.csrf });
+      expect(login.status).toBe(303);
+      expect(login.headers.getSetCookie().find((l) => l.startsWith('filudveksling_session='))).toMatch(/;\s*Secure/);
+    } finally {
+      await https.close();
+    }
+  });
+
+  it('names, vendor names and e-mails with <script> and quotes render as text', async () => {
+    const vendor = await createVendor(portal.pool, `Evil "Vendor" <script>alert('v')</script>`);
+    const p = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: vendor.id, name: `Mallory "<img src=x onerror=alert(1)>" O'Hara` });
+    const session = await portal.login(p);
+    const start = await (await session.get('/')).text();
+    expect(start).toContain('Mallory &quot;&lt;img src=x onerror=alert(1)&gt;&quot; O&#39;Hara');
+    expect(start).toContain('Evil &quot;Vendor&quot; &lt;script&gt;alert(&#39;v&#39;)&lt;/script&gt;');
+    expect(start).not.toContain('<img src=x');
+    expect(start).not.toContain("<script>alert('v')");
+    const users = await (await session.get('/users')).text();
+    expect(users).not.toContain('<img src=x');
+    // A value typed into a refused form is shown back escaped.
+    const refused = await (await session.submit('/users/invite', { email: `"><script>x</script>`, role: 'vendor-user' }, { from: '/users' })).text();
+    expect(refused).toContain('value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"');
+    expect(refused).not.toContain('<script>x</script>');
+  });
+
+  it('a login form post over 256 KiB is refused with 413', async () => {
+    const c = portal.client();
+    await c.get('/login');
+    const res = await c.submit('/login', { email: 'a@example.dk', password: 'x'.repeat(300 * 1024) }, { csrf: c.csrf });
+    expect(res.status).toBe(413);
+  });
+
+  it('after login, goes back only to a path in the portal', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    for (const [next, expected] of [['/users', '/users'], ['//evil.example/x', '/'], ['https://evil.example/', '/'], ['/\\evil.example', '/']]) {
+      const c = portal.client();
+      await c.get('/login');
+      const res = await c.submit('/login', { email: p.email, password: p.password, next }, { csrf: c.csrf });
+      expect(res.headers.get('location')).toBe(expected);
+    }
+  });
+});
+
+describe('Brugere: who may manage whom', () => {
+  it('admins see and manage only their own organisation; others are 404, *-user roles 403', async () => {
+    const [a, b] = [await createVendor(portal.pool, 'Scope Vendor A'), await createVendor(portal.pool, 'Scope Vendor B')];
+    const adminA = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: a.id });
+    const userA = await addPerson(portal.pool, { role: 'vendor-user', vendorId: a.id });
+    const userB = await addPerson(portal.pool, { role: 'vendor-user', vendorId: b.id });
+    const aarhus = (await portal.pool.query<{ id: number }>(`SELECT id FROM authorities WHERE kommunekode = '0751'`)).rows[0]!;
+    const authorityAdmin = await addPerson(portal.pool, { role: 'authority-admin', authorityId: aarhus.id });
+    const op = await addPerson(portal.pool, { role: 'operator' });
+
+    const asAdminA = await portal.login(adminA);
+    const list = await (await asAdminA.get('/users')).text();
+    expect(list).toContain(userA.email);
+    expect(list).not.toContain(userB.email);
+    expect(list).not.toContain(authorityAdmin.email);
+    expect(list).not.toContain(op.email);
+    for (const target of [userB, authorityAdmin, op]) {
+      expect((await asAdminA.submit(`/users/${target.id}/disable`, {}, { from: '/users' })).status).toBe(404);
+    }
+    expect((await asAdminA.submit(`/users/999999/disable`, {}, { from: '/users' })).status).toBe(404);
+    expect((await asAdminA.submit(`/users/${userA.id}/disable`, {}, { from: '/users' })).status).toBe(303);
+
+    // An admin invites into its own organisation only, whatever the form says.
+    expect((await asAdminA.submit('/users/invite', { email: 'new-a@example.dk', role: 'vendor-user', vendor: String(b.id) }, { from: '/users' })).status).toBe(200);
+    const { rows } = await portal.pool.query(`SELECT vendor_id FROM users WHERE email = 'new-a@example.dk'`);
+    expect(rows[0].vendor_id).toBe(a.id);
+    expect((await asAdminA.submit('/users/invite', { email: 'new-op@example.dk', role: 'operator' }, { from: '/users' })).status).toBe(400);
+    expect(await userCount('new-op@example.dk')).toBe(0);
+
+    const other = await addPerson(portal.pool, { role: 'vendor-user', vendorId: a.id });
+    const asUserA = await portal.login(other);
+    expect((await asUserA.get('/users')).status).toBe(403);
+    expect((await asUserA.submit(`/users/${userA.id}/enable`, {}, { from: '/' })).status).toBe(403);
+
+    const asAuthority = await portal.login(authorityAdmin);
+    expect((await asAuthority.submit(`/users/${userA.id}/enable`, {}, { from: '/users' })).status).toBe(404);
+    const asOperator = await portal.login(op);
+    expect((await asOperator.submit(`/users/${userA.id}/enable`, {}, { from: '/users' })).status).toBe(303);
+    expect((await asOperator.submit(`/users/${op.id}/disable`, {}, { from: '/users' })).status).toBe(409);
+  });
+
+  it('an operator invites into any organisation; an authority added by an operator is offered too', async () => {
+    const region = await addAuthority(portal.pool, { cvr: '29190925', name: 'Region Test' }, 'test');
+    const op = await addPerson(portal.pool, { role: 'operator' });
+    const s = await portal.login(op);
+    const page = await (await s.get('/users')).text();
+    expect(page).toContain('0751 Aarhus');
+    expect(page).toContain('Region Test (CVR 29190925)');
+    const res = await s.submit('/users/invite', { email: 'rita@region.dk', role: 'authority-admin', authority: String(region.id) }, { from: '/users' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/\/invitation\/[A-Za-z0-9_-]{43}/);
+    const missing = await s.submit('/users/invite', { email: 'nobody@region.dk', role: 'authority-admin' }, { from: '/users' });
+    expect(missing.status).toBe(400);
+    expect(await missing.text()).toContain('Vælg den organisation');
+  });
+});
+
+describe('message catalogues', () => {
+  it('every text key a template uses exists', () => {
+    const used = new Set<string>();
+    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+    for (const file of walk(viewsDir).filter((f) => f.endsWith('.eta'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/it\.t\('([^']+)'/g)) used.add(m[1]!);
+    }
+    expect(used.size).toBeGreaterThan(10);
+    // `it.t('role.' + u.role)`: a prefix, completed at render time.
+    const known = (k: string) => (k.endsWith('.') ? Object.keys(da).some((key) => key.startsWith(k)) : k in da);
+    expect([...used].filter((k) => !known(k))).toEqual([]);
+  });
+});
