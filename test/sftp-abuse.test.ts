@@ -1,4 +1,4 @@
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -182,6 +182,33 @@ describe('bad input', () => {
     channel.write(packet(200, u32(8), str('copy-data')));
     const cd = await next();
     expect([cd[0], cd.readUInt32BE(1), cd.readUInt32BE(5)]).toEqual([101, 8, SFTP_STATUS.OP_UNSUPPORTED]);
+    client.end();
+  });
+
+  it('answers READ and WRITE at offset 2^64-1 with a clear status; the upload goes on', async () => {
+    const { client, channel } = await rawSftp();
+    const next = reader(channel);
+    const MAX = Buffer.alloc(8, 0xff);
+    const statusOf = (pkt: Buffer) => ({ type: pkt[0], id: pkt.readUInt32BE(1), code: pkt.readUInt32BE(5), message: pkt.subarray(13, 13 + pkt.readUInt32BE(9)).toString() });
+    channel.write(INIT);
+    await next();
+    // OPEN (3) /IN/big.bin for reading, then READ (5) at the largest offset.
+    channel.write(packet(3, u32(1), str('/IN/big.bin'), u32(0x01), u32(0)));
+    const rh = await next();
+    const readHandle = rh.subarray(9, 9 + rh.readUInt32BE(5));
+    channel.write(packet(5, u32(2), str(readHandle), MAX, u32(1024)));
+    expect(statusOf(await next())).toEqual({ type: 101, id: 2, code: SFTP_STATUS.FAILURE, message: expect.stringMatching(/beyond any file/) });
+    // OPEN /OUT/offset.bin for writing (WRITE|CREAT|TRUNC), WRITE at the largest offset, then a good write and CLOSE.
+    channel.write(packet(3, u32(3), str('/OUT/offset.bin'), u32(0x02 | 0x08 | 0x10), u32(0)));
+    const wh = await next();
+    const writeHandle = wh.subarray(9, 9 + wh.readUInt32BE(5));
+    channel.write(packet(6, u32(4), str(writeHandle), MAX, str(Buffer.from('x'))));
+    expect(statusOf(await next())).toEqual({ type: 101, id: 4, code: SFTP_STATUS.FAILURE, message: expect.stringMatching(/beyond any file/) });
+    channel.write(packet(6, u32(5), str(writeHandle), u64(0), str(Buffer.from('fine'))));
+    expect(statusOf(await next())).toMatchObject({ id: 5, code: 0 });
+    channel.write(packet(4, u32(6), str(writeHandle)));
+    expect(statusOf(await next())).toMatchObject({ id: 6, code: 0 });
+    expect(await readFile(join(home, 'OUT', 'offset.bin'), 'utf8')).toBe('fine');
     client.end();
   });
 

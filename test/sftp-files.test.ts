@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, rename as fsRename, symlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename as fsRename, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { uploadBytesTotal, uploadsTotal } from '../src/metrics/metrics.js';
@@ -109,9 +109,31 @@ describe('the sealed home', () => {
     const r = await refusal(p.get(c.sftp, '/OUT/own.csv'));
     expect(r.code).toBe(SFTP_STATUS.PERMISSION_DENIED);
     expect(r.message).toMatch(/upload-only/);
-    // Permissions and owner are accepted and ignored.
+    // Permissions are accepted and ignored.
     await p.setstat(c.sftp, '/IN/0751/delivered.csv', { mode: 0o777 });
     expect((await lstat(join(home, 'IN', '0751', 'delivered.csv'))).mode & 0o777).not.toBe(0o777);
+  });
+
+  it('refuses a change of owner or group (chown, chgrp) with PERMISSION_DENIED; the same owner sent back is no change', async () => {
+    await writeFile(join(home, 'IN', '0751', 'owned.csv'), 'data');
+    await p.put(c.sftp, '/OUT/owned.csv', Buffer.from('mine'));
+    const before = await lstat(join(home, 'IN', '0751', 'owned.csv'));
+    const handle = await p.open(c.sftp, '/OUT/owned-upload.csv', 'w');
+    const cases: Array<() => Promise<unknown>> = [
+      () => p.setstat(c.sftp, '/IN/0751/owned.csv', { uid: 4242, gid: before.gid }),
+      () => p.setstat(c.sftp, '/IN/0751/owned.csv', { uid: before.uid, gid: 4242 }),
+      () => p.setstat(c.sftp, '/OUT/owned.csv', { uid: 4242, gid: 4242 }),
+      () => p.fsetstat(c.sftp, handle, { uid: 4242, gid: 4242 }),
+    ];
+    for (const call of cases) {
+      const r = await refusal(call());
+      expect([r.code, r.message]).toEqual([SFTP_STATUS.PERMISSION_DENIED, expect.stringMatching(/owner or group/)]);
+    }
+    await p.setstat(c.sftp, '/IN/0751/owned.csv', { uid: before.uid, gid: before.gid, mode: 0o600 });
+    await p.fsetstat(c.sftp, handle, { mode: 0o600 });
+    await p.close(c.sftp, handle);
+    expect((await lstat(join(home, 'IN', '0751', 'owned.csv'))).uid).toBe(before.uid);
+    for (const f of ['IN/0751/owned.csv', 'OUT/owned.csv', 'OUT/owned-upload.csv']) await unlink(join(home, f));
   });
 
   it('lets a system list, read, stat and delete in /IN/**', async () => {

@@ -39,7 +39,10 @@ export async function fstatRequest(cx: RequestContext, rq: Reply, handle: Buffer
   rq.attrs(attrsOf(st));
 }
 
-/** SETSTAT: times and size of files in /OUT; permissions are accepted and ignored (SPEC §3). */
+/**
+ * SETSTAT: times and size of files in /OUT; permissions are accepted and ignored; a change of owner
+ * or group is refused (SPEC §3) — the same owner and group sent back (some clients echo a STAT) is none.
+ */
 export async function setstatRequest(cx: RequestContext, rq: Reply, path: string, attrs: InputAttributes): Promise<void> {
   const r = cx.home.resolve(path);
   const wants = changes(attrs);
@@ -47,6 +50,7 @@ export async function setstatRequest(cx: RequestContext, rq: Reply, path: string
     const name = r.place.name;
     const upload = cx.handles.openUpload(name);
     if (upload) {
+      if (wants.uid !== undefined || wants.gid !== undefined) refuseOwnerChange(wants, await upload.stat(), r);
       await upload.setAttrs(wants);
       return rq.status(STATUS.OK);
     }
@@ -54,10 +58,14 @@ export async function setstatRequest(cx: RequestContext, rq: Reply, path: string
     try {
       st = await cx.home.lstatNoLink(r);
     } catch (err) {
+      const recent = cx.recent.attrs(name);
+      if (!recent || !(err instanceof SftpError) || err.status !== 'NO_SUCH_FILE') throw err;
       // Routing already took the file this session uploaded: answer as if the change applied.
-      if (err instanceof SftpError && err.status === 'NO_SUCH_FILE' && cx.recent.update(name, definedOnly(wants))) return rq.status(STATUS.OK);
-      throw err;
+      refuseOwnerChange(wants, recent, r);
+      cx.recent.update(name, definedOnly({ size: wants.size, atime: wants.atime, mtime: wants.mtime }));
+      return rq.status(STATUS.OK);
     }
+    refuseOwnerChange(wants, st, r);
     if (wants.size !== undefined && wants.size !== st.size) {
       throw denied(`Cannot change the size of ${r.path}: files in /OUT are complete once uploaded; upload it again instead`);
     }
@@ -66,7 +74,8 @@ export async function setstatRequest(cx: RequestContext, rq: Reply, path: string
     }
     return rq.status(STATUS.OK);
   }
-  await statPath(cx, r); // exists, and is no link
+  const current = await statPath(cx, r); // exists, and is no link
+  refuseOwnerChange(wants, current, r);
   refuseChanges(wants, r);
   rq.status(STATUS.OK);
 }
@@ -75,6 +84,9 @@ export async function setstatRequest(cx: RequestContext, rq: Reply, path: string
 export async function fsetstatRequest(cx: RequestContext, rq: Reply, handle: Buffer, attrs: InputAttributes): Promise<void> {
   const h = cx.handles.get(handle);
   const wants = changes(attrs);
+  if (wants.uid !== undefined || wants.gid !== undefined) {
+    refuseOwnerChange(wants, h.kind === 'file' ? (h.upload ? await h.upload.stat() : await fstatP(h.fd)) : await cx.home.lstatNoLink(h.r), h.r);
+  }
   if (h.kind === 'file' && h.upload) {
     await cx.handles.idle(h);
     await h.upload.setAttrs(wants);
@@ -84,7 +96,11 @@ export async function fsetstatRequest(cx: RequestContext, rq: Reply, handle: Buf
   rq.status(STATUS.OK);
 }
 
-type Changes = { size?: number; atime?: number; mtime?: number };
+type Changes = { size?: number; atime?: number; mtime?: number; uid?: number; gid?: number };
+
+function refuseOwnerChange(wants: Changes, current: { uid: number; gid: number }, r: Resolved): void {
+  if ((wants.uid !== undefined && wants.uid !== current.uid) || (wants.gid !== undefined && wants.gid !== current.gid)) allow('set-owner', r);
+}
 
 /** Outside /OUT's files only permissions may be "set" (and are ignored). */
 function refuseChanges(wants: Changes, r: Resolved): void {
@@ -95,6 +111,8 @@ function refuseChanges(wants: Changes, r: Resolved): void {
 function changes(a: InputAttributes): Changes {
   const out: Changes = {};
   if (typeof a.size === 'number') out.size = a.size;
+  if (typeof a.uid === 'number') out.uid = a.uid;
+  if (typeof a.gid === 'number') out.gid = a.gid;
   if (typeof a.atime === 'number') out.atime = a.atime;
   else if (a.atime instanceof Date) out.atime = a.atime.getTime() / 1000;
   if (typeof a.mtime === 'number') out.mtime = a.mtime;

@@ -74,6 +74,7 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
 export function readFile(cx: RequestContext, rq: Reply, handle: Buffer, offset: number, len: number): void {
   const h = cx.handles.file(handle);
   if (!h.readable) throw denied(`${h.r.path} was opened for writing; it cannot be read through this handle`);
+  checkOffset(offset, 'read', h.r.path);
   const n = Math.min(len, MAX_READ_WRITE);
   const read = cx.flow.read(n, (sent) => {
     const packet = Buffer.allocUnsafe(DATA_HEADER + n);
@@ -98,11 +99,22 @@ export function readFile(cx: RequestContext, rq: Reply, handle: Buffer, offset: 
 export function writeFile(cx: RequestContext, rq: Reply, handle: Buffer, offset: number, data: Buffer): void {
   const h = cx.handles.file(handle);
   if (!h.upload) throw denied(`${h.r.path} was opened for reading; it cannot be written through this handle`);
+  checkOffset(offset + data.length, 'write', h.r.path);
   const written = cx.flow.write(data.length, h.upload.write(offset, data)).then(
     () => rq.status(STATUS.OK),
     (err: unknown) => cx.fail(rq, 'WRITE', h.r.path, err),
   );
   cx.handles.track(h, written);
+}
+
+/**
+ * An offset is a uint64 on the wire; ssh2 hands it on as a number, exact only up to 2^53 − 1 (8 PiB,
+ * far past any file here). Beyond that the file system call would throw a RangeError.
+ */
+function checkOffset(end: number, what: 'read' | 'write', path: string): void {
+  if (!Number.isSafeInteger(end) || end < 0) {
+    throw failure(`Cannot ${what} ${path} at that offset: it is beyond any file this server holds (at most ${Number.MAX_SAFE_INTEGER} bytes)`);
+  }
 }
 
 /** CLOSE: after the handle's reads and writes; an upload ends here (Upload.close). */
