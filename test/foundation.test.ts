@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { socketDirFor } from '../src/db/embedded.js';
 
 describe('configuration', () => {
   it('refuses a bad value with exit code 2, naming the setting and what it accepts', async () => {
@@ -75,6 +77,15 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     const mark = await cli(['migrate', '--json'], { FILUDVEKSLING_DATA: dataDir });
     expect(mark.code).toBe(0);
 
+    // Everyone reaches it through its Unix socket in the data folder, not loopback TCP.
+    const { url } = JSON.parse(await readFile(join(dataDir, 'run', 'database.json'), 'utf8'));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query(`SELECT count(*)::int AS clients, count(client_addr)::int AS over_tcp FROM pg_stat_activity WHERE backend_type = 'client backend'`);
+    await client.end();
+    expect(rows[0].clients).toBeGreaterThan(1);
+    expect(rows[0].over_tcp).toBe(0);
+
     const second = await cli(['serve'], { ...env, HTTP_PORT: String(await freePort()) });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/already running on the data folder/);
@@ -89,4 +100,10 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     const restarted = await startServe(env, [], 120_000);
     expect(await restarted.stop('SIGINT')).toBe(0);
   }, 240_000);
+
+  it('falls back to TCP on 127.0.0.1 when the data folder is too deep for a socket path', () => {
+    expect(socketDirFor('/srv/filudveksling')).toBe('/srv/filudveksling/run/db-socket');
+    expect(socketDirFor(`/srv/${'x'.repeat(90)}`)).toBeUndefined();
+    expect(socketDirFor('/srv/data, with comma')).toBeUndefined();
+  });
 });

