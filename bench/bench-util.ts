@@ -2,7 +2,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -79,4 +81,21 @@ export function median(xs: number[]): number {
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/**
+ * With BENCH_CPU_PROF: marks the span of one measurement (`name`) in <dir>/windows.jsonl, on the
+ * monotonic clock V8's profiles use, so profile-top can show that span alone (without the start
+ * of serve, host key generation, the other server's turn).
+ */
+export async function profileWindow<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return fn();
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  try {
+    return await fn();
+  } finally {
+    const toUs = Number(process.hrtime.bigint() / 1000n);
+    await appendFile(join(dir, 'windows.jsonl'), `${JSON.stringify({ name, fromUs, toUs })}\n`);
+  }
 }

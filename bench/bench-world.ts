@@ -2,6 +2,7 @@
  * The world a benchmark runs in: a database of its own (migrated), a data folder, a vendor and
  * systems registered as the CLI would — all undone at the end of the run (leftovers.ts).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,16 @@ import { benchDatabase, leaveBehind } from './leftovers.js';
 export const BY = 'bench';
 const VENDOR = 'Bench Vendor';
 
+/** Where the machine's PostgreSQL has its Unix socket (Debian). */
+const SOCKET_DIR = process.env.BENCH_PG_SOCKET_DIR ?? '/var/run/postgresql';
+
 export interface BenchWorld {
   dbUrl: string;
+  /**
+   * How serve reaches the database: through the Unix socket, as the embedded PostgreSQL is reached
+   * by default (BENCH_DB=tcp: over loopback TCP, as DATABASE_URL=postgres://…@127.0.0.1 would).
+   */
+  serveDbUrl: string;
   pool: Pool;
   dataDir: string;
   /** A system with the given public key (OpenSSH text), or with a fresh ed25519 pair. */
@@ -33,8 +42,11 @@ export async function benchWorld(label: string): Promise<BenchWorld> {
   const dataDir = await mkdtemp(join(tmpdir(), `fu-bench-${label}-`));
   leaveBehind(`data folder ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
   await addVendor(pool, { name: VENDOR }, BY);
+  const port = new URL(db.url).port || '5432';
+  const overSocket = process.env.BENCH_DB !== 'tcp' && existsSync(join(SOCKET_DIR, `.s.PGSQL.${port}`));
   return {
     dbUrl: db.url,
+    serveDbUrl: overSocket ? `${db.url}?host=${encodeURIComponent(SOCKET_DIR)}` : db.url,
     pool,
     dataDir,
     async system(username, publicKey) {

@@ -28,7 +28,7 @@ import { addRoute } from '../src/routes/add-route.js';
 import type { SystemRow } from '../src/systems/find-system.js';
 import { buildTrigger } from '../src/triggers/build-xml.js';
 import type { Trigger } from '../src/triggers/parse-trigger.js';
-import { GiB, MiB, percentile, progress, QUICK, round1, sleep, SMOKE, wanted } from './bench-util.js';
+import { GiB, MiB, percentile, profileWindow, progress, QUICK, round1, sleep, SMOKE, wanted } from './bench-util.js';
 import { benchWorld, BY, type BenchWorld } from './bench-world.js';
 import { benchRedisPrefix, REDIS_URL } from './leftovers.js';
 import { startServe, type ServeProcess } from './serve-process.js';
@@ -66,16 +66,17 @@ export async function run(): Promise<object> {
     progress(`${backend}: setting up…`);
     const env = await setUp(backend);
     progress(`${backend}: serve ready`);
-    const oneSender = await measureLatency(env, env.senders.slice(0, 1), SIZES.oneSenderFiles);
+    const oneSender = await profileWindow(`${backend}-1-sender`, () => measureLatency(env, env.senders.slice(0, 1), SIZES.oneSenderFiles));
     progress(`${backend}: 1 sender p50/p99 ${oneSender.p50}/${oneSender.p99} ms`);
-    const manySenders = await measureLatency(env, env.senders, SIZES.filesPerSender);
+    const manySenders = await profileWindow(`${backend}-${SENDERS}-senders`, () => measureLatency(env, env.senders, SIZES.filesPerSender));
     progress(`${backend}: ${SENDERS} senders p50/p99 ${manySenders.p50}/${manySenders.p99} ms`);
-    const sustained = await measureSustained(env);
+    const sustained = await profileWindow(`${backend}-sustained`, () => measureSustained(env));
     progress(`${backend}: sustained ${JSON.stringify(sustained)}`);
     const routerOnlyDrain = await measureRouterDrain(env, SIZES.drain);
     const bigFile = backend === 'postgres' ? await measureBigFile(env) : undefined;
     await env.serve.stop();
     results[backend] = {
+      serveDatabase: env.world.serveDbUrl.includes('?host=') ? 'unix socket' : 'loopback tcp',
       latencyOneSenderMs: oneSender,
       latencyManySendersMs: manySenders,
       sustained,
@@ -101,7 +102,7 @@ async function setUp(backend: 'postgres' | 'redis'): Promise<Env> {
     senders.push({ system, privateKey: privateKey!, infref: infref.name });
   }
   const serveEnv = {
-    DATABASE_URL: world.dbUrl,
+    DATABASE_URL: world.serveDbUrl,
     FILUDVEKSLING_DATA: world.dataDir,
     ROUTER_CONCURRENCY: process.env.ROUTER_CONCURRENCY ?? '16',
     ...(backend === 'redis' ? { REDIS_URL, FILUDVEKSLING_QUEUE_PREFIX: benchRedisPrefix() } : {}),

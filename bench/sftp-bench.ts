@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { exec, execOk, GiB, median, MiB, progress, QUICK, randomFile, round, round1, round2, sleep, SMOKE, wanted } from './bench-util.js';
+import { exec, execOk, GiB, median, MiB, profileWindow, progress, QUICK, randomFile, round, round1, round2, sleep, SMOKE, wanted } from './bench-util.js';
 import { benchWorld } from './bench-world.js';
 import { leaveBehind } from './leftovers.js';
 import { BENCH_USER, startOpensshServer } from './openssh-server.js';
@@ -62,7 +62,7 @@ export async function run(): Promise<object> {
     role: 'sftp',
     label: 'sftp',
     env: {
-      DATABASE_URL: world.dbUrl,
+      DATABASE_URL: world.serveDbUrl,
       FILUDVEKSLING_DATA: world.dataDir,
       SFTP_FSYNC: FSYNC,
       SFTP_MAX_SESSIONS_PER_SYSTEM: '10000',
@@ -159,7 +159,7 @@ export async function run(): Promise<object> {
       const m: Partial<Record<Target['name'], Measure>> = {};
       for (const t of order) {
         await clean(t);
-        m[t.name] = await t.measure(() => sc.run(t));
+        m[t.name] = await (t.name === 'filudveksling' ? profileWindow(name, () => t.measure(() => sc.run(t))) : t.measure(() => sc.run(t)));
         await clean(t);
       }
       const speed = round2(m.openssh!.seconds / m.filudveksling!.seconds);
