@@ -31,6 +31,7 @@ import type { Trigger } from '../src/triggers/parse-trigger.js';
 import { GiB, MiB, percentile, profileWindow, progress, QUICK, round1, sleep, SMOKE, wanted } from './bench-util.js';
 import { benchWorld, BY, type BenchWorld } from './bench-world.js';
 import { benchRedisPrefix, REDIS_URL } from './leftovers.js';
+import { processCpuSeconds } from './process-stats.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 
 const SIZES = SMOKE
@@ -197,8 +198,9 @@ function latencySummary(l: number[]): { files: number; mean: number; p50: number
 }
 
 /** Each sender sends `files` files one after another, waiting for each one's receipt. */
-async function measureLatency(env: Env, senders: Sender[], files: number): Promise<ReturnType<typeof latencySummary> & { breakdownP50: object }> {
+async function measureLatency(env: Env, senders: Sender[], files: number): Promise<ReturnType<typeof latencySummary> & { breakdownP50: object; serveCpuMsPerTransfer: number }> {
   const since = new Date();
+  const cpu0 = await processCpuSeconds(env.serve.pid);
   await Promise.all(
     senders.map(async (s) => {
       const { client, sftp } = await connect(env.serve.sftpPort, s.system.username, s.privateKey);
@@ -216,6 +218,7 @@ async function measureLatency(env: Env, senders: Sender[], files: number): Promi
   );
   // A sender sees its receipt a moment before the delivery is recorded: wait for the last records.
   for (let i = 0; i < 200 && (await finishedSince(env.pool, since)) < senders.length * files; i++) await sleep(50);
+  const serveCpuMsPerTransfer = round1((((await processCpuSeconds(env.serve.pid)) - cpu0) * 1000) / (senders.length * files));
   const { rows: parts } = await env.pool.query<{ queue: number; decide: number; place: number; finish: number }>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.at - t.trigger_closed_at) * 1000) AS queue,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM v.at - r.at) * 1000) AS decide,
@@ -230,7 +233,7 @@ async function measureLatency(env: Env, senders: Sender[], files: number): Promi
     [since],
   );
   const breakdownP50 = Object.fromEntries(Object.entries(parts[0] ?? {}).map(([k, v]) => [k, round1(Number(v))]));
-  return { ...latencySummary(await latencies(env.pool, since)), breakdownP50 };
+  return { ...latencySummary(await latencies(env.pool, since)), breakdownP50, serveCpuMsPerTransfer };
 }
 
 async function xactCommits(pool: Pool): Promise<number> {
@@ -252,6 +255,7 @@ async function deliveredRate(pool: Pool, since: Date): Promise<{ delivered: numb
 
 async function measureSustained(env: Env): Promise<object> {
   const commitsBefore = await xactCommits(env.pool);
+  const cpu0 = await processCpuSeconds(env.serve.pid);
   const since = new Date();
   const deadline = Date.now() + SIZES.sustainMs;
   let uploaded = 0;
@@ -273,7 +277,9 @@ async function measureSustained(env: Env): Promise<object> {
   const rate = await deliveredRate(env.pool, since);
   const l = await latencies(env.pool, since);
   const commits = (await xactCommits(env.pool)) - commitsBefore;
+  const cpu = (await processCpuSeconds(env.serve.pid)) - cpu0;
   return {
+    serveCpuMsPerTransfer: round1((cpu * 1000) / Math.max(1, rate.delivered)),
     postgresCommitsPerTransfer: round1(commits / Math.max(1, rate.delivered)),
     uploaded,
     delivered: rate.delivered,

@@ -64,14 +64,14 @@ export function routingRows(f: Figures): TargetRow[] {
   const pg = f.postgres as Figures | undefined;
   const redis = f.redis as Figures | undefined;
   const rows: TargetRow[] = [];
-  const lat = (l: Figures | undefined) => (l ? `${l.p50} / ${l.p99} ms (mean ${l.mean}, ${l.within20msPct} % ≤ 20 ms, n ${l.files})` : '–');
+  const lat = (l: Figures | undefined) => (l ? `${l.p50} / ${l.p99} ms (mean ${l.mean}, ${l.within20msPct} % ≤ 20 ms, n ${l.files}; serve CPU ${l.serveCpuMsPerTransfer} ms/transfer)` : '–');
   const both = (key: string) => `${lat(pg?.[key])} · Redis ${lat(redis?.[key])}`;
   if (pg || redis) {
     const one = (pg ?? redis)!.latencyOneSenderMs;
     rows.push({ measure: 'routing latency, 1 sender, p50 / p99 (PostgreSQL · Redis queue)', before: '~21 / ≤ 100 ms', target: '< 15 / < 50 ms', measured: both('latencyOneSenderMs'), met: judge(one.p50 < 15 && one.p99 < 50) });
     const many = (pg ?? redis)!.latencyManySendersMs;
     rows.push({ measure: `routing latency, ${f.senders} senders, p50 / p99`, before: '73 / 172 ms', target: '< 30 / < 100 ms', measured: both('latencyManySendersMs'), met: judge(many.p50 < 30 && many.p99 < 100) });
-    const rate = (b: Figures | undefined) => (b ? `${b.sustained.deliveredFilesPerSecond}` : '–');
+    const rate = (b: Figures | undefined) => (b ? `${b.sustained.deliveredFilesPerSecond} (serve CPU ${b.sustained.serveCpuMsPerTransfer} ms/transfer)` : '–');
     const drain = (b: Figures | undefined) => (b ? `${b.routerOnlyDrain.filesPerSecond}` : '–');
     rows.push({
       measure: 'delivered files/s sustained, Redis · PostgreSQL queue',
