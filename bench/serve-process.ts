@@ -45,6 +45,8 @@ export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
       HTTP_PORT: String(httpPort),
       SFTP_HOST: '127.0.0.1',
       SFTP_PORT: String(sftpPort),
+      // The portal is not measured here, and its fixed default port would clash between benches.
+      PORTAL_PORT: 'off',
       ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
