@@ -8,6 +8,10 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: { module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node', 'jest'], isolatedModules: true } }],
   },
+  // Quiet and clean: logs only with TEST_LOG_LEVEL; one temporary folder per run, removed after it.
+  setupFiles: ['<rootDir>/test/helpers/quiet-logs.ts'],
+  globalSetup: '<rootDir>/test/helpers/tmp-global-setup.mjs',
+  globalTeardown: '<rootDir>/test/helpers/tmp-global-teardown.mjs',
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ADMIN_URL, REDIS_URL } from './helpers/database.js';
-import { waitUntil } from './helpers/ops-load.js';
+import { waitUntil } from './helpers/wait.js';
 
 const RUNNER = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
 

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { cli } from './helpers/cli.js';
 import { addRoute } from './helpers/factories.js';
-import { system, routed, AARHUS, createWorld, inbox, listTree, out, putAtomically, receiptOutcome, schemaErrors, send, sha256, waitFor, waitForFile, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { system, routed, AARHUS, createWorld, inbox, listTree, out, putAtomically, receiptOutcome, schemaErrors, send, sha256, waitForFile, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { sleep, waitUntil } from './helpers/wait.js';
 
 describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)', (backend) => {
   let w: World;
@@ -55,7 +56,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
       expect(await listTree(inbox(w, r.username))).toEqual([`${AARHUS.kommunekode}/${sent.fileName}`, `${AARHUS.kommunekode}/${sent.fileName}.metadata`]);
     }
     // The receipt is written just before the delivery is recorded.
-    const rows = await waitFor('the delivery record', async () => {
+    const rows = await waitUntil('the delivery record', async () => {
       const r = await w.db.pool.query(`SELECT d.status FROM deliveries d JOIN transfers t ON t.id = d.transfer_id WHERE t.file_name = $1 AND t.finished_at IS NOT NULL`, [sent.fileName]);
       return r.rows.length > 0 ? r.rows : undefined;
     });
@@ -69,7 +70,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
     const second = await send(w, { sender, infref, fileName: 'same.csv', content: 'second\n', triggerName: 'same.csv.trigger' });
     // The second trigger has the same name: wait for a receipt naming another transfer.
     const firstId = xmlValue(await readFile(first.receiptPath, 'utf8'), 'FileTransferUUID');
-    const receipt = await waitFor('the second receipt', async () => {
+    const receipt = await waitUntil('the second receipt', async () => {
       const r = await readFile(second.receiptPath, 'utf8');
       return xmlValue(r, 'FileTransferUUID') !== firstId ? r : undefined;
     });
@@ -108,7 +109,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
     const temp = `.late.csv.fu-upload-0123abcd`;
     await putAtomically(out(w, sender.username), temp, 'partial');
     const sent = await send(w, { sender, infref, fileName: 'late.csv', content, noFile: true });
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700); // for a while, no answer at all: the router keeps waiting for the upload to end
     expect(await listTree(inbox(w, sender.username))).toEqual([]);
     await putAtomically(out(w, sender.username), 'late.csv', content);
     const { unlink } = await import('node:fs/promises');
@@ -121,7 +122,7 @@ describe.each<Backend>(['postgres', 'redis'])('routing end to end (queue on %s)'
     const { sender, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await send(w, { sender, infref });
     const id = xmlValue(await waitForFile(sent.receiptPath), 'FileTransferUUID');
-    const rows = await waitFor('finished', async () => {
+    const rows = await waitUntil('finished', async () => {
       const r = await w.db.pool.query(`SELECT step FROM transfer_steps WHERE transfer_id = $1 ORDER BY at, step`, [id]);
       return r.rows.some((s) => s.step === 'finished') ? r.rows.map((s) => s.step) : undefined;
     });

@@ -3,7 +3,8 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildTrigger } from '../src/triggers/build-xml.js';
 import { type TestSystem } from './helpers/factories.js';
-import { routed, AARHUS, createWorld, inbox, listTree, makeTrigger, out, receiptOutcome, schemaErrors, sha256, waitFor, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { routed, AARHUS, createWorld, inbox, listTree, makeTrigger, out, receiptOutcome, schemaErrors, sha256, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { waitUntil } from './helpers/wait.js';
 import { connect, p, type Connected } from './helpers/sftp-harness.js';
 
 /** The whole journey over real SFTP clients: ssh2's client and Paramiko (what KOMBIT client libraries use). */
@@ -48,7 +49,7 @@ describe.each<Backend>(['postgres', 'redis'])('over SFTP (queue on %s)', (backen
       await upload(s, '/OUT/borgere.csv.trigger', buildTrigger(trigger));
       // Paramiko-style check right after the upload: the trigger can still be STATed though routing took it.
       expect((await p.stat(s.sftp, '/OUT/borgere.csv.trigger')).size).toBeGreaterThan(0);
-      const receipt = await waitFor('the receipt over SFTP', async () => {
+      const receipt = await waitUntil('the receipt over SFTP', async () => {
         try {
           return (await download(s, '/IN/borgere.csv.sftpreceipt')).toString('utf8');
         } catch {
@@ -84,7 +85,7 @@ describe.each<Backend>(['postgres', 'redis'])('over SFTP (queue on %s)', (backen
       await p.rename(s.sftp, '/OUT/winscp.csv.filepart', '/OUT/winscp.csv');
       await upload(s, '/OUT/winscp.csv.trigger.filepart', buildTrigger(makeTrigger({ sender, infref }, 'winscp.csv', content)));
       await p.rename(s.sftp, '/OUT/winscp.csv.trigger.filepart', '/OUT/winscp.csv.trigger');
-      const receipt = await waitFor('the receipt', async () => {
+      const receipt = await waitUntil('the receipt', async () => {
         try {
           return (await download(s, '/IN/winscp.csv.sftpreceipt')).toString('utf8');
         } catch {

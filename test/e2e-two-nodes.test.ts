@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { freePort, startServe } from './helpers/cli.js';
-import { routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitFor, type World } from './helpers/router-world.js';
+import { routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, type World } from './helpers/router-world.js';
+import { waitUntil } from './helpers/wait.js';
 import { readFile } from 'node:fs/promises';
 
 /** SPEC §2 scale-out: two router nodes on one database, one queue and one data folder route each transfer once. */
@@ -21,7 +22,7 @@ describe('two nodes sharing database, queue and data folder', () => {
     const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
     const sent = await Promise.all(Array.from({ length: 40 }, (_, i) => send(w, { sender, infref, fileName: `batch-${i}-${randomBytes(2).toString('hex')}.csv` })));
     for (const s of sent) {
-      expect(receiptOutcome(await waitFor(s.receiptPath, () => readFile(s.receiptPath, 'utf8').catch(() => undefined), 60_000))).toBe('SUCCESS');
+      expect(receiptOutcome(await waitUntil(s.receiptPath, () => readFile(s.receiptPath, 'utf8').catch(() => undefined), 60_000))).toBe('SUCCESS');
     }
     const expected = sent.flatMap((s) => [`${AARHUS.kommunekode}/${s.fileName}`, `${AARHUS.kommunekode}/${s.fileName}.metadata`]).sort();
     expect(await listTree(inbox(w, recipient.username))).toEqual(expected);

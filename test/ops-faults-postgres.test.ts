@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startServe } from './helpers/cli.js';
 import { migrated } from './helpers/factories.js';
-import { arrangeExchange, haltAllSenders, connectSftp, LoadSender, settle, sleep, waitUntil, type Refusal, readyz, totalAccepted } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, connectSftp, LoadSender, settle, type Refusal, readyz, totalAccepted } from './helpers/ops-load.js';
+import { sleep, waitUntil } from './helpers/wait.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/ops-services.js';
+import { testLog } from './helpers/test-log.js';
 
 /** How PostgreSQL goes away: OPS_PG_STOP_MODE=immediate for a crash; fast is a `systemctl restart`. */
 const MODE = (process.env.OPS_PG_STOP_MODE ?? 'fast') as 'fast' | 'immediate';
@@ -48,7 +50,7 @@ describe('PostgreSQL (database and queue) goes away and comes back while 10 send
       HTTP_PORT: String(await freePort()),
       SFTP_PORT: String(await freePort()),
       SFTP_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.OPS_DEBUG ? 'info' : 'warn',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       FILUDVEKSLING_ROUTER_BACKOFF_MS: '500',
     };
     server = await startServe(env, [], 90_000);
@@ -80,21 +82,19 @@ describe('PostgreSQL (database and queue) goes away and comes back while 10 send
     const accepted = senders.flatMap((s) => s.accepted);
     const refusals = senders.flatMap((s) => s.refusals);
     const srv = server;
-    const report = await settle(x, dataDir, pool, accepted, 100_000).finally(async () => {
-      if (process.env.OPS_DEBUG) await import('node:fs/promises').then((f) => f.writeFile('/tmp/ops/pg-serve.log', srv.output()));
-    });
+    const report = await settle(x, dataDir, pool, accepted, 100_000).finally(() => testLog(`serve's output:\n${srv.output()}`));
     const settledMs = Date.now() - t0;
     const alive = server.child.exitCode === null;
-    process.stdout.write(
+    testLog(
       `ops-faults (PostgreSQL down for ${outageMs} ms): a new login during the outage: '${login}' after ${loginMs} ms; /readyz: ${readyDuring}; ` +
         `${accepted.length} accepted, ${duringAccepted} during the outage; ${refusals.length} refused (${summary(refusals)}); ` +
-        `all settled ${settledMs} ms after the crash; ${report.delivered} delivered, rejected ${JSON.stringify(report.rejected)}; server still running: ${alive}\n`,
+        `all settled ${settledMs} ms after the crash; ${report.delivered} delivered, rejected ${JSON.stringify(report.rejected)}; server still running: ${alive}`,
     );
     expect(alive).toBe(true);
     expect(login).toMatch(/authentication methods failed/i);
     expect(loginMs).toBeLessThan(10_000);
     expect(readyDuring).toMatch(/^503/);
-    for (const r of refusals) expect(r.ms).toBeLessThan(20_000);
+    expect(refusals.filter((r) => r.ms >= 20_000)).toEqual([]); // no SFTP request hung
     expect(report.problems).toEqual([]);
     expect(report.delivered).toBe(accepted.length);
     expect(await server.stop('SIGTERM')).toBe(0);

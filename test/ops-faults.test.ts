@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
-import { arrangeExchange, haltAllSenders, LoadSender, settle, sleep, waitUntil, type Refusal, readyz, totalAccepted } from './helpers/ops-load.js';
+import { arrangeExchange, haltAllSenders, LoadSender, settle, type Refusal, readyz, totalAccepted } from './helpers/ops-load.js';
+import { sleep, waitUntil } from './helpers/wait.js';
 import { dropRedisPrefix, mountSmallDisk, startPrivateRedis, type PrivateRedis, type SmallDisk } from './helpers/ops-services.js';
+import { testLog } from './helpers/test-log.js';
 
 const summary = (refusals: Refusal[]) => [...new Set(refusals.map((r) => `${r.stage}: ${r.message.replace(/\/OUT\/\S+/g, '/OUT/…')}`))].slice(0, 4).join(' | ');
 
@@ -74,15 +76,15 @@ describe('Redis (the queue) is killed and restarted while 10 senders upload', ()
     const refusals = senders.flatMap((s) => s.refusals);
     const report = await settle(x, dataDir, db.pool, accepted, 90_000);
     const settledMs = Date.now() - t0;
-    process.stdout.write(
+    testLog(
       `ops-faults (Redis killed for ${outageMs} ms): ${accepted.length} accepted, ${duringAccepted} of them during the outage; ` +
         `${refusals.length} refused (${summary(refusals)}); /readyz during the outage: ${readyDuring}; ` +
-        `all delivered ${settledMs} ms after the kill; ${report.delivered} delivered, rejected ${JSON.stringify(report.rejected)}\n`,
+        `all delivered ${settledMs} ms after the kill; ${report.delivered} delivered, rejected ${JSON.stringify(report.rejected)}`,
     );
     expect(readyDuring).toMatch(/^503/);
     // SFTP does not need the queue: uploads went on during the outage.
     expect(duringAccepted).toBeGreaterThan(0);
-    for (const r of refusals) expect(r.ms).toBeLessThan(20_000);
+    expect(refusals.filter((r) => r.ms >= 20_000)).toEqual([]); // no SFTP request hung
     expect(report.problems).toEqual([]);
     expect(report.delivered).toBe(accepted.length);
 
@@ -91,7 +93,7 @@ describe('Redis (the queue) is killed and restarted while 10 senders upload', ()
     const t1 = Date.now();
     expect(await server.stop('SIGTERM')).toBe(0);
     const stopMs = Date.now() - t1;
-    process.stdout.write(`ops-faults: SIGTERM while Redis was down: stopped in ${stopMs} ms (FILUDVEKSLING_DRAIN_MS=3000)\n`);
+    testLog(`ops-faults: SIGTERM while Redis was down: stopped in ${stopMs} ms (FILUDVEKSLING_DRAIN_MS=3000)`);
     expect(stopMs).toBeLessThan(3 * (3000 + 10_000));
     expect(server.output()).toMatch(/did not stop within|did not close within/);
     server = undefined;
@@ -152,17 +154,14 @@ describe('the data folder runs out of disk space while 10 senders upload', () =>
     const accepted = senders.flatMap((s) => s.accepted);
     const refusals = senders.flatMap((s) => s.refusals);
     const report = await settle(x, dataDir, db.pool, accepted, 90_000);
-    process.stdout.write(
+    testLog(
       `ops-faults (24 MiB disk full after ${fullAt - t0} ms, ${acceptedAtFull} accepted by then): first refusal '${full.message}'; ` +
         `${refusalsWhileFull.length} refused and ${acceptedWhileFull} accepted in the 3 s while full (${summary(refusalsWhileFull)}); ` +
         `slowest refusal ${Math.max(...refusals.map((r) => r.ms))} ms; after growing the disk: ${accepted.length} accepted in all, ` +
-        `${report.delivered} delivered, rejected ${JSON.stringify(report.rejected)}\n`,
+        `${report.delivered} delivered, rejected ${JSON.stringify(report.rejected)}`,
     );
     expect(full.message).toMatch(/out of disk space; \/OUT\/\S+ was not written/);
-    for (const r of refusals) {
-      expect(r.ms).toBeLessThan(20_000);
-      expect(r.message).toMatch(/disk space|could not complete|No response|closed/);
-    }
+    expect(refusals.filter((r) => r.ms >= 20_000 || !/disk space|could not complete|No response|closed/.test(r.message))).toEqual([]);
     expect(report.problems).toEqual([]);
     // Accepted while the disk was full means the server had the bytes; it must deliver them (or say why).
     expect(report.delivered + Object.values(report.rejected).reduce((a, b) => a + b, 0)).toBe(accepted.length);

@@ -13,6 +13,7 @@ import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers/data
 import { migrated } from './helpers/factories.js';
 import { arrangeExchange, haltAllSenders, LoadSender, settle } from './helpers/ops-load.js';
 import { dropRedisPrefix } from './helpers/ops-services.js';
+import { testLog } from './helpers/test-log.js';
 
 type Node = Awaited<ReturnType<typeof startServe>> & { role: string; httpPort: number; sftpPort: number };
 
@@ -91,10 +92,10 @@ describe.each(cases)('scale-out: 2 SFTP nodes + 2 router nodes, queue on $backen
     expect(routed.every((r) => r > 0)).toBe(true);
     expect(routed.reduce((a, b) => a + b, 0)).toBe(nSenders * each);
 
-    process.stdout.write(
+    testLog(
       `ops-scale (${backend}): ${accepted.length} transfers from ${nSenders} senders; uploads took ${uploadMs} ms ` +
         `(${Math.round((accepted.length * 1000) / uploadMs)}/s), last receipt after ${doneMs} ms ` +
-        `(${Math.round((accepted.length * 1000) / doneMs)} transfers/s end to end); transfers per SFTP node ${uploads.join('/')}, routed per router ${routed.join('/')}\n`,
+        `(${Math.round((accepted.length * 1000) / doneMs)} transfers/s end to end); transfers per SFTP node ${uploads.join('/')}, routed per router ${routed.join('/')}`,
     );
 
     for (const n of [...sftps, ...routers]) expect(await n.stop('SIGTERM')).toBe(0);

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addRoute } from './helpers/factories.js';
-import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitFor, waitForFile, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitForFile, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { waitUntil } from './helpers/wait.js';
 
 /**
  * SPEC §5 "exactly once, also when a node dies mid-way": a real `filudveksling serve` is killed
@@ -28,7 +29,7 @@ describe.each(matrix)('crash at every step, then restart (queue on %s)', (backen
       (await w.db.pool.query(`SELECT count(*)::int AS n FROM transfers WHERE finished_at IS NULL AND status NOT IN ('failed', 'expired')`)).rows[0].n as number;
     if ((await unfinished()) === 0) return;
     await w.start();
-    await waitFor('leftovers to finish', async () => ((await unfinished()) === 0 ? true : undefined), 30_000);
+    await waitUntil('leftovers to finish', async () => ((await unfinished()) === 0 ? true : undefined), 30_000);
     await w.stop();
   }, 60_000);
 
@@ -41,7 +42,7 @@ describe.each(matrix)('crash at every step, then restart (queue on %s)', (backen
     const sent = await send(w, { sender, infref });
     const killed = w.serve!;
     w.serve = undefined;
-    const code = await waitFor('the failpoint to kill serve', () => killed.exited, 20_000);
+    const code = await waitUntil('the failpoint to kill serve', () => killed.exited, 20_000);
     expect(code).not.toBe(0);
     expect(killed.output()).toContain(`failpoint ${failpoint}`);
 
@@ -50,7 +51,7 @@ describe.each(matrix)('crash at every step, then restart (queue on %s)', (backen
       const receipt = await waitForFile(sent.receiptPath, 30_000);
       expect(receiptOutcome(receipt)).toBe('SUCCESS');
       const id = xmlValue(receipt, 'FileTransferUUID')!;
-      await waitFor('the transfer to finish', async () => {
+      await waitUntil('the transfer to finish', async () => {
         const { rows } = await w.db.pool.query('SELECT finished_at FROM transfers WHERE id = $1', [id]);
         return rows[0]?.finished_at ?? undefined;
       });
@@ -77,7 +78,7 @@ describe.each(matrix)('crash at every step, then restart (queue on %s)', (backen
     const sent = await send(w, { sender, infref, size: 99_999 });
     const killed = w.serve!;
     w.serve = undefined;
-    expect(await waitFor('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
+    expect(await waitUntil('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
     expect(killed.output()).toContain(`failpoint ${failpoint}`);
     await w.start();
     try {
@@ -108,12 +109,12 @@ describe('a trigger replaced under the same name before the router took it', () 
     const first = await send(w, { sender, infref, fileName: 'first.csv', triggerName: 'same-name.trigger' });
     const killed = w.serve!;
     w.serve = undefined;
-    expect(await waitFor('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
+    expect(await waitUntil('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
     // The sender uploads another trigger under the same name (another data file).
     const second = await send(w, { sender, infref, fileName: 'second.csv', triggerName: 'same-name.trigger' });
     await w.start();
     try {
-      await waitFor('both transfers delivered', async () => {
+      await waitUntil('both transfers delivered', async () => {
         const { rows } = await w.db.pool.query(`SELECT count(*)::int AS n FROM transfers WHERE sender_system_id = $1 AND status = 'delivered' AND finished_at IS NOT NULL`, [sender.id]);
         return rows[0].n === 2 ? true : undefined;
       }, 30_000);

@@ -1,7 +1,8 @@
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cli } from './helpers/cli.js';
 import { addRoute } from './helpers/factories.js';
-import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, schemaErrors, send, waitFor, waitForFile, xmlValue, type World } from './helpers/router-world.js';
+import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, schemaErrors, send, waitForFile, xmlValue, type World } from './helpers/router-world.js';
+import { waitUntil } from './helpers/wait.js';
 
 /** Transient faults: retried with backoff; out of retries → failed + DELIVERY_FAILED; `transfer retry` finishes it. */
 describe('delivery that keeps failing', () => {
@@ -41,7 +42,7 @@ describe('delivery that keeps failing', () => {
     expect(retried.code).toBe(0);
     expect(retried.json()).toMatchObject({ id, status: 'validated' });
 
-    const success = await waitFor('the SUCCESS receipt', async () => {
+    const success = await waitUntil('the SUCCESS receipt', async () => {
       const r = await readFile(sent.receiptPath, 'utf8');
       return receiptOutcome(r) === 'SUCCESS' ? r : undefined;
     });

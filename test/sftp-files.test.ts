@@ -16,6 +16,7 @@ import {
   type Harness,
   type TestKey,
 } from './helpers/sftp-harness.js';
+import { waitUntil } from './helpers/wait.js';
 
 const USER = 'afsender-a';
 let h: Harness;
@@ -308,8 +309,7 @@ describe('uploads', () => {
     await p.write(s.sftp, handle, Buffer.alloc(100_000, 1), 0);
     expect(await uploadInProgress(join(home, 'OUT'), 'dropped.csv')).toBe(true);
     s.client.destroy();
-    for (let i = 0; i < 100 && (await uploadInProgress(join(home, 'OUT'), 'dropped.csv')); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await uploadInProgress(join(home, 'OUT'), 'dropped.csv')).toBe(false);
+    await waitUntil('the dropped upload\'s temp file to go', async () => !(await uploadInProgress(join(home, 'OUT'), 'dropped.csv')), 5000);
     expect(await readdir(join(home, 'OUT'))).not.toContain('dropped.csv');
   });
 

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseTrigger, salvageTriggerFields, TriggerError, type Trigger, type TriggerErrorCode } from '../src/triggers/parse-trigger.js';
+import { testLog } from './helpers/test-log.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/triggers/', import.meta.url));
 const fixture = (name: string): Buffer => readFileSync(FIXTURES + name);
@@ -140,7 +141,7 @@ describe('hostile triggers', () => {
     const e = refusal(xml);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const grown = process.memoryUsage().heapUsed - heapBefore;
-    process.stdout.write(`billion laughs refused in ${ms.toFixed(2)} ms, heap +${(grown / 1024).toFixed(0)} KiB\n`);
+    testLog(`billion laughs refused in ${ms.toFixed(2)} ms, heap +${(grown / 1024).toFixed(0)} KiB`);
     expect(e.code).toBe('TRIGGER_MALFORMED');
     expect(ms).toBeLessThan(1000);
     expect(grown).toBeLessThan(32 * 1024 * 1024);
@@ -194,7 +195,7 @@ describe('hostile triggers', () => {
       salvageTriggerFields(mutated);
       slowest = Math.max(slowest, performance.now() - started);
     }
-    process.stdout.write(`3000 mutated triggers, slowest parse+salvage ${slowest.toFixed(2)} ms\n`);
+    testLog(`3000 mutated triggers, slowest parse+salvage ${slowest.toFixed(2)} ms`);
     expect(slowest).toBeLessThan(500);
   });
 

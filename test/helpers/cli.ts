@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { sleep } from './wait.js';
 
 /** The built binary, as an operator runs it (npm test builds first). */
 export const BIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -37,6 +38,8 @@ export async function startServe(env: Record<string, string | undefined>, args: 
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  // Kept for the test to read; shown as it comes only when TEST_LOG_LEVEL asks for logs.
+  if (process.env.TEST_LOG_LEVEL) child.stderr!.pipe(process.stderr, { end: false });
   const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 0))));
   const port = env.HTTP_PORT;
   const deadline = Date.now() + timeoutMs;
@@ -52,7 +55,7 @@ export async function startServe(env: Record<string, string | undefined>, args: 
       child.kill('SIGKILL');
       throw new Error(`serve did not become ready within ${timeoutMs} ms:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return {
     child,

@@ -10,9 +10,6 @@
  *   await addRoute(pool, { sender: a.username, infref: infref.name, recipient: b.username, authority: '0751' });
  *   // a.privateKey logs in over SFTP as 'afsender-a'
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { decideAgreement, requestAgreement } from '../../src/agreements/agreements.js';
 import { addAuthority } from '../../src/authority/add-authority.js';
@@ -80,19 +77,18 @@ let counter = 0;
 
 /**
  * Registers a system (vendor made if missing) with a generated key, and makes its home under
- * dataDir (default: a new temporary folder). Pass `keyPair` to reuse a key.
+ * dataDir (the test's data folder, which the test removes). Pass `keyPair` to reuse a key.
  */
 export async function registerSystem(
   pool: Pool,
-  opts: { username?: string; vendor?: string; uuid?: string; inbox?: 'per-authority' | 'flat'; metadata?: 'file-metadata' | 'legacy'; dataDir?: string; keyType?: 'ed25519' | 'rsa' | 'ecdsa'; keyPair?: KeyPair; enabled?: boolean } = {},
+  opts: { username?: string; vendor?: string; uuid?: string; inbox?: 'per-authority' | 'flat'; metadata?: 'file-metadata' | 'legacy'; dataDir: string; keyType?: 'ed25519' | 'rsa' | 'ecdsa'; keyPair?: KeyPair; enabled?: boolean },
 ): Promise<TestSystem> {
   const vendor = await createVendor(pool, opts.vendor);
   const pair = opts.keyPair ?? generateKeyPair(opts.keyType);
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fu-factory-'));
   const username = opts.username ?? `system-${process.pid}-${++counter}`;
-  const row = await register(pool, { username, vendor: vendor.name, key: pair.key, uuid: opts.uuid, inbox: opts.inbox, metadata: opts.metadata }, { by: BY, dataDir });
+  const row = await register(pool, { username, vendor: vendor.name, key: pair.key, uuid: opts.uuid, inbox: opts.inbox, metadata: opts.metadata }, { by: BY, dataDir: opts.dataDir });
   if (opts.enabled === false) await setSystemEnabled(pool, username, false, BY);
-  return { ...row, enabled: opts.enabled !== false, ...pair, dataDir };
+  return { ...row, enabled: opts.enabled !== false, ...pair, dataDir: opts.dataDir };
 }
 
 /** Adds another key to a system (rotation); returns the new pair. */
@@ -169,7 +165,7 @@ export async function approveAgreement(pool: Pool, input: { system: string; serv
  */
 export async function routedPair(
   pool: Pool,
-  opts: { dataDir: string; sender?: string; recipient?: string; authority?: string; senderOpts?: Parameters<typeof registerSystem>[1]; recipientOpts?: Parameters<typeof registerSystem>[1] },
+  opts: { dataDir: string; sender?: string; recipient?: string; authority?: string; senderOpts?: Partial<Parameters<typeof registerSystem>[1]>; recipientOpts?: Partial<Parameters<typeof registerSystem>[1]> },
 ): Promise<{ sender: TestSystem; recipient: TestSystem; infref: TestInfRef; route: RouteRow; authority: string }> {
   const authority = opts.authority ?? '0751';
   const sender = await registerSystem(pool, { ...opts.senderOpts, username: opts.sender ?? opts.senderOpts?.username, dataDir: opts.dataDir });

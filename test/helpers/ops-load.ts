@@ -20,6 +20,7 @@ import { buildTrigger } from '../../src/triggers/build-xml.js';
 import type { Trigger } from '../../src/triggers/parse-trigger.js';
 import { addRoute, issueInfRef, registerSystem, type TestSystem } from './factories.js';
 import { listTree } from './router-world.js';
+import { sleep, waitUntil } from './wait.js';
 
 export const AARHUS_CVR = '55133018';
 
@@ -273,18 +274,6 @@ export class LoadSender {
     }
     this.disconnect();
     live.delete(this);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
   }
 }
 

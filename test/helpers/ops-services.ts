@@ -10,6 +10,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './cli.js';
+import { sleep } from './wait.js';
 
 const PG_BIN = process.env.TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -26,8 +27,6 @@ async function must(cmd: string, args: string[], timeoutMs?: number): Promise<st
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}):\n${r.out}`);
   return r.out;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface PrivateRedis {
   url: string;

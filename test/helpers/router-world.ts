@@ -15,6 +15,7 @@ import type { Trigger } from '../../src/triggers/parse-trigger.js';
 import { freePort, startServe } from './cli.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './database.js';
 import { dropRedisPrefix } from './ops-services.js';
+import { waitUntil } from './wait.js';
 import type { Pool } from '../../src/db/pool.js';
 import { generateKeyPair, migrated, registerSystem, routedPair, type KeyPair, type TestInfRef, type TestSystem } from './factories.js';
 
@@ -146,18 +147,8 @@ export async function send(w: World, o: SendOptions): Promise<Sent> {
   return { fileName, triggerName, content, trigger, receiptPath: inbox(w, o.sender.username, `${triggerName.replace(/\.trigger$/, '')}.sftpreceipt`) };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export async function waitForFile(path: string, timeoutMs = 15_000): Promise<string> {
-  return waitFor(path, async () => (existsSync(path) ? readFile(path, 'utf8') : undefined), timeoutMs);
+  return waitUntil(path, async () => (existsSync(path) ? readFile(path, 'utf8') : undefined), timeoutMs);
 }
 
 /** The receipt's code (1204…) or 'SUCCESS'. */
@@ -202,7 +193,7 @@ export async function listTree(dir: string): Promise<string[]> {
 export const sturdyKeyPair = (type?: 'ed25519' | 'rsa' | 'ecdsa'): KeyPair => generateKeyPair(type);
 
 /** registerSystem with a key that parses. */
-export function system(pool: Pool, opts: Parameters<typeof registerSystem>[1] = {}): Promise<TestSystem> {
+export function system(pool: Pool, opts: Parameters<typeof registerSystem>[1]): Promise<TestSystem> {
   return registerSystem(pool, { keyPair: sturdyKeyPair(opts.keyType), ...opts });
 }
 
