@@ -56,6 +56,7 @@ describe('README five-minute walkthrough', () => {
       DATABASE_URL: db.url,
       SFTP_PORT: String(await freePort()),
       HTTP_PORT: String(await freePort()),
+      PORTAL_PORT: String(await freePort()),
     };
     const child = spawn('bash', ['-c', script], { cwd: work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     group = child.pid;

@@ -32,7 +32,8 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
 /** Starts `filudveksling serve` in the background; resolves when /readyz answers 200. */
 export async function startServe(env: Record<string, string | undefined>, args: string[] = [], timeoutMs = 60_000) {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...env },
+    // No portal unless a test asks for one (PORTAL_PORT): its default port would clash between test files.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', PORTAL_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
