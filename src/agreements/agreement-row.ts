@@ -63,6 +63,9 @@ export interface AgreementFilter {
   /** Scopes for the portal: only this vendor's systems / this authority's agreements. */
   vendorId?: number;
   authorityId?: number;
+  /** Keyset paging: agreements with a larger id than this, at most `limit`. */
+  after?: number;
+  limit?: number;
 }
 
 /** `agreement list [--system] [--authority] [--status]`, oldest first. */
@@ -72,9 +75,9 @@ export async function listAgreements(db: Queryable, filter: AgreementFilter = {}
   const authority = filter.authority === undefined ? undefined : await requireAuthority(db, filter.authority, '--authority');
   const { rows } = await db.query<AgreementRow>(
     `${SELECT} WHERE ($1::int IS NULL OR g.system_id = $1) AND ($2::text IS NULL OR g.status = $2) AND ($3::int IS NULL OR g.authority_id = $3)
-        AND ($4::int IS NULL OR s.vendor_id = $4) AND ($5::int IS NULL OR g.authority_id = $5)
-      ORDER BY g.id`,
-    [system?.id ?? null, status ?? null, authority?.id ?? null, filter.vendorId ?? null, filter.authorityId ?? null],
+        AND ($4::int IS NULL OR s.vendor_id = $4) AND ($5::int IS NULL OR g.authority_id = $5) AND ($6::int IS NULL OR g.id > $6)
+      ORDER BY g.id LIMIT $7`,
+    [system?.id ?? null, status ?? null, authority?.id ?? null, filter.vendorId ?? null, filter.authorityId ?? null, filter.after ?? null, filter.limit ?? null],
   );
   return rows;
 }

@@ -3,10 +3,31 @@ import { requireSystem } from '../systems/require-system.js';
 import { findDeclaration, type DeclarationRow } from './declaration.js';
 import { INFREF_SELECT, requireInfRef, type InfRefRow } from './require-infref.js';
 
-export async function listInfRefs(db: Queryable, opts: { owner?: string } = {}): Promise<InfRefRow[]> {
+/** Every version, by number; `owner` (a system) or `vendorId` (the portal's scope: its systems' InfRefs) narrows it. */
+export async function listInfRefs(db: Queryable, opts: { owner?: string; vendorId?: number } = {}): Promise<InfRefRow[]> {
   const owner = opts.owner === undefined ? undefined : await requireSystem(db, opts.owner, 'owner system');
-  const { rows } = await db.query<InfRefRow>(`${INFREF_SELECT} WHERE ($1::int IS NULL OR i.owner_system_id = $1) ORDER BY i.number, i.version`, [owner?.id ?? null]);
+  const { rows } = await db.query<InfRefRow>(
+    `${INFREF_SELECT} WHERE ($1::int IS NULL OR i.owner_system_id = $1) AND ($2::int IS NULL OR s.vendor_id = $2) ORDER BY i.number, i.version`,
+    [owner?.id ?? null, opts.vendorId ?? null],
+  );
   return rows;
+}
+
+export interface InfRefWithDeclaration extends InfRefRow {
+  declaration: Omit<DeclarationRow, 'infref'> | null;
+}
+
+/** listInfRefs with each version's declaration (the portal's InfRefs page and API). */
+export async function listInfRefsWithDeclarations(db: Queryable, opts: { owner?: string; vendorId?: number } = {}): Promise<InfRefWithDeclaration[]> {
+  const infrefs = await listInfRefs(db, opts);
+  const { rows } = await db.query<Omit<DeclarationRow, 'infref'> & { infrefId: number }>(
+    `SELECT g.infref_id AS "infrefId", g.status, g.document_name AS "documentName", g.document_sha256 AS "documentSha256", d.content_type AS "documentType",
+            d.size_bytes AS "documentSize", g.reason, g.received_by AS "receivedBy", g.received_at AS "receivedAt", g.decided_by AS "decidedBy", g.decided_at AS "decidedAt"
+       FROM gdpr_declarations g LEFT JOIN declaration_documents d ON d.id = g.document_id WHERE g.infref_id = ANY($1)`,
+    [infrefs.map((i) => i.id)],
+  );
+  const byInfRef = new Map(rows.map(({ infrefId, ...d }) => [infrefId, d]));
+  return infrefs.map((i) => ({ ...i, declaration: byInfRef.get(i.id) ?? null }));
 }
 
 export interface InfRefDetails extends InfRefRow {

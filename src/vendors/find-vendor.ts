@@ -15,6 +15,11 @@ export async function findVendor(db: Queryable, name: string): Promise<VendorRow
   return rows[0];
 }
 
+export async function findVendorById(db: Queryable, id: number): Promise<VendorRow | undefined> {
+  const { rows } = await db.query<VendorRow>(`SELECT ${COLUMNS} FROM vendors WHERE id = $1`, [id]);
+  return rows[0];
+}
+
 /** The vendor, or a refusal that says how to add it. */
 export async function requireVendor(db: Queryable, name: string): Promise<VendorRow> {
   const vendor = await findVendor(db, name);

@@ -3,14 +3,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../authenticate.js';
 import { Problem } from '../problem.js';
 import { CSRF_HEADER } from '../security.js';
+import { agreementsApi } from './agreements.js';
+import { infrefsApi } from './infrefs.js';
 import { meApi } from './me.js';
+import { systemsApi } from './systems.js';
+import { transfersApi } from './transfers.js';
 import { sharedSchemas } from './schemas.js';
 
 /**
  * The JSON API's areas, one Fastify plugin each, routes relative to /api/v1 (see docs/portal.md,
  * "How to add an API route"). Add yours to this list.
  */
-const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [meApi];
+const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [meApi, systemsApi, agreementsApi, infrefsApi, transfersApi];
 
 declare module 'fastify' {
   interface FastifyInstance {

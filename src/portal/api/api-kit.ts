@@ -1,0 +1,34 @@
+import { RefusedError } from '../../errors.js';
+import { Problem } from '../problem.js';
+
+/** 'YYYY-MM-DD' in a schema (whether the day exists is the domain's check). */
+export const dayPattern = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+
+/** `?limit=` of a list that can grow (SPEC §11: keyset paging with `?limit=&after=`). */
+export const pageQuery = {
+  limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'at most this many (default 100)' },
+} as const;
+
+export function listLimit(limit: number | undefined): number {
+  return limit ?? 100;
+}
+
+/** SPEC §11's authority: `{cvr, kommunekode?, name}`. */
+export function authorityOf(a: { cvr: string | null; kommunekode: string | null; name: string }) {
+  return { cvr: a.cvr, ...(a.kommunekode ? { kommunekode: a.kommunekode } : {}), name: a.name };
+}
+
+/**
+ * A value of the request that names something unknown (an authority in a filter or a body) is bad
+ * input of that field (400 naming it), not a conflict: the domain's refusal becomes a field error.
+ */
+export async function asBadField<T>(field: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RefusedError && /^Unknown (kommunekode|authority|vendor)/.test(err.message)) {
+      throw new Problem(400, err.message, [{ pointer: `#/${field.replace(/\./g, '/')}`, field, detail: err.message }]);
+    }
+    throw err;
+  }
+}
