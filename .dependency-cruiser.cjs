@@ -7,13 +7,13 @@
  */
 
 /**
- * TEMPORARY exceptions, known when the rules landed (2026-11-28, issue 8 item 6): the router engineer
- * is removing them in the router redesign (intake moves from src/triggers to src/router; the
- * receive-trigger ↔ route-transfer cycle goes). Remove each line here when its cause is gone; the
- * check fails on an exception that no longer matches anything, so none can outlive its cause.
+ * TEMPORARY exceptions (add one only with its cause and who removes it). The check fails on an
+ * exception that no longer matches anything, so none can outlive its cause. The two known when the
+ * rules landed went with the router redesign (intake moved to src/router/intake; the
+ * receive-trigger ↔ route-transfer cycle is gone).
  */
-const KNOWN_CYCLE_MODULES = ['^src/router/receive-trigger\\.ts$', '^src/router/route-transfer\\.ts$'];
-const KNOWN_TRIGGERS_TO_ROUTER = ['^src/triggers/trigger-intake\\.ts$'];
+const KNOWN_CYCLE_MODULES = [];
+const KNOWN_TRIGGERS_TO_ROUTER = [];
 
 const DOMAIN = '^src/(systems|infref|routes|agreements|authority)/';
 

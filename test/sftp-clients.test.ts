@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, freePort, startServe } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
-import { sftpFsyncFromEnv, sftpLimitsFromEnv } from '../src/sftp/sftp-limits-env.js';
+import { loadConfig } from '../src/config/config.js';
 import { addSystem, connect, curl, makeKey, run, sftpBatch, sha256, startHarness, type Harness, type TestKey } from './helpers/sftp-harness.js';
 
 const USER = 'afsender-a';
@@ -185,10 +185,10 @@ describe('filudveksling serve', () => {
   });
 
   it('takes the SFTP limits from the environment and stops with exit code 2 on a bad one', async () => {
-    expect(sftpLimitsFromEnv({ SFTP_BAN_SECONDS: '60', SFTP_MAX_LOGIN_FAILURES: '0', SFTP_MAX_HANDLES: '64' })).toEqual({ banMs: 60_000, maxFailures: 0, maxHandlesPerSession: 64 });
-    expect([sftpFsyncFromEnv({}), sftpFsyncFromEnv({ SFTP_FSYNC: 'on-request' })]).toEqual(['always', 'on-request']);
-    expect(() => sftpFsyncFromEnv({ SFTP_FSYNC: 'never' })).toThrow(/SFTP_FSYNC: "never" — it accepts "always" \(default\) or "on-request"/);
-    expect(() => sftpLimitsFromEnv({ SFTP_LOGIN_GRACE_SECONDS: '0' })).toThrow(/SFTP_LOGIN_GRACE_SECONDS: "0" — it accepts a whole number of seconds ≥ 1 \(default 30\)/);
+    expect(loadConfig({ SFTP_BAN_SECONDS: '60', SFTP_MAX_LOGIN_FAILURES: '0', SFTP_MAX_HANDLES: '64' }).sftp).toMatchObject({ banMs: 60_000, maxFailures: 0, maxHandlesPerSession: 64, loginGraceMs: 30_000 });
+    expect([loadConfig({}).sftp.fsync, loadConfig({ SFTP_FSYNC: 'on-request' }).sftp.fsync]).toEqual(['always', 'on-request']);
+    expect(() => loadConfig({ SFTP_FSYNC: 'never' })).toThrow(/SFTP_FSYNC: "never" — it accepts "always" or "on-request" \(default "always"\)/);
+    expect(() => loadConfig({ SFTP_LOGIN_GRACE_SECONDS: '0' })).toThrow(/SFTP_LOGIN_GRACE_SECONDS: "0" — it accepts a whole number of seconds ≥ 1 \(default 30\)/);
     const db = await createTestDatabase('sftpenv');
     try {
       const r = await cli(['serve', '--role', 'sftp'], {

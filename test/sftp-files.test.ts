@@ -2,7 +2,8 @@ import { lstat, mkdir, readdir, readFile, rename as fsRename, symlink, unlink, u
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { uploadBytesTotal, uploadsTotal } from '../src/metrics/metrics.js';
-import { uploadEvents, uploadInProgress, type UploadClosed, type UploadRenamed } from '../src/sftp/upload-events.js';
+import { uploadInProgress } from '../src/storage/temp-names.js';
+import { uploadEvents, type UploadClosed, type UploadRenamed } from '../src/sftp/upload-events.js';
 import {
   addSystem,
   connect,

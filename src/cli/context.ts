@@ -64,7 +64,7 @@ export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A
 }
 
 export function reportError(err: unknown, out: Output): number {
-  const code = err instanceof UsageError || err instanceof ConfigError ? 2 : err instanceof RefusedError ? 1 : 1;
+  const code = err instanceof UsageError || err instanceof ConfigError ? 2 : 1;
   const message = err instanceof Error ? err.message : String(err);
   const known = err instanceof UsageError || err instanceof RefusedError;
   if (out.json) writeJsonError(message, code);

@@ -1,4 +1,11 @@
-/** JSON Schema of the configuration (SPEC §2). Defaults live here, and only here. */
+/**
+ * JSON Schema of the configuration (SPEC §2, README "Configuration"). Every setting, its default and
+ * what it accepts live here, and only here: a bad value stops the process with exit code 2 and a
+ * message naming the setting (config.ts); nothing falls back silently.
+ */
+const wholeNumber = (min: number, dflt: number, unit = '') =>
+  ({ type: 'integer', minimum: min, default: dflt, description: `a whole number${unit ? ` of ${unit}` : ''} ≥ ${min}` }) as const;
+
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
@@ -22,6 +29,26 @@ export const configSchema = {
     SMTP_URL: { type: 'string', pattern: '^smtps?://', description: 'an smtp:// or smtps:// address' },
     MAIL_FROM: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', default: 'filudveksling@localhost', description: 'an e-mail address' },
     NOTIFY_UNFETCHED_HOURS: { type: 'integer', minimum: 1, maximum: 8760, default: 24, description: 'a whole number of hours ≥ 1' },
+
+    // The SFTP server's limits (README, SFTP). Behind a TCP proxy every client has the proxy's
+    // address: raise the per-address limits there, or set SFTP_MAX_LOGIN_FAILURES=0 (no bans).
+    SFTP_MAX_LOGIN_FAILURES: wholeNumber(0, 10),
+    SFTP_LOGIN_FAILURE_WINDOW_SECONDS: wholeNumber(1, 600, 'seconds'),
+    SFTP_BAN_SECONDS: wholeNumber(1, 900, 'seconds'),
+    SFTP_LOGIN_GRACE_SECONDS: wholeNumber(1, 30, 'seconds'),
+    SFTP_MAX_UNAUTHENTICATED: wholeNumber(1, 100),
+    SFTP_MAX_UNAUTHENTICATED_PER_ADDRESS: wholeNumber(1, 10),
+    SFTP_MAX_SESSIONS_PER_SYSTEM: wholeNumber(1, 50),
+    SFTP_MAX_HANDLES: wholeNumber(1, 1024),
+    SFTP_FSYNC: { enum: ['always', 'on-request'], default: 'always', description: '"always" or "on-request"' },
+    SFTP_NIST_KEX: { enum: ['off', 'on'], default: 'off', description: '"off" or "on" (for clients without curve25519, e.g. JSch 0.1.x)' },
+
+    // Stopping, routing and housekeeping (README, Operations).
+    FILUDVEKSLING_DRAIN_MS: wholeNumber(0, 30_000, 'milliseconds'),
+    FILUDVEKSLING_ROUTER_ATTEMPTS: wholeNumber(1, 8),
+    FILUDVEKSLING_ROUTER_BACKOFF_MS: wholeNumber(1, 2000, 'milliseconds'),
+    FILUDVEKSLING_QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'filudveksling', description: 'letters, digits, ".", "_" and "-"' },
+    FILUDVEKSLING_RETENTION_EVERY_MS: wholeNumber(1000, 3_600_000, 'milliseconds'),
   },
 } as const;
 

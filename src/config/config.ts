@@ -24,6 +24,31 @@ export interface Config {
   smtpUrl?: string;
   mailFrom: string;
   notifyUnfetchedHours: number;
+  sftp: SftpSettings;
+  /** How long a stopping node lets uploads, then routing jobs, finish (0: end them at once). */
+  drainMs: number;
+  /** Attempts of a routing job before its transfer fails (transient faults), exponential backoff from `routerBackoffMs`. */
+  routerAttempts: number;
+  routerBackoffMs: number;
+  /** Redis key prefix of the queues, so several deployments (or test files) can share one Redis. */
+  queuePrefix: string;
+  retentionEveryMs: number;
+}
+
+/** The SFTP server's settings (times in milliseconds). */
+export interface SftpSettings {
+  maxFailures: number;
+  failureWindowMs: number;
+  banMs: number;
+  loginGraceMs: number;
+  maxUnauthenticated: number;
+  maxUnauthenticatedPerAddress: number;
+  maxSessionsPerSystem: number;
+  maxHandlesPerSession: number;
+  /** When upload bytes are fsynced: 'always', or 'on-request' (when the client asks). */
+  fsync: 'always' | 'on-request';
+  /** Also offer the NIST-curve key exchanges. */
+  nistKex: boolean;
 }
 
 // The schema is our own constant, so it is not checked against JSON Schema's meta-schema at every start
@@ -43,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     const value = env[name];
     if (value !== undefined && value !== '') raw[name] = value;
   }
+  const given = { ...raw }; // as written: validating coerces `raw` in place
   if (!validate(raw)) {
     const first = validate.errors![0]!;
     const name = (first.instancePath.slice(1) || String(first.params.additionalProperty ?? '')) as SettingName;
@@ -50,7 +76,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     if (!spec) {
       throw new ConfigError(`Unknown setting "${name}" in ${configFile}; known settings: ${settingNames.join(', ')}`);
     }
-    throw new ConfigError(`Bad value for ${name}: ${JSON.stringify(raw[name])} — it accepts ${spec.description}.`);
+    const dflt = 'default' in spec ? ` (default ${JSON.stringify(spec.default)})` : '';
+    throw new ConfigError(`Bad value for ${name}: ${JSON.stringify(given[name])} — it accepts ${spec.description}${dflt}.`);
   }
   const v = raw as Record<SettingName, never>;
   return {
@@ -70,6 +97,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     smtpUrl: v.SMTP_URL,
     mailFrom: v.MAIL_FROM,
     notifyUnfetchedHours: v.NOTIFY_UNFETCHED_HOURS,
+    sftp: {
+      maxFailures: v.SFTP_MAX_LOGIN_FAILURES,
+      failureWindowMs: v.SFTP_LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+      banMs: v.SFTP_BAN_SECONDS * 1000,
+      loginGraceMs: v.SFTP_LOGIN_GRACE_SECONDS * 1000,
+      maxUnauthenticated: v.SFTP_MAX_UNAUTHENTICATED,
+      maxUnauthenticatedPerAddress: v.SFTP_MAX_UNAUTHENTICATED_PER_ADDRESS,
+      maxSessionsPerSystem: v.SFTP_MAX_SESSIONS_PER_SYSTEM,
+      maxHandlesPerSession: v.SFTP_MAX_HANDLES,
+      fsync: v.SFTP_FSYNC,
+      nistKex: v.SFTP_NIST_KEX === 'on',
+    },
+    drainMs: v.FILUDVEKSLING_DRAIN_MS,
+    routerAttempts: v.FILUDVEKSLING_ROUTER_ATTEMPTS,
+    routerBackoffMs: v.FILUDVEKSLING_ROUTER_BACKOFF_MS,
+    queuePrefix: v.FILUDVEKSLING_QUEUE_PREFIX,
+    retentionEveryMs: v.FILUDVEKSLING_RETENTION_EVERY_MS,
   };
 }
 

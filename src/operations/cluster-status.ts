@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { IN_FLIGHT_SQL } from '../router/transfer-states.js';
 
 /** The cluster as the database sees it: live nodes and the transfers not yet decided. */
 export interface NodeStatus {
@@ -34,9 +35,9 @@ export async function liveNodes(db: Queryable): Promise<NodeStatus[]> {
 
 export async function queueStatus(db: Queryable): Promise<QueueStatus> {
   const { rows } = await db.query<QueueStatus>(
-    `SELECT count(*) FILTER (WHERE status IN ('received', 'validated', 'delivering'))::int AS "inFlight",
+    `SELECT count(*) FILTER (WHERE status IN ${IN_FLIGHT_SQL})::int AS "inFlight",
             count(*) FILTER (WHERE status = 'failed')::int AS failed,
-            coalesce(extract(epoch FROM now() - min(received_at) FILTER (WHERE status IN ('received', 'validated', 'delivering'))), 0)::int AS "oldestSeconds"
+            coalesce(extract(epoch FROM now() - min(received_at) FILTER (WHERE status IN ${IN_FLIGHT_SQL})), 0)::int AS "oldestSeconds"
        FROM transfers`,
   );
   return rows[0]!;

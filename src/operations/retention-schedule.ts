@@ -5,7 +5,6 @@ import type { ComponentFactory } from '../serve/component.js';
 import { runRetention } from './retention.js';
 
 const MAINTENANCE_QUEUE = 'maintenance';
-const RETENTION_EVERY_MS = Number(process.env.FILUDVEKSLING_RETENTION_EVERY_MS) || 3_600_000;
 
 const OnPostgres = withBackend(createPostgresBackend);
 
@@ -17,7 +16,7 @@ export const retentionSchedule: ComponentFactory = async ({ config, database, ro
   if (role === 'sftp' || role === 'portal') return undefined;
   const backend = queueBackend(config, database.url);
   const queue = openQueue(backend);
-  await queue.upsertJobScheduler('retention', { every: RETENTION_EVERY_MS }, { name: 'retention', opts: { removeOnComplete: 100, removeOnFail: 100 } });
+  await queue.upsertJobScheduler('retention', { every: config.retentionEveryMs }, { name: 'retention', opts: { removeOnComplete: 100, removeOnFail: 100 } });
   const worker = openWorker(backend, async () =>
     runRetention({ pool: database.pool, dataDir: config.dataDir, retentionDays: config.retentionDays }),
   );
@@ -25,7 +24,7 @@ export const retentionSchedule: ComponentFactory = async ({ config, database, ro
   // Without listeners BullMQ prints these raw on stderr while Redis or PostgreSQL is away.
   queue.on('error', (err) => log.warn({ op: 'retention', err: err.message }, `maintenance queue error: ${err.message}`));
   worker.on('error', (err) => log.warn({ op: 'retention', err: err.message }, `maintenance worker error: ${err.message}`));
-  log.info({ op: 'retention', everyMs: RETENTION_EVERY_MS, retentionDays: config.retentionDays }, 'retention scheduled');
+  log.info({ op: 'retention', everyMs: config.retentionEveryMs, retentionDays: config.retentionDays }, 'retention scheduled');
   return {
     name: 'retention',
     async stop() {

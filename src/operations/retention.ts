@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { log } from '../log.js';
+import { deliveryDir } from '../router/place-delivery.js';
+import { deliveriesPlacedBefore, recordDeliveryExpired, recordQuarantineExpired } from '../router/sql/expire-transfers.js';
 import { METADATA_SUFFIX, RECEIPT_SUFFIX, dataLayout, inDir, outDir } from '../storage/homes.js';
 
 /**
@@ -45,26 +47,19 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRes
   };
 
   // Unfetched deliveries.
-  const deliveries = await opts.pool.query<{ id: number; transfer_id: string; username: string; folder: string | null; delivered_name: string }>(
-    `SELECT d.id, d.transfer_id, s.username, d.folder, d.delivered_name
-       FROM deliveries d JOIN systems s ON s.id = d.recipient_system_id
-      WHERE d.expired_at IS NULL AND d.placed_at < $1 AND d.delivered_name IS NOT NULL`,
-    [cutoff],
-  );
-  for (const d of deliveries.rows) {
-    const dir = d.folder ? join(inDir(opts.dataDir, d.username), d.folder) : inDir(opts.dataDir, d.username);
-    const purged = await purge(join(dir, d.delivered_name));
-    await purge(join(dir, d.delivered_name + METADATA_SUFFIX));
+  for (const d of await deliveriesPlacedBefore(opts.pool, cutoff)) {
+    const dir = deliveryDir(opts.dataDir, d.username, d.folder);
+    const purged = await purge(join(dir, d.deliveredName));
+    await purge(join(dir, d.deliveredName + METADATA_SUFFIX));
     await inTransaction(opts.pool, async (tx) => {
-      await tx.query("UPDATE deliveries SET expired_at = $2, status = CASE WHEN $3 THEN 'expired' ELSE status END WHERE id = $1", [d.id, now, purged]);
+      await recordDeliveryExpired(tx, { deliveryId: d.id, transferId: d.transferId, purged, at: now });
       if (!purged) return; // already fetched: nothing was purged, nothing to audit
-      await tx.query("UPDATE transfers SET status = 'expired', expired_at = $2, updated_at = now() WHERE id = $1", [d.transfer_id, now]);
       await audit(tx, {
         actor,
         action: 'retention.purge-unfetched',
         entity: 'transfer',
-        entityId: d.transfer_id,
-        after: { recipient: d.username, folder: d.folder, file: d.delivered_name, retentionDays: opts.retentionDays },
+        entityId: d.transferId,
+        after: { recipient: d.username, folder: d.folder, file: d.deliveredName, retentionDays: opts.retentionDays },
       });
     });
     if (purged) result.unfetchedDeliveries += 1;
@@ -81,10 +76,7 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRes
     for (const f of files) await purge(join(path, f));
     await rm(path, { recursive: true, force: true });
     await inTransaction(opts.pool, async (tx) => {
-      await tx.query(
-        "UPDATE transfers SET status = 'expired', expired_at = $2, updated_at = now() WHERE id::text = $1 AND status IN ('rejected', 'failed')",
-        [entry.name, now],
-      );
+      await recordQuarantineExpired(tx, entry.name, now);
       await audit(tx, { actor, action: 'retention.purge-quarantine', entity: 'transfer', entityId: entry.name, after: { files, retentionDays: opts.retentionDays } });
     });
     result.quarantinedTransfers += 1;

@@ -37,7 +37,7 @@ export interface Decision {
 /**
  * SPEC §5, in order: the one place a transfer is decided. Returns who gets the file, or throws a
  * RoutingError with the first check that failed. (The resend rule runs before this, in
- * process-transfer.ts, since it answers instead of deciding.)
+ * decide-step.ts, since it answers instead of deciding.)
  */
 export async function decideTransfer(db: Queryable, facts: TransferFacts): Promise<Decision> {
   const { sender, trigger } = facts;

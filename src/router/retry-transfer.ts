@@ -2,6 +2,7 @@ import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { RefusedError } from '../errors.js';
 import { findTransfer } from './sql/find-transfer.js';
+import { recordSteps, StepLog } from './sql/transfer-steps.js';
 
 /**
  * `filudveksling transfer retry`: a failed transfer goes back to where it failed (received when it
@@ -32,11 +33,9 @@ export async function retryTransfer(pool: Pool, id: string, by: string): Promise
         WHERE id = $1 RETURNING retries`,
       [t.id, status],
     );
-    await client.query(`INSERT INTO transfer_steps (transfer_id, step, at, detail) VALUES ($1, $2, now(), $3) ON CONFLICT DO NOTHING`, [
-      t.id,
-      `retry:${rows[0]!.retries}`,
-      JSON.stringify({ by }),
-    ]);
+    const steps = new StepLog();
+    steps.add(`retry:${rows[0]!.retries}`, { by });
+    await recordSteps(client, t.id, steps);
     await audit(client, { actor: by, action: 'transfer.retry', entity: 'transfer', entityId: t.id, before: { status: 'failed', error: t.errorText }, after: { status } });
     return { id: t.id, status, retries: rows[0]!.retries };
   });

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { log } from '../log.js';
-import { drainTimeoutMs, settlesWithin } from '../operations/drain.js';
+import { settlesWithin } from '../operations/drain.js';
 import type { ComponentFactory } from '../serve/component.js';
-import { startTriggerIntake } from '../triggers/trigger-intake.js';
-import { clearFinishedSpool } from './route-transfer.js';
+import { startTriggerIntake } from './intake/trigger-intake.js';
+import { UploadHashCache } from './intake/upload-hash-cache.js';
 import { routingProcessor } from './routing-processor.js';
-import { openRoutingQueue, openRoutingWorker, queueBackend, submit, type RoutingWorker } from './routing-queue.js';
+import { openRoutingQueue, openRoutingWorker, queueBackend, retryPolicy, submit, type RoutingWorker } from './routing-queue.js';
+import { clearFinishedSpool } from './spool.js';
 import { unfinishedTransfers } from './sql/unfinished-transfers.js';
-import { UploadHashCache } from './upload-hash-cache.js';
 
 /** How often the sweep looks for transfers no job is carrying (e.g. failing to record a failure). */
 const SWEEP_EVERY_MS = 60_000;
@@ -24,7 +24,7 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
   // A portal node takes no uploads and routes nothing (a retry from the portal is picked up by a router).
   if (role === 'portal') return undefined;
   const backend = queueBackend(config, database.url);
-  const queue = openRoutingQueue(backend);
+  const queue = openRoutingQueue(backend, retryPolicy(config));
   // Without a listener BullMQ prints these errors raw on stderr (Redis or PostgreSQL away).
   queue.on('error', (err) => log.warn({ op: 'route', err: err.message }, `routing queue error: ${err.message}`));
   await queue.waitUntilReady();
@@ -38,7 +38,7 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
     worker = openRoutingWorker(backend, routingProcessor(deps, database.pool), config.routerConcurrency);
     worker.on('error', (err) => log.error({ op: 'route', err }, 'router worker error'));
     await worker.waitUntilReady();
-    const cleared = await clearFinishedSpool(deps, database.pool);
+    const cleared = await clearFinishedSpool(config.dataDir, database.pool);
     if (cleared > 0) log.info({ op: 'route', cleared }, 'cleared the spool folders of finished transfers');
     // Transfers a node left unfinished (killed mid-way): a fresh job each, under this boot's id.
     const boot = randomBytes(4).toString('hex');
@@ -70,8 +70,8 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
       // Jobs in flight finish (each ends in a recorded state); waiting jobs stay in the queue for
       // the next router. A job still running after the drain timeout is left: its lock lapses and
       // its transfer is taken up where it stopped (resume at the next start, or another node).
-      if (worker && !(await settlesWithin(worker.close(), drainTimeoutMs()))) {
-        log.warn({ op: 'route', drainMs: drainTimeoutMs() }, 'the router workers did not close within the drain timeout (jobs still running, or the queue unreachable); stopping without them (their transfers resume where they stopped)');
+      if (worker && !(await settlesWithin(worker.close(), config.drainMs))) {
+        log.warn({ op: 'route', drainMs: config.drainMs }, 'the router workers did not close within the drain timeout (jobs still running, or the queue unreachable); stopping without them (their transfers resume where they stopped)');
       }
       if (!(await settlesWithin(queue.close(), 5000))) log.warn({ op: 'route' }, 'the routing queue did not close within 5 s (its Redis or PostgreSQL unreachable?); going on');
     },

@@ -3,7 +3,7 @@ import type { ErrorCodeName } from '../triggers/error-codes.js';
 /**
  * A permanent reason to refuse a transfer (SPEC §5): it carries the receipt's code and a message
  * that says what was wrong, with the value, and what to do. Turned into receipt XML only where the
- * receipt is written (reject-transfer.ts).
+ * receipt is built (decide-step.ts).
  */
 export class RoutingError extends Error {
   override readonly name = 'RoutingError';

@@ -1,17 +1,19 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Pool } from '../db/pool.js';
 import { log } from '../log.js';
-import { receiveTrigger } from './receive-trigger.js';
-import { failTransfer, routeTransfer, type JobMemo, type RouterDeps } from './route-transfer.js';
+import { failTransfer } from './fail-transfer.js';
+import { receiveTrigger, type Received } from './intake/receive-trigger.js';
+import { routeTransfer } from './route-transfer.js';
 import { RouteLater } from './routing-error.js';
 import type { RoutingJob, RoutingProcessor } from './routing-queue.js';
-import { tryLockTransfer, unlockTransfer } from './sql/lock-transfer.js';
+import type { RouterDeps } from './step-context.js';
+import { TransferLock } from './transfer-lock.js';
 
 /**
  * The worker's job handler. Whatever happens, the job ends in a recorded state: done; delayed
  * (RouteLater: not now, without spending an attempt); thrown for BullMQ to retry with backoff
  * (transient: database, Redis, disk); or, on the last attempt, the transfer recorded as failed.
- * A job holds one pooled connection at a time (its transfer lock lives on it).
+ * A job holds one pooled connection at a time; its transfer lock lives on it, owned here.
  */
 export function routingProcessor(deps: RouterDeps, pool: Pool): RoutingProcessor {
   return async (job: Job<RoutingJob>, token?: string) => {
@@ -20,15 +22,16 @@ export function routingProcessor(deps: RouterDeps, pool: Pool): RoutingProcessor
     let later: RouteLater | undefined;
     const client = await pool.connect();
     let broken = false;
+    const lock = new TransferLock(client);
     try {
-      const memo: JobMemo = {};
-      transferId = job.data.kind === 'trigger' ? await receiveTrigger(client, deps.dataDir, job.data, memo) : job.data.transferId;
-      if (!transferId) return;
-      if (!memo.locked && !(await tryLockTransfer(client, transferId))) throw new RouteLater(`transfer ${transferId} is being routed by another worker`, 1000);
+      const received: Received | undefined = job.data.kind === 'trigger' ? await receiveTrigger(client, deps.dataDir, job.data, lock) : { transferId: job.data.transferId };
+      transferId = received?.transferId;
+      if (!received) return;
+      if (!(await lock.take(received.transferId))) throw new RouteLater(`transfer ${received.transferId} is being routed by another worker`, 1000);
       try {
-        await routeTransfer(deps, client, transferId, memo);
+        await routeTransfer(deps, client, lock, received.transferId, received.known);
       } finally {
-        if (!memo.unlocked) await unlockTransfer(client, transferId).catch(() => (broken = true));
+        await lock.release().catch(() => (broken = true));
       }
     } catch (err) {
       if (err instanceof RouteLater) later = err;

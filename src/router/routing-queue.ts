@@ -24,35 +24,39 @@ export interface QueueBackend {
 }
 
 export function queueBackend(config: Config, databaseUrl: string): QueueBackend {
-  const prefix = process.env.FILUDVEKSLING_QUEUE_PREFIX || 'filudveksling';
+  const prefix = config.queuePrefix;
   return config.redisUrl ? { kind: 'redis', databaseUrl, redisUrl: config.redisUrl, prefix } : { kind: 'postgres', databaseUrl, prefix };
 }
 
+export type RetryPolicy = Pick<JobsOptions, 'attempts' | 'backoff'>;
+
 /** Attempts and backoff for transient faults (database or Redis away, disk full). */
-export function retryPolicy(): Pick<JobsOptions, 'attempts' | 'backoff'> {
-  const attempts = Number(process.env.FILUDVEKSLING_ROUTER_ATTEMPTS) || 8;
-  const delay = Number(process.env.FILUDVEKSLING_ROUTER_BACKOFF_MS) || 2000;
-  return { attempts, backoff: { type: 'exponential', delay } };
+export function retryPolicy(config: Config): RetryPolicy {
+  return { attempts: config.routerAttempts, backoff: { type: 'exponential', delay: config.routerBackoffMs } };
 }
 
-// Finished jobs are removed, failed ones too: the transfers table is the record, and a removed id
-// lets the OUT rescan queue a trigger again whose job failed before the trigger was taken.
-export const defaultJobOptions: JobsOptions = { ...retryPolicy(), removeOnComplete: true, removeOnFail: true };
+/**
+ * Finished jobs are removed, failed ones too: the transfers table is the record, and a removed id
+ * lets the OUT rescan queue a trigger again whose job failed before the trigger was taken.
+ */
+function defaultJobOptions(retry: RetryPolicy): JobsOptions {
+  return { ...retry, removeOnComplete: true, removeOnFail: true };
+}
 
 /** BullMQ's classes bound to its PostgreSQL backend (one code path, two backends). */
 const OnPostgres = withBackend(createPostgresBackend);
 
-export function openRoutingQueue(backend: QueueBackend): RoutingQueue {
+export function openRoutingQueue(backend: QueueBackend, retry: RetryPolicy): RoutingQueue {
   if (backend.kind === 'redis') {
     return new Queue<RoutingJob>(ROUTING_QUEUE, {
       connection: { url: backend.redisUrl, maxRetriesPerRequest: null },
       prefix: backend.prefix,
-      defaultJobOptions,
+      defaultJobOptions: defaultJobOptions(retry),
     });
   }
   return new OnPostgres.Queue<RoutingJob>(ROUTING_QUEUE, {
     connection: { connectionString: backend.databaseUrl, migrate: true, max: 4 },
-    defaultJobOptions,
+    defaultJobOptions: defaultJobOptions(retry),
   }) as unknown as RoutingQueue;
 }
 

@@ -4,7 +4,7 @@ import { startHealthServer } from '../http/health-server.js';
 import { log } from '../log.js';
 import { renderMetrics } from '../metrics/metrics.js';
 import { nodeHeartbeat } from '../operations/node-heartbeat.js';
-import { drainTimeoutMs, settlesWithin } from '../operations/drain.js';
+import { settlesWithin } from '../operations/drain.js';
 import { operationsMetrics } from '../operations/operations-metrics.js';
 import { retentionSchedule } from '../operations/retention-schedule.js';
 import { routerComponent } from '../router/router-component.js';
@@ -60,7 +60,7 @@ export async function serve(config: Config, role: Role): Promise<RunningServer> 
         log.info({ op: 'serve', role }, 'shutting down: SFTP drains, then routing finishes its jobs, then the database closes');
         // Each part gets the drain timeout and some; a part stuck on an unreachable Redis or
         // PostgreSQL is left behind rather than holding the stop forever (its work resumes later).
-        const partMs = drainTimeoutMs() + 10_000;
+        const partMs = config.drainMs + 10_000;
         for (const c of [...components].reverse()) {
           const stopped = c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'component did not stop cleanly'));
           if (!(await settlesWithin(stopped, partMs))) log.warn({ op: 'serve', component: c.name, ms: partMs }, `${c.name} did not stop within ${partMs} ms (its queue or database unreachable?); going on without it`);

@@ -6,7 +6,8 @@ import type { Reply } from './reply.js';
 import type { Place } from './sealed-home.js';
 import { denied, failure, noSuchFile, STATUS } from './sftp-error.js';
 import { statPath } from './attr-requests.js';
-import { isUploadTempName, uploadEvents } from './upload-events.js';
+import { isUploadTempName } from '../storage/temp-names.js';
+import { uploadEvents } from './upload-events.js';
 
 const READDIR_BATCH = 100;
 type OutFile = Extract<Place, { kind: 'out-file' }>;

@@ -2,7 +2,7 @@ import { lstat, mkdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { denied, failure, noSuchFile } from './sftp-error.js';
-import { isUploadTempName } from './upload-events.js';
+import { isUploadTempName } from '../storage/temp-names.js';
 
 /**
  * Where a client path points inside a sealed home (SPEC §3). The home is `/`; it holds exactly

@@ -1,7 +1,7 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../log.js';
-import { isUploadTempName } from './upload-events.js';
+import { isUploadTempName } from '../storage/temp-names.js';
 
 /**
  * Removes upload temp files (`.<name>.fu-upload-*`) older than `maxAgeMs` from every home's /OUT:

@@ -8,7 +8,8 @@ import { uploadBytesTotal, uploadsTotal } from '../metrics/metrics.js';
 import { attrsOf } from './file-attrs.js';
 import type { RecentUploads } from './recent-uploads.js';
 import { denied, failure, noSuchFile, SftpError } from './sftp-error.js';
-import { uploadEvents, uploadTempPrefix, type UploadClosed } from './upload-events.js';
+import { uploadTempPrefix } from '../storage/temp-names.js';
+import { uploadEvents, type UploadClosed } from './upload-events.js';
 
 const openP = promisify(open);
 const closeP = promisify(close);

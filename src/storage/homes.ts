@@ -46,3 +46,8 @@ export function inDir(dataDir: string, username: string): string {
 export const TRIGGER_SUFFIX = '.trigger';
 export const RECEIPT_SUFFIX = '.sftpreceipt';
 export const METADATA_SUFFIX = '.metadata';
+
+/** A trigger's name: `*.trigger`, not hidden (temps and the platform's own working files start with '.'). */
+export function isTriggerName(name: string): boolean {
+  return name.endsWith(TRIGGER_SUFFIX) && !name.startsWith('.') && name.length > TRIGGER_SUFFIX.length;
+}

@@ -1,4 +1,4 @@
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -27,4 +27,19 @@ export async function exists(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
     throw err;
   }
+}
+
+/** Renames a folder into place; if part of it was moved before (a re-run), moves what is left. */
+export async function moveTree(from: string, to: string): Promise<void> {
+  if (!(await exists(from))) return;
+  await mkdir(join(to, '..'), { recursive: true });
+  try {
+    await rename(from, to);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+  }
+  for (const name of await readdir(from)) await moveInto(join(from, name), to, name);
+  await rm(from, { recursive: true, force: true });
 }

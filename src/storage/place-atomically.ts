@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
+import { placeTempBeside } from './temp-names.js';
 
 /**
  * What placing a file found at its target name:
@@ -34,7 +34,7 @@ export async function placeFileAtomically(source: string, target: string, sha256
     }
     if (code !== 'EXDEV') throw err;
   }
-  const temp = tempBeside(target, createHash('sha256').update(`${source}\0${sha256}`).digest('hex'));
+  const temp = placeTempBeside(target, createHash('sha256').update(`${source}\0${sha256}`).digest('hex'));
   try {
     await copyWithFsync(source, temp);
     try {
@@ -61,7 +61,7 @@ export async function writeFileAtomically(target: string, bytes: Buffer | string
   }
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   const digest = createHash('sha256').update(data).digest('hex');
-  const temp = tempBeside(target, digest);
+  const temp = placeTempBeside(target, digest);
   await writeSynced(temp, data);
   try {
     try {
@@ -91,7 +91,7 @@ export interface PreparedReplacement {
  */
 export async function prepareReplacement(target: string, bytes: Buffer | string): Promise<PreparedReplacement> {
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  const temp = tempBeside(target, createHash('sha256').update(data).digest('hex'));
+  const temp = placeTempBeside(target, createHash('sha256').update(data).digest('hex'));
   await writeSynced(temp, data);
   return {
     commit: () => rename(temp, target),
@@ -132,15 +132,6 @@ async function sameBytes(path: string, sha256: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/**
- * Hidden (leading dot) so the watchers ignore it, and named after what it will hold (`tag`: a digest of
- * the bytes, or of source and bytes), so a step run again after a crash writes the same temp again
- * instead of leaving the first one behind, while different contents never share a temp.
- */
-function tempBeside(target: string, tag: string): string {
-  return join(dirname(target), `.${basename(target)}.fu-place-${tag.slice(0, 16)}`);
 }
 
 async function copyWithFsync(source: string, temp: string): Promise<void> {

@@ -208,3 +208,13 @@ function dropUndefined<T>(o: T): T {
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = dropUndefined(v);
   return out as T;
 }
+
+/** parseTrigger, with a refusal returned instead of thrown (the router turns it into a receipt). */
+export function parseTriggerOrError(xml: Buffer | string): Trigger | TriggerError {
+  try {
+    return parseTrigger(xml);
+  } catch (err) {
+    if (err instanceof TriggerError) return err;
+    throw err;
+  }
+}

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
+import { TRANSFER_STATES } from '../../router/transfer-states.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
-const STATUSES = ['received', 'validated', 'delivering', 'delivered', 'rejected', 'failed', 'expired', 'resent'];
 
 /** `transfer list | show | retry` (SPEC §8). */
 export function registerTransfer(program: Command): void {
@@ -13,7 +13,7 @@ export function registerTransfer(program: Command): void {
     .command('list')
     .description('list transfers, newest first')
     .option('--since <date>', 'received on or after this day (YYYY-MM-DD, Danish time) or instant (ISO 8601)')
-    .addOption(new Option('--status <status>', 'only in this state').choices(STATUSES))
+    .addOption(new Option('--status <status>', 'only in this state').choices(TRANSFER_STATES))
     .option('--sender <system>', 'only from this system')
     .option('--recipient <system>', 'only to this system')
     .option('--limit <n>', 'at most this many', '1000')
@@ -128,8 +128,8 @@ export function registerTransfer(program: Command): void {
         const db = await ctx.db();
         const r = await retryTransfer(db.pool, id, ctx.by);
         // BullMQ only once there is something to queue.
-        const { openRoutingQueue, queueBackend, submit } = await import('../../router/routing-queue.js');
-        const queue = openRoutingQueue(queueBackend(ctx.config, db.url));
+        const { openRoutingQueue, queueBackend, retryPolicy, submit } = await import('../../router/routing-queue.js');
+        const queue = openRoutingQueue(queueBackend(ctx.config, db.url), retryPolicy(ctx.config));
         try {
           await submit(queue, { kind: 'transfer', transferId: r.id }, `retry-${r.id}-${r.retries}`);
         } finally {

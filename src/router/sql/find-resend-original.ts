@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
+import { IN_FLIGHT_SQL } from '../transfer-states.js';
 
 export interface EarlierTransfer {
   id: string;
@@ -17,7 +18,7 @@ export async function findResendOriginal(db: Queryable, q: { transferId: string;
        FROM transfers o, transfers me
       WHERE me.id = $1 AND o.sender_system_id = $2 AND o.senders_file_id = $3 AND o.id <> me.id
         AND (o.status = 'delivered'
-             OR (o.status IN ('received', 'validated', 'delivering') AND (o.received_at, o.id) < (me.received_at, me.id)))
+             OR (o.status IN ${IN_FLIGHT_SQL} AND (o.received_at, o.id) < (me.received_at, me.id)))
       ORDER BY (o.status = 'delivered') DESC, o.received_at
       LIMIT 1`,
     [q.transferId, q.senderSystemId, q.sendersFileId],

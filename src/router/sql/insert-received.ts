@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../db/pool.js';
 import { tryLockSql } from './lock-transfer.js';
-import { insertAuditSql } from './transfer-steps.js';
+import { insertAuditSql, insertStepsSql, StepLog } from './transfer-steps.js';
 
 export interface ReceivedTrigger {
   senderSystemId: number;
@@ -22,6 +22,8 @@ export interface ReceivedTrigger {
  * it without another round trip; the caller must unlock it (or drop the connection).
  */
 export async function insertReceived(db: Queryable, t: ReceivedTrigger): Promise<{ id: string; created: boolean; receivedAt?: Date; locked?: boolean }> {
+  const steps = new StepLog();
+  steps.add('received', { trigger: t.triggerName, closedAt: t.closedAt });
   const { rows } = await db.query<{ id: string; receivedAt: Date; locked: boolean }>(
     `WITH ins AS (
        INSERT INTO transfers (id, sender_system_id, trigger_key, trigger_name, trigger_xml, file_name, senders_file_id,
@@ -29,12 +31,12 @@ export async function insertReceived(db: Queryable, t: ReceivedTrigger): Promise
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received')
        ON CONFLICT (trigger_key) DO NOTHING RETURNING id, received_at
      ), step AS (
-       INSERT INTO transfer_steps (transfer_id, step, at, detail) SELECT id, 'received', now(), $10::jsonb FROM ins
+       ${insertStepsSql('$1', '$10', 'EXISTS (SELECT 1 FROM ins)')}
      ), aud AS (
        ${insertAuditSql('$1', 'transfer.received', 'NULL', `jsonb_build_object('status', 'received', 'trigger', $4::text)`, 'EXISTS (SELECT 1 FROM ins)')}
      )
      SELECT id::text, received_at AS "receivedAt", ${tryLockSql('id::text')} AS locked FROM ins`,
-    [randomUUID(), t.senderSystemId, t.triggerKey, t.triggerName, t.triggerXml, t.fileName ?? null, t.sendersFileId ?? null, t.transactionId ?? null, t.closedAt, JSON.stringify({ trigger: t.triggerName, closedAt: t.closedAt })],
+    [randomUUID(), t.senderSystemId, t.triggerKey, t.triggerName, t.triggerXml, t.fileName ?? null, t.sendersFileId ?? null, t.transactionId ?? null, t.closedAt, steps.take()],
   );
   if (rows[0]) return { id: rows[0].id, created: true, receivedAt: rows[0].receivedAt, locked: rows[0].locked };
   const existing = await transferIdByTriggerKey(db, t.triggerKey);

@@ -1,22 +1,26 @@
-import { audit } from '../../audit/audit.js';
 import type { Queryable } from '../../db/pool.js';
+import { IN_FLIGHT_SQL } from '../transfer-states.js';
+import { insertAuditSql, insertStepsSql, StepLog } from './transfer-steps.js';
 
 /**
  * Out of retries: `failed`, with the DELIVERY_FAILED receipt. Not finished — the spool keeps the file
- * for `filudveksling transfer retry`.
+ * for `filudveksling transfer retry`. One statement: the state, its step and its audit row.
  */
 export async function recordFailed(db: Queryable, f: { transferId: string; text: string; receiptXml: string }): Promise<boolean> {
+  const steps = new StepLog();
+  // A transfer can fail again after each retry: every failure is a step of its own.
+  steps.add(`failed:${new Date().toISOString()}`, { text: f.text });
   const { rows } = await db.query<{ before: string }>(
-    `UPDATE transfers t SET status = 'failed', error_code = 'DELIVERY_FAILED', error_text = $2, receipt_xml = $3, updated_at = now()
-       FROM transfers old WHERE t.id = $1 AND old.id = t.id AND t.status IN ('received', 'validated', 'delivering')
-     RETURNING old.status AS before`,
-    [f.transferId, f.text, f.receiptXml],
+    `WITH upd AS (
+       UPDATE transfers t SET status = 'failed', error_code = 'DELIVERY_FAILED', error_text = $2, receipt_xml = $3, updated_at = now()
+         FROM transfers old WHERE t.id = $1 AND old.id = t.id AND t.status IN ${IN_FLIGHT_SQL}
+       RETURNING old.status AS before
+     ), st AS (${insertStepsSql('$1', '$4', 'EXISTS (SELECT 1 FROM upd)')}
+     ), aud AS (
+       ${insertAuditSql('$1', 'transfer.failed', `(SELECT jsonb_build_object('status', before) FROM upd)`, `jsonb_build_object('status', 'failed', 'text', $2::text)`, 'EXISTS (SELECT 1 FROM upd)')}
+     )
+     SELECT before FROM upd`,
+    [f.transferId, f.text, f.receiptXml, steps.take()],
   );
-  if (rows.length === 0) return false;
-  await db.query(`INSERT INTO transfer_steps (transfer_id, step, at, detail) VALUES ($1, 'failed:' || now()::text, now(), $2) ON CONFLICT DO NOTHING`, [
-    f.transferId,
-    JSON.stringify({ text: f.text }),
-  ]);
-  await audit(db, { actor: 'router', action: 'transfer.failed', entity: 'transfer', entityId: f.transferId, before: { status: rows[0]!.before }, after: { status: 'failed', text: f.text } });
-  return true;
+  return rows.length > 0;
 }

@@ -1,3 +1,5 @@
+import type { TransferState } from '../transfer-states.js';
+
 /** The transfers row as the router reads it (table owned by src/router; migrations 001 + 020). */
 export interface TransferRow {
   id: string;
@@ -11,7 +13,7 @@ export interface TransferRow {
   sha256: string | null;
   infrefId: number | null;
   authorityId: number | null;
-  status: 'received' | 'validated' | 'delivering' | 'delivered' | 'rejected' | 'failed' | 'expired' | 'resent';
+  status: TransferState;
   errorCode: string | null;
   errorText: string | null;
   triggerXml: string | null;

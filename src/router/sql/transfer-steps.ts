@@ -8,6 +8,9 @@ export interface Step {
 }
 
 /**
+ * Every row of transfer_steps is written through `insertStepsSql` (inside a state change's statement)
+ * or `recordSteps`.
+ *
  * Steps that have no transaction of their own (a file moved, a link made) are collected here and
  * written with the next state change, in its statement: one round trip, and a step is on record
  * exactly when the state that follows it is.
@@ -25,6 +28,11 @@ export class StepLog {
     this.pending = [];
     return json;
   }
+}
+
+/** Writes the collected steps on their own (for a change recorded by a statement of its own, e.g. a retry). */
+export async function recordSteps(db: Queryable, transferId: string, steps: StepLog): Promise<void> {
+  await db.query(insertStepsSql('$1', '$2'), [transferId, steps.take()]);
 }
 
 /** SQL that inserts the steps of a StepLog.take() JSON parameter for one transfer (use inside a CTE). */

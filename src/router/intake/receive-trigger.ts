@@ -1,39 +1,58 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PoolClient } from '../db/pool.js';
-import { log } from '../log.js';
-import { dataLayout, outDir } from '../storage/homes.js';
-import { moveInto } from '../storage/move-into.js';
-import { findSystemByUsername } from '../systems/find-system.js';
-import { MAX_TRIGGER_BYTES } from '../triggers/namespaces.js';
-import { parseTrigger, salvageTriggerFields, TriggerError } from '../triggers/parse-trigger.js';
-import { failpoint } from './failpoint.js';
-import type { JobMemo } from './route-transfer.js';
-import type { RoutingJob } from './routing-queue.js';
-import { insertReceived, transferIdByTriggerKey } from './sql/insert-received.js';
+import type { PoolClient } from '../../db/pool.js';
+import { log } from '../../log.js';
+import { dataLayout, outDir } from '../../storage/homes.js';
+import { moveInto } from '../../storage/move-into.js';
+import { readAtMost } from '../../storage/read-at-most.js';
+import { findSystemByUsername, type SystemRow } from '../../systems/find-system.js';
+import { MAX_TRIGGER_BYTES } from '../../triggers/namespaces.js';
+import { parseTriggerOrError, salvageTriggerFields, TriggerError, type Trigger } from '../../triggers/parse-trigger.js';
+import { failpoint } from '../failpoint.js';
+import type { RoutingJob } from '../routing-queue.js';
+import { insertReceived, transferIdByTriggerKey } from '../sql/insert-received.js';
+import { transferStatus } from '../sql/find-transfer.js';
+import type { TransferRow } from '../sql/transfer-row.js';
+import type { TransferLock } from '../transfer-lock.js';
 import { triggerKey } from './trigger-key.js';
+
+/** What receiving a trigger learnt, so routing it next reads and parses nothing twice. */
+export interface KnownTransfer {
+  /** The row as inserted (it was made just now, under the job's lock). */
+  transfer: TransferRow;
+  sender: SystemRow;
+  /** The trigger as parsed, or why it could not be. */
+  trigger: Trigger | TriggerError;
+}
+
+/** The transfer a trigger job is about. */
+export interface Received {
+  transferId: string;
+  known?: KnownTransfer;
+}
 
 /**
  * Step one of a transfer: a trigger file in a system's OUT becomes a `received` transfer (once, by
  * its trigger key). Returns the transfer id, or undefined when there is nothing to route (the file
- * is gone and no transfer was made of it, or it belongs to no registered system).
+ * is gone and no transfer was made of it, or it belongs to no registered system). A row made now
+ * comes with the transfer's lock taken on `lock` in the same statement.
  */
 export async function receiveTrigger(
   client: PoolClient,
   dataDir: string,
   job: Extract<RoutingJob, { kind: 'trigger' }>,
-  memo: JobMemo = {},
-): Promise<string | undefined> {
+  lock: TransferLock,
+): Promise<Received | undefined> {
   const path = join(outDir(dataDir, job.username), job.triggerName);
   let bytes: Buffer;
   try {
     const st = await stat(path, { bigint: true });
-    if (triggerKey(job.username, job.triggerName, st) !== job.key) return transferIdByTriggerKey(client, job.key);
+    if (triggerKey(job.username, job.triggerName, st) !== job.key) return byKey(client, job.key);
     bytes = await readAtMost(path, MAX_TRIGGER_BYTES + 1);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     // Taken already (by an earlier run of this job or another intake path), or deleted by its owner.
-    return transferIdByTriggerKey(client, job.key);
+    return byKey(client, job.key);
   }
   const sender = await findSystemByUsername(client, job.username);
   if (!sender) {
@@ -43,17 +62,9 @@ export async function receiveTrigger(
     }
     return undefined;
   }
-  memo.sender = sender;
-  let fields: { fileName?: string; sendersFileId?: string; transactionId?: string };
-  try {
-    const t = parseTrigger(bytes);
-    memo.trigger = t;
-    fields = { fileName: t.fileName, sendersFileId: t.sendersFileId, transactionId: t.routing.transactionId };
-  } catch (err) {
-    if (!(err instanceof TriggerError)) throw err;
-    memo.trigger = err;
-    fields = salvageTriggerFields(bytes);
-  }
+  const trigger = parseTriggerOrError(bytes);
+  const fields: { fileName?: string; sendersFileId?: string; transactionId?: string } =
+    trigger instanceof TriggerError ? salvageTriggerFields(bytes) : { fileName: trigger.fileName, sendersFileId: trigger.sendersFileId, transactionId: trigger.routing.transactionId };
   const received = {
     senderSystemId: sender.id,
     triggerKey: job.key,
@@ -66,10 +77,11 @@ export async function receiveTrigger(
     closedAt: new Date(job.closedAt),
   };
   const { id, created, receivedAt, locked } = await insertReceived(client, received);
+  let known: KnownTransfer | undefined;
   if (created && locked) {
     // Made just now, under our lock: the row is exactly what was inserted, no need to read it back.
-    memo.locked = true;
-    memo.transfer = {
+    lock.takenWithRow(id);
+    const transfer: TransferRow = {
       id,
       senderSystemId: sender.id,
       senderUsername: sender.username,
@@ -93,6 +105,7 @@ export async function receiveTrigger(
       finishedAt: null,
       retries: 0,
     };
+    known = { transfer, sender, trigger };
   }
   if (created) {
     log.info({ op: 'route', transferId: id, system: job.username, trigger: job.triggerName }, 'trigger received');
@@ -100,30 +113,18 @@ export async function receiveTrigger(
   } else {
     // This very file (same key) already made a transfer that has taken its trigger: what lies in OUT
     // is a second name for it (given back while two transfers raced for one trigger name). Kept aside.
-    const { rows } = await client.query<{ status: string }>('SELECT status FROM transfers WHERE id = $1', [id]);
-    if (rows[0] && rows[0].status !== 'received') {
+    const status = await transferStatus(client, id);
+    if (status !== undefined && status !== 'received') {
       await moveInto(path, join(dataLayout(dataDir).quarantine, id), `${job.triggerName}.again`);
     }
   }
-  return id;
+  return { transferId: id, known };
+}
+
+async function byKey(client: PoolClient, key: string): Promise<Received | undefined> {
+  const id = await transferIdByTriggerKey(client, key);
+  return id === undefined ? undefined : { transferId: id };
 }
 
 /** Triggers in homes no system owns, warned about once each (the OUT rescan finds them every few seconds). */
 const orphansWarned = new Set<string>();
-
-/** The first `max` bytes of a file (a trigger over 64 KiB is refused without reading it all). */
-export async function readAtMost(path: string, max: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(max);
-    let got = 0;
-    while (got < max) {
-      const { bytesRead } = await fh.read(buf, got, max - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    await fh.close();
-  }
-}

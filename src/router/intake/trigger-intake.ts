@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { log } from '../log.js';
-import type { RoutingQueue } from '../router/routing-queue.js';
-import { submit } from '../router/routing-queue.js';
-import { triggerJobId, triggerKey } from '../router/trigger-key.js';
-import type { UploadHashCache } from '../router/upload-hash-cache.js';
-import { uploadEvents, type UploadClosed, type UploadRenamed } from '../sftp/upload-events.js';
-import { dataLayout, outDir } from '../storage/homes.js';
-import { isTriggerName, watchOutFolders, type OutWatcher } from './out-watcher.js';
+import { log } from '../../log.js';
+import { uploadEvents, type UploadClosed, type UploadRenamed } from '../../sftp/upload-events.js';
+import { dataLayout, isTriggerName, outDir } from '../../storage/homes.js';
+import { submit, type RoutingQueue } from '../routing-queue.js';
+import { watchOutFolders, type OutWatcher } from './out-watcher.js';
+import { triggerJobId, triggerKey } from './trigger-key.js';
+import type { UploadHashCache } from './upload-hash-cache.js';
 
 export interface TriggerIntakeOptions {
   queue: RoutingQueue;

@@ -1,13 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { log } from '../log.js';
-import { TRIGGER_SUFFIX } from '../storage/homes.js';
-
-/** A trigger's name: `*.trigger`, not hidden (temps and the platform's own working files start with '.'). */
-export function isTriggerName(name: string): boolean {
-  return name.endsWith(TRIGGER_SUFFIX) && !name.startsWith('.') && name.length > TRIGGER_SUFFIX.length;
-}
+import { log } from '../../log.js';
+import { isTriggerName } from '../../storage/homes.js';
 
 export interface OutWatcher {
   /** Resolves once every OUT that exists now is watched. */

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import type { PoolClient } from '../db/pool.js';
+import { log as rootLog } from '../log.js';
+import { transfersTotal } from '../metrics/metrics.js';
+import { buildReceipt } from '../triggers/build-xml.js';
+import { deliveryDir, withdrawUnannounced } from './place-delivery.js';
+import { spoolDir } from './spool.js';
+import { findTransfer } from './sql/find-transfer.js';
+import { deliveriesOf } from './sql/pending-deliveries.js';
+import { recordFailed } from './sql/record-failed.js';
+import type { RouterDeps } from './step-context.js';
+import { isInFlight } from './transfer-states.js';
+import { writeReceipt } from './write-receipt.js';
+
+/**
+ * Out of retries (SPEC §5 1901): withdraw data files placed but not announced, record `failed`, and
+ * tell the sender with a DELIVERY_FAILED receipt. The spool keeps the file for `transfer retry`.
+ */
+export async function failTransfer(deps: RouterDeps, client: PoolClient, transferId: string, cause: Error, attempts: number): Promise<void> {
+  const t = await findTransfer(client, transferId);
+  if (!t || t.finishedAt || !isInFlight(t.status)) return;
+  const log = rootLog.child({ op: 'route', transferId, system: t.senderUsername });
+  if (t.fileName) {
+    const spoolFile = join(spoolDir(deps.dataDir, t.id), t.fileName);
+    for (const d of await deliveriesOf(client, t.id)) {
+      await withdrawUnannounced(spoolFile, deliveryDir(deps.dataDir, d.username, d.folder), t.fileName, t.id).catch(() => []);
+    }
+  }
+  const text = `Delivery failed after ${attempts} attempts: ${cause.message}. The operator can retry it with 'filudveksling transfer retry ${t.id}'`;
+  const sendersFileId = t.sendersFileId ?? undefined;
+  const receiptXml = buildReceipt({ transferId: t.id, sendersFileId, ok: false, code: 'DELIVERY_FAILED', text });
+  if (!(await recordFailed(client, { transferId: t.id, text, receiptXml }))) return;
+  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, receiptXml);
+  transfersTotal.inc({ outcome: 'failed', code: 'DELIVERY_FAILED' });
+  log.error({ err: cause }, `transfer failed: ${text}`);
+}
