@@ -76,7 +76,7 @@ describe('systems and agreements through the API', () => {
   });
 
   it('asks all municipalities at once and withdraws a pending request', async () => {
-    await registerSystem(portal.pool, { username: 'fag-all', vendor: 'Fagsystem A/S' });
+    await registerSystem(portal.pool, { username: 'fag-all', vendor: 'Fagsystem A/S', dataDir: portal.config.dataDir });
     const all = await call('vendor', 'POST', '/agreements', { system: 'fag-all', service: 'fetch', authorities: 'all-municipalities' });
     expect(all.status).toBe(201);
     expect(all.body).toHaveLength(98);
