@@ -84,6 +84,18 @@ export function routingRows(f: Figures): TargetRow[] {
   return rows;
 }
 
+/** Issue 10 item 5 (bench/usage-bench.ts): usage and invoices over 1,000,000 deliveries in under a second. */
+export function usageRows(f: Figures): TargetRow[] {
+  const full = f.deliveries >= 1_000_000;
+  const ms = (s: Figures) => `${s.p50Ms} / ${s.p95Ms} ms`;
+  const row = (measure: string, s: Figures): TargetRow => ({ measure: `${measure}, p50 / p95`, before: '–', target: '< 1 s', measured: ms(s), met: full ? s.p95Ms < 1000 : null });
+  return [
+    row(`usage by system, a year of ${f.deliveries} deliveries`, f.usageBySystemYear),
+    row('usage by service with prices, the year', f.usageByServiceWithPricesYear),
+    row('usage invoice for a quarter, all authorities', f.invoiceQuarterAllAuthorities),
+  ];
+}
+
 function size(bytes: number): string {
   if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
   if (bytes >= 1024 ** 2) return `${Math.round(bytes / 1024 ** 2)} MiB`;

@@ -3,7 +3,7 @@ import type { Queryable } from '../db/pool.js';
 export interface AuditEntry {
   actor: string;
   action: string;
-  entity: 'vendor' | 'system' | 'system_key' | 'authority' | 'infref' | 'declaration' | 'route' | 'agreement' | 'transfer' | 'user';
+  entity: 'vendor' | 'system' | 'system_key' | 'authority' | 'infref' | 'declaration' | 'route' | 'agreement' | 'transfer' | 'user' | 'price';
   entityId: string | number;
   before?: unknown;
   after?: unknown;

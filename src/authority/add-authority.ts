@@ -2,7 +2,7 @@ import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { isValidCvr } from './authority-ref.js';
-import { findAuthorityByCvr, type AuthorityRow } from './find-authority.js';
+import { AUTHORITY_COLUMNS, findAuthorityByCvr, type AuthorityRow } from './find-authority.js';
 import { checkFolderName } from './folder-name.js';
 import { authorityLabel } from './require-authority.js';
 
@@ -20,7 +20,7 @@ export function checkName(name: string): string {
 }
 
 export async function folderOwner(db: Queryable, folder: string, exceptId?: number): Promise<AuthorityRow | undefined> {
-  const { rows } = await db.query<AuthorityRow>('SELECT id, cvr, name, kommunekode, folder FROM authorities WHERE folder = $1 AND id <> $2', [folder, exceptId ?? 0]);
+  const { rows } = await db.query<AuthorityRow>(`SELECT ${AUTHORITY_COLUMNS} FROM authorities WHERE folder = $1 AND id <> $2`, [folder, exceptId ?? 0]);
   return rows[0];
 }
 
@@ -36,7 +36,7 @@ export async function addAuthority(pool: Pool, input: { cvr: string; name: strin
     const clash = await folderOwner(db, folder);
     if (clash) throw new RefusedError(`The folder '${folder}' is already used by ${authorityLabel(clash)}; give another --folder.`);
     const { rows } = await db.query<AuthorityRow>(
-      'INSERT INTO authorities (cvr, name, folder) VALUES ($1, $2, $3) RETURNING id, cvr, name, kommunekode, folder',
+      `INSERT INTO authorities (cvr, name, folder) VALUES ($1, $2, $3) RETURNING ${AUTHORITY_COLUMNS}`,
       [cvr, name, folder],
     );
     const authority = rows[0]!;

@@ -8,9 +8,12 @@ export interface AuthorityRow {
   name: string;
   kommunekode: string | null;
   folder: string;
+  /** Inhabitants as last set (`authority update --inhabitants`); the buffet price multiplies by it (SPEC §13). */
+  inhabitants: number | null;
 }
 
-const COLUMNS = 'id, cvr, name, kommunekode, folder';
+export const AUTHORITY_COLUMNS = 'id, cvr, name, kommunekode, folder, inhabitants';
+const COLUMNS = AUTHORITY_COLUMNS;
 
 export async function findAuthority(db: Queryable, ref: AuthorityRef): Promise<AuthorityRow | undefined> {
   if (ref.kind === 'cvr') return findAuthorityByCvr(db, ref.cvr);

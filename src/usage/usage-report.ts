@@ -1,11 +1,25 @@
+import { requireAuthority } from '../authority/require-authority.js';
 import type { Queryable } from '../db/pool.js';
+import { perUseAmount } from '../prices/per-use.js';
+import { listPrices, spansWithin } from '../prices/prices.js';
+import { requireVendor } from '../vendors/find-vendor.js';
+import { serviceUsage } from './service-usage.js';
 
 /**
- * The usage report (forbrugsoversigt) that municipalities are billed on: per calendar month (Danish
- * time) and per system, authority or InfRef, the transfers delivered, the deliveries made and the
- * bytes carried. Only transfers that reached a recipient count; rejected ones do not.
+ * The usage report (forbrugsoversigt) per calendar month (Danish time), by the day a transfer was
+ * delivered. Only transfers that reached a recipient count; rejected ones do not. Read from
+ * `usage_daily` (migration 070), not from every delivery.
+ *
+ * - by system | authority | infref: transfers delivered, deliveries made, bytes sent and bytes
+ *   delivered (bytes × recipients), grouped by the sending system, the data's authority or InfRef;
+ *   `vendor` keeps the transfers sent by that vendor's systems.
+ * - by service: SPEC §13's attribution — per authority, vendor, system and service, the files
+ *   delivered and their bytes, once for the sender (send) and once for each recipient (fetch);
+ *   `vendor` keeps that vendor's systems. With `prices`, the per-use amount in øre (null: no per-use
+ *   price on those days, the use is inside the buffet). Prices are for operators and the
+ *   authority itself, never for vendors: the caller decides.
  */
-export type UsageDimension = 'system' | 'authority' | 'infref';
+export type UsageDimension = 'system' | 'authority' | 'infref' | 'service';
 
 export interface UsageQuery {
   by: UsageDimension;
@@ -13,6 +27,12 @@ export interface UsageQuery {
   from?: string;
   /** Inclusive last day, YYYY-MM-DD (Danish time). */
   to?: string;
+  /** Kommunekode or CVR: that authority's data only. */
+  authority?: string;
+  /** Vendor name. */
+  vendor?: string;
+  /** by service only: add per-use amounts. */
+  prices?: boolean;
 }
 
 export interface UsageRow {
@@ -25,42 +45,90 @@ export interface UsageRow {
   bytesDelivered: number;
 }
 
-const DIMENSIONS: Record<UsageDimension, { key: string; name: string; join: string }> = {
-  system: { key: 's.uuid::text', name: 's.username', join: 'JOIN systems s ON s.id = t.sender_system_id' },
-  authority: {
-    key: "coalesce(a.kommunekode, a.cvr, a.folder)",
-    name: 'a.name',
-    join: 'JOIN authorities a ON a.id = t.authority_id',
-  },
+export interface ServiceUsageReportRow {
+  period: string;
+  authority: string;
+  authorityName: string;
+  vendor: string;
+  system: string;
+  service: 'send' | 'fetch';
+  files: number;
+  bytes: number;
+  /** Only with `prices`. */
+  amountOre?: number | null;
+}
+
+const DIMENSIONS: Record<Exclude<UsageDimension, 'service'>, { key: string; name: string; join: string }> = {
+  system: { key: 's.uuid::text', name: 's.username', join: 'JOIN systems s ON s.id = u.sender_system_id' },
+  authority: { key: 'coalesce(a.kommunekode, a.cvr, a.folder)', name: 'a.name', join: 'JOIN authorities a ON a.id = u.authority_id' },
   infref: {
     key: "'FagsystemdefineredeDataRefGDPR' || i.number || '_' || i.version",
     name: "coalesce(i.title, '')",
-    join: 'JOIN infrefs i ON i.id = t.infref_id',
+    join: 'JOIN infrefs i ON i.id = u.infref_id',
   },
 };
 
-export async function usageReport(db: Queryable, q: UsageQuery): Promise<UsageRow[]> {
+export function usageReport(db: Queryable, q: UsageQuery & { by: 'service' }): Promise<ServiceUsageReportRow[]>;
+export function usageReport(db: Queryable, q: UsageQuery & { by: Exclude<UsageDimension, 'service'> }): Promise<UsageRow[]>;
+export function usageReport(db: Queryable, q: UsageQuery): Promise<UsageRow[] | ServiceUsageReportRow[]>;
+export async function usageReport(db: Queryable, q: UsageQuery): Promise<UsageRow[] | ServiceUsageReportRow[]> {
+  const authority = q.authority === undefined ? undefined : await requireAuthority(db, q.authority, '--authority');
+  const vendor = q.vendor === undefined ? undefined : await requireVendor(db, q.vendor);
+  if (q.by === 'service') return byService(db, { ...q, authorityId: authority?.id, vendorId: vendor?.id });
   const dim = DIMENSIONS[q.by];
   const { rows } = await db.query<UsageRow>(
-    `WITH delivered AS (
-       SELECT t.id, t.size_bytes, t.received_at, ${dim.key} AS key, ${dim.name} AS name,
-              (SELECT count(*) FROM deliveries d WHERE d.transfer_id = t.id AND d.placed_at IS NOT NULL) AS deliveries
-         FROM transfers t
-         ${dim.join}
-        WHERE ($1::date IS NULL OR t.received_at >= ($1::date::timestamp AT TIME ZONE 'Europe/Copenhagen'))
-          AND ($2::date IS NULL OR t.received_at < (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Copenhagen'))
-     )
-     SELECT to_char(received_at AT TIME ZONE 'Europe/Copenhagen', 'YYYY-MM') AS period,
-            key, name,
-            count(*)::int AS transfers,
-            sum(deliveries)::int AS deliveries,
-            coalesce(sum(size_bytes), 0)::bigint AS "bytesSent",
-            coalesce(sum(size_bytes * deliveries), 0)::bigint AS "bytesDelivered"
-       FROM delivered
-      WHERE deliveries > 0
+    `SELECT to_char(u.day, 'YYYY-MM') AS period, ${dim.key} AS key, ${dim.name} AS name,
+            sum(u.transfers)::int AS transfers, sum(u.deliveries)::int AS deliveries,
+            sum(u.bytes_sent)::bigint AS "bytesSent", sum(u.bytes)::bigint AS "bytesDelivered"
+       FROM usage_daily u
+       ${dim.join}
+      WHERE ($1::date IS NULL OR u.day >= $1::date) AND ($2::date IS NULL OR u.day <= $2::date)
+        AND ($3::int IS NULL OR u.authority_id = $3)
+        AND ($4::int IS NULL OR u.sender_system_id IN (SELECT id FROM systems WHERE vendor_id = $4))
       GROUP BY 1, 2, 3
+     HAVING sum(u.transfers) > 0
       ORDER BY 1, 2`,
-    [q.from ?? null, q.to ?? null],
+    [q.from ?? null, q.to ?? null, authority?.id ?? null, vendor?.id ?? null],
   );
   return rows;
+}
+
+async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; vendorId?: number }): Promise<ServiceUsageReportRow[]> {
+  const bounds = await db.query<{ first: string | null; next: string | null }>(
+    `SELECT greatest(min(day), $1::date)::text AS first, (least(max(day), $2::date) + 1)::text AS next FROM usage_daily`,
+    [q.from ?? null, q.to ?? null],
+  );
+  const { first, next } = bounds.rows[0]!;
+  if (!first || !next || first >= next) return [];
+  const months = monthStarts(first, next);
+  const prices = q.prices ? await listPrices(db) : [];
+  const changes = prices.filter((p) => p.model === 'per-use').map((p) => p.validFrom);
+  const starts = [first, ...[...new Set([...months, ...changes])].filter((d) => d > first && d < next).sort()];
+  const rows = await serviceUsage(db, { from: first, next, cuts: starts.slice(1), authorityId: q.authorityId, vendorId: q.vendorId });
+  const spans = q.prices ? { send: spansWithin(prices, 'per-use', 'send', first, next), fetch: spansWithin(prices, 'per-use', 'fetch', first, next) } : undefined;
+  const out = new Map<string, ServiceUsageReportRow>();
+  for (const r of rows) {
+    const day = starts[r.segment]!;
+    const period = day.slice(0, 7);
+    const key = `${period}|${r.authorityId}|${r.systemId}|${r.service}`;
+    const row = out.get(key) ?? { period, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: 0, bytes: 0, ...(spans ? { amountOre: null } : {}) };
+    row.files += r.files;
+    row.bytes += r.bytes;
+    const span = spans?.[r.service].find((s) => s.first <= day && day < s.next);
+    if (span) row.amountOre = (row.amountOre ?? 0) + perUseAmount(r.files, r.bytes, span.price);
+    out.set(key, row);
+  }
+  return [...out.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
+}
+
+/** The first days of the months after `first` up to `next` (exclusive). */
+function monthStarts(first: string, next: string): string[] {
+  const out: string[] = [];
+  let [y, m] = [Number(first.slice(0, 4)), Number(first.slice(5, 7))];
+  for (;;) {
+    [y, m] = m === 12 ? [y + 1, 1] : [y, m + 1];
+    const day = `${y}-${String(m).padStart(2, '0')}-01`;
+    if (day >= next) return out;
+    out.push(day);
+  }
 }

@@ -22,17 +22,18 @@ export function registerAuthority(program: Command): void {
 
   authority
     .command('update <kommunekode|cvr>')
-    .description("change an authority's CVR number, name or folder")
+    .description("change an authority's CVR number, name, folder or inhabitants")
     .option('--cvr <cvr>', 'new CVR number')
     .option('--name <name>', 'new name')
     .option('--folder <name>', 'new folder (not for municipalities: theirs is the kommunekode)')
+    .option('--inhabitants <n>', 'number of inhabitants (the buffet price is per inhabitant, SPEC §13)')
     .action(
-      action(async (ctx, ref: string, opts: { cvr?: string; name?: string; folder?: string }) => {
+      action(async (ctx, ref: string, opts: { cvr?: string; name?: string; folder?: string; inhabitants?: string }) => {
         const { authorityLabel } = await import('../../authority/require-authority.js');
         const { updateAuthority } = await import('../../authority/update-authority.js');
         const db = await ctx.db();
         const a = await updateAuthority(db.pool, ref, opts, ctx.by);
-        ctx.out.result(a, `Updated ${authorityLabel(a)}: CVR ${a.cvr ?? '-'}, folder IN/${a.folder}/.`);
+        ctx.out.result(a, `Updated ${authorityLabel(a)}: CVR ${a.cvr ?? '-'}, folder IN/${a.folder}/, inhabitants ${a.inhabitants ?? 'not set'}.`);
       }),
     );
 
@@ -50,6 +51,7 @@ export function registerAuthority(program: Command): void {
             { header: 'CVR', value: (r) => r.cvr },
             { header: 'NAME', value: (r) => r.name },
             { header: 'FOLDER', value: (r) => r.folder },
+            { header: 'INHABITANTS', value: (r) => r.inhabitants, align: 'right' },
           ]),
         );
       }),

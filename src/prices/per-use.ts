@@ -1,0 +1,50 @@
+import type { ServiceUsageRow } from '../usage/service-usage.js';
+import { divideHalfUp, oreNumber } from './money.js';
+import { spansWithin, type PriceRow, type PriceSpan } from './prices.js';
+
+const GIB = 1n << 30n;
+
+/** files × per-file price + bytes × per-GiB price / 2^30, in øre, rounded once half up. */
+export function perUseAmount(files: number, bytes: number, price: Pick<PriceRow, 'perFileOre' | 'perGibOre'>): number {
+  const numerator = BigInt(files) * BigInt(price.perFileOre!) * GIB + BigInt(bytes) * BigInt(price.perGibOre!);
+  return oreNumber(divideHalfUp(numerator, GIB));
+}
+
+export interface PricedUsage {
+  row: ServiceUsageRow;
+  span: PriceSpan;
+  files: number;
+  bytes: number;
+  amountOre: number;
+}
+
+/**
+ * Day cuts for serviceUsage that let every row be priced: each per-use price change within
+ * [from, next), plus `extra` (month starts for the monthly view).
+ */
+export function perUseCuts(prices: PriceRow[], from: string, next: string, extra: string[] = []): string[] {
+  const changes = prices.filter((p) => p.model === 'per-use' && p.validFrom > from && p.validFrom < next).map((p) => p.validFrom);
+  return [...new Set([...changes, ...extra])].sort();
+}
+
+/**
+ * Prices usage rows (segments of [from, next) cut at `starts`) with the per-use price of their
+ * service on those days, joining a system's consecutive segments under one price into one line.
+ * Usage on days without a per-use price for its service is inside the buffet: no line.
+ */
+export function pricePerUse(rows: ServiceUsageRow[], starts: string[], prices: PriceRow[], next: string): PricedUsage[] {
+  const lines = new Map<string, PricedUsage>();
+  const spans = { send: spansWithin(prices, 'per-use', 'send', starts[0]!, next), fetch: spansWithin(prices, 'per-use', 'fetch', starts[0]!, next) };
+  for (const row of rows) {
+    const day = starts[row.segment]!;
+    const span = spans[row.service].find((s) => s.first <= day && day < s.next);
+    if (!span) continue;
+    const key = `${row.authorityId}|${row.systemId}|${row.service}|${span.first}`;
+    const line = lines.get(key) ?? { row, span, files: 0, bytes: 0, amountOre: 0 };
+    line.files += row.files;
+    line.bytes += row.bytes;
+    lines.set(key, line);
+  }
+  for (const line of lines.values()) line.amountOre = perUseAmount(line.files, line.bytes, line.span.price);
+  return [...lines.values()];
+}
