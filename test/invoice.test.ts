@@ -61,18 +61,15 @@ const EXPECTED_CSV = `quarter,authority,name,line,vendor,system,service,first_da
 2026Q4,0751,Aarhus,total,,,,2026-10-01,2026-12-31,,,,,,,,59705012,597050.12
 `;
 
+// The database, a data folder for the systems' homes, and the three systems of the story above.
 let db: TestDatabase;
 let dir: string;
-let env: Record<string, string>;
-const run = (...args: string[]) => cli(args, env);
-let a: TestSystem;
-let b: TestSystem;
-let c: TestSystem;
+let a: TestSystem, b: TestSystem, c: TestSystem;
+const run = (...args: string[]) => cli(args, { DATABASE_URL: db.url });
 
 beforeAll(async () => {
   db = await createTestDatabase('invoice');
   dir = mkdtempSync(join(tmpdir(), 'fu-invoice-'));
-  env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: dir };
   await migrated(db.pool);
   a = await registerSystem(db.pool, { username: 'afsender-a', vendor: 'Leverandør A', dataDir: dir });
   b = await registerSystem(db.pool, { username: 'modtager-b', vendor: 'Leverandør B', dataDir: dir });
