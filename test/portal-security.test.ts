@@ -131,6 +131,10 @@ describe('Brugere: who may manage whom', () => {
       expect((await asAdminA.submit(`/users/${target.id}/disable`, {}, { from: '/users' })).status).toBe(404);
     }
     expect((await asAdminA.submit(`/users/999999/disable`, {}, { from: '/users' })).status).toBe(404);
+    expect((await asAdminA.submit(`/users/${userB.id}/reset`, {}, { from: '/users' })).status).toBe(404);
+    const reset = await asAdminA.submit(`/users/${userA.id}/reset`, {}, { from: '/users' });
+    expect(reset.status).toBe(200);
+    expect(await reset.text()).toMatch(new RegExp(`${portal.baseUrl}/reset/[A-Za-z0-9_-]{43}`));
     expect((await asAdminA.submit(`/users/${userA.id}/disable`, {}, { from: '/users' })).status).toBe(303);
 
     // An admin invites into its own organisation only, whatever the form says.

@@ -44,12 +44,17 @@ export async function endSession(db: Queryable, id: string): Promise<void> {
   await db.query('DELETE FROM sessions WHERE id_hash = $1', [hashSecret(id)]);
 }
 
-/** Sessions past their limits; run now and then so the table does not grow. */
-export async function purgeExpiredSessions(db: Queryable, clock: Clock): Promise<number> {
+/**
+ * Sessions past their limits, failed logins older than the lockout window and lockouts that have
+ * ended; run now and then so the tables do not grow. Returns the sessions removed.
+ */
+export async function purgeExpiredSessions(db: Queryable, clock: Clock, lockoutWindowMs = 15 * 60_000): Promise<number> {
   const now = clock().getTime();
   const { rowCount } = await db.query('DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2', [
     new Date(now - SESSION_IDLE_MS),
     new Date(now - SESSION_MAX_MS),
   ]);
+  await db.query('DELETE FROM login_failures WHERE at < $1', [new Date(now - lockoutWindowMs)]);
+  await db.query('DELETE FROM login_lockouts WHERE until < $1', [new Date(now)]);
   return rowCount ?? 0;
 }

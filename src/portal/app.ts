@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { systemClock, type Clock } from '../accounts/clock.js';
 import type { Config } from '../config/config.js';
 import type { Pool } from '../db/pool.js';
+import { decoyHash } from '../accounts/password-hash.js';
 import { log } from '../log.js';
 import { apiPlugin } from './api/index.js';
 import { authenticate } from './authenticate.js';
@@ -51,6 +52,8 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
   app.addSchema(problemSchema);
+  // The decoy hash for unknown e-mails is made now, so the first such login costs what the others do.
+  await decoyHash();
 
   await app.register(security, { secret: await cookieSecret(o.pool), rateLimits: o.rateLimits });
   await app.register(views);

@@ -3,7 +3,7 @@ import { AccountRefusedError, AccountUsageError } from '../../accounts/account-e
 import { findUserById } from '../../accounts/find-user.js';
 import { inviteUser } from '../../accounts/invite-user.js';
 import { listUsers } from '../../accounts/list-users.js';
-import { setUserDisabled } from '../../accounts/manage-user.js';
+import { resetUser, setUserDisabled } from '../../accounts/manage-user.js';
 import type { Person } from '../../accounts/person.js';
 import { isRole, type Role } from '../../accounts/roles.js';
 import { authorize, personOf } from '../authorize.js';
@@ -39,7 +39,7 @@ function invitableRoles(p: Person): Role[] {
   return p.vendor ? ['vendor-admin', 'vendor-user'] : ['authority-admin', 'authority-user'];
 }
 
-/** Brugere: admins invite, disable and enable the people of their own vendor/authority; operators everyone's. */
+/** Brugere: admins invite, disable, enable and send new links to the people of their own vendor/authority; operators everyone's. */
 export async function usersPages(app: FastifyInstance): Promise<void> {
   const { pool, config, clock } = app.portal;
 
@@ -89,12 +89,29 @@ export async function usersPages(app: FastifyInstance): Promise<void> {
     }
   });
 
+  /** The person a /users/:id/… form is about, if the caller may manage them (404 otherwise, as if unknown). */
+  async function managed(request: FastifyRequest<{ Params: { id: string } }>) {
+    const target = /^[0-9]{1,9}$/.test(request.params.id) ? await findUserById(pool, Number(request.params.id)) : undefined;
+    if (!target) throw new Problem(404, 'No such person.');
+    authorize(personOf(request), 'user.manage', { vendorId: target.vendorId, authorityId: target.authorityId });
+    return target;
+  }
+
+  app.post<{ Params: { id: string } }>('/users/:id/reset', { preHandler: requireLogin }, async (request, reply) => {
+    const target = await managed(request);
+    try {
+      const r = await resetUser(pool, target.email, personOf(request).email, { publicUrl: config.portalPublicUrl, clock });
+      return show(request, reply, { notice: request.t('users.linkMade', { email: r.email }), link: r.link.url });
+    } catch (err) {
+      if (err instanceof AccountRefusedError) return show(request, reply, { error: request.t(`account.${err.code}`) }, 409);
+      throw err;
+    }
+  });
+
   for (const change of ['disable', 'enable'] as const) {
     app.post<{ Params: { id: string } }>(`/users/:id/${change}`, { preHandler: requireLogin }, async (request, reply) => {
       const p = personOf(request);
-      const target = /^[0-9]{1,9}$/.test(request.params.id) ? await findUserById(pool, Number(request.params.id)) : undefined;
-      if (!target) throw new Problem(404, 'No such person.');
-      authorize(p, 'user.manage', { vendorId: target.vendorId, authorityId: target.authorityId });
+      const target = await managed(request);
       if (target.id === p.id) throw new Problem(409, 'You cannot disable yourself.');
       try {
         await setUserDisabled(pool, target.email, change === 'disable', p.email);

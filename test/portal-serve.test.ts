@@ -1,0 +1,69 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cli, freePort, startServe } from './helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase('portalserve');
+});
+afterAll(async () => db?.drop());
+
+async function ports() {
+  return { HTTP_PORT: String(await freePort()), SFTP_PORT: String(await freePort()), PORTAL_PORT: String(await freePort()) };
+}
+
+async function answers(url: string): Promise<number | 'refused'> {
+  try {
+    return (await fetch(url, { redirect: 'manual' })).status;
+  } catch {
+    return 'refused';
+  }
+}
+
+describe('serve and the portal', () => {
+  it('--role portal serves the portal and no SFTP, and stops cleanly on SIGTERM', async () => {
+    const p = await ports();
+    const node = await startServe({ DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), ...p }, ['--role', 'portal']);
+    try {
+      expect(await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)).toBe(200);
+      expect(await answers(`http://127.0.0.1:${p.PORTAL_PORT}/api/v1/openapi.json`)).toBe(200);
+      expect(await answers(`http://127.0.0.1:${p.SFTP_PORT}/`)).toBe('refused');
+    } finally {
+      expect(await node.stop()).toBe(0);
+    }
+    expect(await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)).toBe('refused');
+  });
+
+  it('--role sftp and PORTAL_PORT=off run no portal', async () => {
+    const p = await ports();
+    const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), ...p };
+    const sftp = await startServe(env, ['--role', 'sftp']);
+    try {
+      expect(await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)).toBe('refused');
+    } finally {
+      await sftp.stop();
+    }
+    const off = await startServe({ ...env, PORTAL_PORT: 'off' });
+    try {
+      expect(await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)).toBe('refused');
+    } finally {
+      await off.stop();
+    }
+  });
+
+  it('a bad portal setting stops with exit code 2 naming it', async () => {
+    for (const [name, value, accepts] of [
+      ['PORTAL_PORT', '80800', 'a TCP port 0–65535, or "off"'],
+      ['PORTAL_PUBLIC_URL', 'portal.example.dk', 'an http:// or https:// address'],
+      ['SMTP_URL', 'mail.example.dk:587', 'an smtp:// or smtps:// address'],
+      ['NOTIFY_UNFETCHED_HOURS', '0', 'a whole number of hours'],
+    ]) {
+      const r = await cli(['user', 'list'], { DATABASE_URL: db.url, [name!]: value });
+      expect({ name, code: r.code }).toEqual({ name, code: 2 });
+      expect(r.stderr).toContain(`Bad value for ${name}: "${value}" — it accepts ${accepts}`);
+    }
+  });
+});
