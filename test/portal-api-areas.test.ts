@@ -169,13 +169,59 @@ describe('transfers through the API', () => {
   });
 });
 
+describe('usage through the API', () => {
+  it('counts per month or quarter, grouped by vendor, system, authority or service, within scope', async () => {
+    const sys = (await portal.pool.query("SELECT id FROM systems WHERE username = 'fag-api'")).rows[0].id;
+    const other = await registerSystem(portal.pool, { username: 'other-rcv', vendor: 'Andet A/S', dataDir: portal.config.dataDir });
+    const day = async (d: string, authorityId: number, files: number, bytes: number) =>
+      portal.pool.query(
+        `INSERT INTO usage_daily (day, authority_id, infref_id, sender_system_id, recipient_system_id, transfers, deliveries, bytes_sent, bytes)
+         VALUES ($1, $2, 1, $3, $4, $5, $5, $6, $6)`,
+        [d, authorityId, sys, other.id, files, bytes],
+      );
+    const kbhId = (await findAuthority(portal.pool, { kind: 'kommunekode', kommunekode: '0101' }))!.id;
+    await day('2026-01-31', aarhusId, 2, 200);
+    await day('2026-02-01', aarhusId, 3, 300);
+    await day('2026-04-02', kbhId, 5, 500);
+
+    const byMonth = await call('operator', 'GET', '/usage?from=2026-01-01&to=2026-12-31&group=service');
+    expect(byMonth.body).toEqual([
+      { period: '2026-01', service: 'fetch', files: 2, bytes: 200 },
+      { period: '2026-01', service: 'send', files: 2, bytes: 200 },
+      { period: '2026-02', service: 'fetch', files: 3, bytes: 300 },
+      { period: '2026-02', service: 'send', files: 3, bytes: 300 },
+      { period: '2026-04', service: 'fetch', files: 5, bytes: 500 },
+      { period: '2026-04', service: 'send', files: 5, bytes: 500 },
+    ]);
+    // The vendor sees its own system's sending only; the receiving system is another vendor's.
+    const vendor = await call('vendor', 'GET', '/usage?from=2026-01-15&to=2026-06-30&by=quarter&group=system');
+    expect(vendor.body).toEqual([
+      { period: '2026Q1', vendor: 'Fagsystem A/S', system: 'fag-api', files: 5, bytes: 500 },
+      { period: '2026Q2', vendor: 'Fagsystem A/S', system: 'fag-api', files: 5, bytes: 500 },
+    ]);
+    // An authority sees its own data's usage.
+    const aarhus = await call('aarhus', 'GET', '/usage?from=2026-01-01&to=2026-12-31&by=quarter&group=authority');
+    expect(aarhus.body).toEqual([{ period: '2026Q1', authority: { cvr: '55133018', kommunekode: '0751', name: 'Aarhus' }, files: 10, bytes: 1000 }]);
+    const vendors = await call('kbh', 'GET', '/usage?from=2026-01-01&to=2026-12-31&by=quarter&group=vendor');
+    expect(vendors.body).toEqual([
+      { period: '2026Q2', vendor: 'Andet A/S', files: 5, bytes: 500 },
+      { period: '2026Q2', vendor: 'Fagsystem A/S', files: 5, bytes: 500 },
+    ]);
+    const bad = await call('vendor', 'GET', '/usage?from=2026-03-01&to=2026-02-01&group=month');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: any) => e.field)).toEqual(['group']);
+    const backwards = await call('vendor', 'GET', '/usage?from=2026-03-01&to=2026-02-01');
+    expect(backwards.body.errors).toEqual([{ pointer: '#/to', field: 'to', detail: 'is before from (2026-03-01)' }]);
+  });
+});
+
 describe('OpenAPI', () => {
   it('lists every route of this area', async () => {
     const doc = await (await fetch(`${portal.baseUrl}/api/v1/openapi.json`)).json();
     const paths = Object.keys(doc.paths);
-    for (const p of ['/systems', '/systems/{username}/keys', '/systems/{username}/keys/{fingerprint}', '/agreements', '/agreements/{id}/approve', '/agreements/{id}/reject', '/agreements/{id}/terminate', '/agreements/{id}/withdraw', '/infrefs', '/infrefs/{infref}/declaration', '/infrefs/{infref}/declaration/document', '/transfers', '/transfers/{id}']) {
+    for (const p of ['/systems', '/systems/{username}/keys', '/systems/{username}/keys/{fingerprint}', '/agreements', '/agreements/{id}/approve', '/agreements/{id}/reject', '/agreements/{id}/terminate', '/agreements/{id}/withdraw', '/infrefs', '/infrefs/{infref}/declaration', '/infrefs/{infref}/declaration/document', '/transfers', '/transfers/{id}', '/usage']) {
       expect(paths.some((x) => x.endsWith(p))).toBe(true);
     }
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Agreement', 'System', 'InfRef', 'Declaration', 'Transfer', 'TransferDetail']));
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Agreement', 'System', 'InfRef', 'Declaration', 'Transfer', 'TransferDetail', 'UsageRow']));
   });
 });

@@ -79,6 +79,7 @@ const CASES: Case[] = [
   { name: 'GET /agreements', expect: ALL(200), make: async () => ({ method: 'GET', path: '/agreements' }) },
   { name: 'GET /infrefs', expect: ALL(200), make: async () => ({ method: 'GET', path: '/infrefs' }) },
   { name: 'GET /transfers', expect: ALL(200), make: async () => ({ method: 'GET', path: '/transfers' }) },
+  { name: 'GET /usage', expect: ALL(200), make: async () => ({ method: 'GET', path: '/usage?group=vendor' }) },
 
   { name: 'POST /systems (for vendor A)', expect: [201, 201, 403, 403, 403], make: async () => ({ method: 'POST', path: '/systems', body: { username: `new-${++cell}`, sshPublicKey: generateKeyPair().publicKey, vendor: 'Vendor A' } }) },
   { name: 'POST /systems (naming vendor B)', expect: [201, 404, 403, 403, 403], make: async () => ({ method: 'POST', path: '/systems', body: { username: `new-${++cell}`, sshPublicKey: generateKeyPair().publicKey, vendor: 'Vendor B' } }) },

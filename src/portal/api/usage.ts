@@ -1,0 +1,121 @@
+import type { FastifyInstance } from 'fastify';
+import { danishDay } from '../../agreements/danish-day.js';
+import { parseDay } from '../../routes/validity-day.js';
+import { serviceUsage, type ServiceUsageRow } from '../../usage/service-usage.js';
+import { personOf } from '../authorize.js';
+import { scopeOf } from '../can.js';
+import { Problem, problemResponses } from '../problem.js';
+import { authorityOf, dayPattern } from './api-kit.js';
+import { scopeFilter } from './agreements.js';
+
+type Period = 'month' | 'quarter';
+type Group = 'vendor' | 'system' | 'authority' | 'service';
+
+const usageRowSchema = {
+  $id: 'UsageRow',
+  type: 'object',
+  description: "Files delivered and their bytes (SPEC §13: counted for the sender's send and each recipient's fetch) in one period and group",
+  properties: {
+    period: { type: 'string', description: "'YYYY-MM' or 'YYYYQn'" },
+    vendor: { type: 'string' },
+    system: { type: 'string' },
+    authority: { $ref: 'Authority#' },
+    service: { enum: ['send', 'fetch'] },
+    files: { type: 'integer' },
+    bytes: { type: 'integer' },
+  },
+  required: ['period', 'files', 'bytes'],
+} as const;
+
+/**
+ * /usage: usage counts per month or quarter, grouped by vendor, system, authority or service, within
+ * the caller's scope (a vendor's systems; an authority's data). Counts only: prices are the
+ * invoice's (SPEC §13), not this list's.
+ */
+export async function usageApi(app: FastifyInstance): Promise<void> {
+  const { pool } = app.portal;
+  app.addSchema(usageRowSchema);
+
+  app.get<{ Querystring: { from?: string; to?: string; by?: Period; group?: Group } }>('/usage', {
+    schema: {
+      summary: 'Usage within your scope per month or quarter (default: this year by month, grouped by system)',
+      tags: ['usage'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          from: { type: 'string', pattern: dayPattern, description: 'first day, YYYY-MM-DD (default 1 January this year)' },
+          to: { type: 'string', pattern: dayPattern, description: 'last day, YYYY-MM-DD (default today)' },
+          by: { enum: ['month', 'quarter'] },
+          group: { enum: ['vendor', 'system', 'authority', 'service'] },
+        },
+      },
+      response: { 200: { type: 'array', items: { $ref: 'UsageRow#' } }, ...problemResponses(400, 401) },
+    },
+  }, async (request) => {
+    const scope = scopeFilter(scopeOf(personOf(request)));
+    const today = danishDay(app.portal.clock());
+    const q = request.query;
+    const from = parseDay(q.from ?? `${today.slice(0, 4)}-01-01`, 'from');
+    const to = parseDay(q.to ?? today, 'to');
+    if (to < from) throw new Problem(400, `to ${to} is before from ${from}.`, [{ pointer: '#/to', field: 'to', detail: `is before from (${from})` }]);
+    if (Number(to.slice(0, 4)) - Number(from.slice(0, 4)) > 10) throw new Problem(400, 'Ask for at most ten years at a time.', [{ pointer: '#/from', field: 'from', detail: 'is more than ten years before to' }]);
+    const by = q.by ?? 'month';
+    const group = q.group ?? 'system';
+    const periods = periodStarts(from, to, by);
+    const rows = await serviceUsage(pool, { from, next: nextDay(to), cuts: periods.slice(1).map((p) => p.start), ...scope });
+    const authorities = new Map<number, ReturnType<typeof authorityOf>>();
+    if (group === 'authority') {
+      const { rows: found } = await pool.query('SELECT id, cvr, kommunekode, name FROM authorities WHERE id = ANY($1)', [[...new Set(rows.map((r) => r.authorityId))]]);
+      for (const a of found) authorities.set(a.id, authorityOf(a));
+    }
+    return summed(rows, periods.map((p) => p.name), (r) => groupOf(r, group, authorities));
+  });
+}
+
+/** The periods [from, to] touches: their names and where each starts (the first at `from`). */
+function periodStarts(from: string, to: string, by: Period): Array<{ name: string; start: string }> {
+  const out: Array<{ name: string; start: string }> = [];
+  let [year, month] = [Number(from.slice(0, 4)), Number(from.slice(5, 7))];
+  if (by === 'quarter') month = Math.floor((month - 1) / 3) * 3 + 1;
+  for (;;) {
+    const start = `${year}-${String(month).padStart(2, '0')}-01`;
+    if (start > to) break;
+    out.push({ name: by === 'month' ? start.slice(0, 7) : `${year}Q${(month - 1) / 3 + 1}`, start: out.length === 0 ? from : start });
+    month += by === 'month' ? 1 : 3;
+    if (month > 12) [year, month] = [year + 1, month - 12];
+  }
+  return out;
+}
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+function summed(rows: ServiceUsageRow[], periods: string[], groupOf: (r: ServiceUsageRow) => Record<string, unknown>) {
+  const out = new Map<string, { period: string; files: number; bytes: number; [k: string]: unknown }>();
+  const order = new Map<string, string>();
+  for (const r of rows) {
+    const keyed = groupOf(r);
+    const key = `${r.segment}|${JSON.stringify(keyed)}`;
+    const row = out.get(key) ?? { period: periods[r.segment]!, ...keyed, files: 0, bytes: 0 };
+    order.set(key, `${row.period}|${Object.values(keyed).map((v) => (typeof v === 'object' && v ? Object.values(v).reverse().join(' ') : String(v))).join('|')}`);
+    row.files += Number(r.files);
+    row.bytes += Number(r.bytes);
+    out.set(key, row);
+  }
+  return [...out.keys()].sort((a, b) => order.get(a)!.localeCompare(order.get(b)!, 'da')).map((k) => out.get(k)!);
+}
+
+function groupOf(r: ServiceUsageRow, group: Group, authorities: Map<number, unknown>): Record<string, unknown> {
+  switch (group) {
+    case 'vendor':
+      return { vendor: r.vendor };
+    case 'system':
+      return { vendor: r.vendor, system: r.system };
+    case 'authority':
+      return { authority: authorities.get(r.authorityId) };
+    case 'service':
+      return { service: r.service };
+  }
+}
