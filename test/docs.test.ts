@@ -8,6 +8,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const text = (doc: string) => readFileSync(join(ROOT, doc), 'utf8');
 
+/** The anchors of a document's headings, as GitHub makes them. */
+function anchors(doc: string): string[] {
+  return [...text(doc).matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+    m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-'),
+  );
+}
+
 /** Every ```xml block of every document, named by its document and first line. */
 const XML_EXAMPLES = DOCS.flatMap((doc) => [...text(doc).matchAll(/```xml\n([\s\S]*?)```/g)].map((m, i) => [`${doc} #${i + 1}`, m[1]!] as const));
 
@@ -21,9 +28,13 @@ describe('documentation', () => {
     expect(await schemaErrors(xml)).toBe('');
   });
 
-  it.each(DOCS)('%s links only to files that exist', (doc) => {
-    const targets = [...text(doc).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/.test(t));
-    const missing = targets.filter((t) => !existsSync(join(ROOT, dirname(doc), t)));
+  it.each(DOCS)('%s links only to files and headings that exist', (doc) => {
+    const links = [...text(doc).matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)].map((m) => ({ file: m[1]!, anchor: m[2] })).filter((l) => !/^[a-z]+:/.test(l.file));
+    const missing = links.filter((l) => {
+      const target = l.file ? join(dirname(doc), l.file) : doc;
+      if (!existsSync(join(ROOT, target))) return true;
+      return l.anchor !== undefined && target.endsWith('.md') && !anchors(target).includes(l.anchor);
+    });
     expect(missing).toEqual([]);
   });
 });
