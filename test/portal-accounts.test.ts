@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { inviteUser } from '../src/accounts/invite-user.js';
 import { createVendor } from './helpers/factories.js';
 import { addPerson, apiToken, startPortal, type TestPortal } from './helpers/portal.js';
+import { waitUntil } from './helpers/wait.js';
 
 let now = Date.parse('2026-06-01T08:00:00Z');
 const clock = () => new Date(now);
@@ -167,5 +168,34 @@ describe('accounts', () => {
     expect(await audited(p.email)).toContain('user.disable');
     const { rows } = await portal.pool.query(`SELECT actor FROM audit_log WHERE action = 'user.disable' AND entity_id = $1`, [p.email]);
     expect(rows[0].actor).toBe(admin.email);
+  });
+
+  it('"forgot password" is offered only with mail, answers alike for every address, and links active accounts only', async () => {
+    expect((await portal.client().get('/forgot')).status).toBe(404);
+    expect(await (await portal.client().get('/login')).text()).not.toContain('Glemt adgangskode?');
+
+    const mailing = await startPortal({ clock, db: portal.db, env: { SMTP_URL: 'smtp://127.0.0.1:1' } });
+    try {
+      const active = await addPerson(portal.pool, { role: 'operator' });
+      const invited = await invite('invited-only@example.dk');
+      const c = mailing.client();
+      expect(await (await c.get('/login')).text()).toContain('href="/forgot"');
+      const strip = (html: string) => html.replace(/(name="_csrf" value="|csrf-token" content=")[^"]*"/g, '$1"');
+      const answers = [];
+      for (const email of [active.email, 'nobody-here@example.dk', invited.email]) {
+        const res = await c.submit('/forgot', { email });
+        expect(res.status).toBe(200);
+        answers.push(strip(await res.text()));
+      }
+      expect(new Set(answers).size).toBe(1);
+      expect(answers[0]).toContain('Hvis adressen har en konto');
+      const links = (email: string) => portal.pool.query(`SELECT l.purpose FROM account_links l JOIN users u ON u.id = l.user_id WHERE u.email = $1 AND l.used_at IS NULL`, [email]);
+      await waitUntil('the reset link of the active account', async () => (await links(active.email)).rows[0]?.purpose === 'reset');
+      expect((await links(invited.email)).rows).toEqual([{ purpose: 'invitation' }]);
+      expect((await c.get(linkPath(invited.link.url))).status).toBe(200);
+      expect(await audited(active.email)).toContain('user.reset');
+    } finally {
+      await mailing.close();
+    }
   });
 });

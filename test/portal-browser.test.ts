@@ -75,4 +75,20 @@ describe('the portal in a browser', () => {
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Forside', 'Brugere']);
     expect(vendor.name).toBe('Leverandør "Ø" <b>');
   });
+
+  it('the "forgot password" page (offered with mail) passes axe-core, before and after sending', async () => {
+    const mailing = await startPortal({ db: portal.db, env: { SMTP_URL: 'smtp://127.0.0.1:1' } });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${mailing.baseUrl}/login`);
+      await Promise.all([page.waitForURL(/\/forgot$/), page.getByRole('link', { name: 'Glemt adgangskode?' }).click()]);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByLabel('E-mail').fill('someone@example.dk');
+      await Promise.all([page.waitForURL(/\/forgot$/), page.getByRole('button', { name: 'Send link' }).click()]);
+      expect(await page.getByRole('status').textContent()).toContain('Hvis adressen har en konto');
+      expect(await seriousViolations(page)).toEqual([]);
+    } finally {
+      await mailing.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { inTransaction, type Pool } from '../db/pool.js';
 import { AccountRefusedError } from './account-error.js';
 import { createAccountLink, type AccountLink } from './account-links.js';
 import type { Clock } from './clock.js';
-import { requireUser } from './find-user.js';
+import { findUserByEmail, requireUser } from './find-user.js';
 import { sendInvitation } from './send-invitation.js';
 
 /**
@@ -38,6 +38,18 @@ export async function resetUser(pool: Pool, email: string, by: string, opts: { p
     await sendInvitation(db, { purpose, to: { email: user.email, name: user.name, language: user.language }, link, by });
     return { email: user.email, link };
   });
+}
+
+/**
+ * "Forgot password" (self-service, mail only): a reset link for an active account, nothing for an
+ * unknown, disabled or never-activated one (an anonymous request must not replace an invitation
+ * link someone was given). The caller answers the same whatever this finds.
+ */
+export async function requestOwnReset(pool: Pool, email: string, opts: { publicUrl: string; clock: Clock }): Promise<boolean> {
+  const user = await findUserByEmail(pool, email);
+  if (!user || user.disabled || user.passwordHash === null) return false;
+  await resetUser(pool, user.email, 'self-service', opts);
+  return true;
 }
 
 /** The portal's language switch, kept per person. */

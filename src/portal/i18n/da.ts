@@ -42,6 +42,11 @@ export const da = {
   'login.passwordSet': 'Din adgangskode er gemt. Log ind med den.',
   'login.loggedOut': 'Du er logget ud.',
   'login.expired': 'Din session er udløbet. Log ind igen.',
+  'login.forgot': 'Glemt adgangskode?',
+  'forgot.title': 'Glemt adgangskode',
+  'forgot.intro': 'Skriv din e-mail, så sender vi et link, hvor du kan vælge en ny adgangskode.',
+  'forgot.submit': 'Send link',
+  'forgot.sent': 'Hvis adressen har en konto, er der sendt et link til den. Linket virker én gang i 72 timer.',
 
   'password.title.invitation': 'Velkommen – vælg en adgangskode',
   'password.title.reset': 'Vælg en ny adgangskode',

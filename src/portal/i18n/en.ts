@@ -41,6 +41,11 @@ export const en: Record<MessageKey, string> = {
   'login.passwordSet': 'Your password is saved. Log in with it.',
   'login.loggedOut': 'You are logged out.',
   'login.expired': 'Your session has expired. Log in again.',
+  'login.forgot': 'Forgot your password?',
+  'forgot.title': 'Forgot password',
+  'forgot.intro': 'Type your email and we send a link where you can choose a new password.',
+  'forgot.submit': 'Send link',
+  'forgot.sent': 'If the address has an account, a link has been sent to it. The link works once within 72 hours.',
 
   'password.title.invitation': 'Welcome – choose a password',
   'password.title.reset': 'Choose a new password',

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AccountRefusedError, AccountUsageError } from '../../accounts/account-error.js';
 import { findOpenLink, type LinkPurpose } from '../../accounts/account-links.js';
 import { login } from '../../accounts/login.js';
-import { setUserLanguage } from '../../accounts/manage-user.js';
+import { requestOwnReset, setUserLanguage } from '../../accounts/manage-user.js';
 import { endSession } from '../../accounts/sessions.js';
 import { setPasswordWithLink } from '../../accounts/set-password.js';
 import { LANGUAGE_COOKIE, clearSessionCookie, setSessionCookie } from '../authenticate.js';
@@ -25,13 +25,15 @@ const passwordBody = {
 
 /** Log in, log out, the invitation and reset links (set a password), and the language switch. */
 export async function accountPages(app: FastifyInstance): Promise<void> {
-  const { pool, clock } = app.portal;
+  const { pool, clock, config } = app.portal;
+  // Self-service reset needs mail to deliver its link: without SMTP_URL there is none (admins send links).
+  const forgot = Boolean(config.smtpUrl);
 
   app.get<{ Querystring: { next?: string; done?: string } }>('/login', async (request, reply) => {
     if (request.person) return reply.redirect(safeLocalPath(request.query.next), 303);
     const done = request.query.done as keyof typeof NOTICES | undefined;
     const notice = done && done in NOTICES ? request.t(NOTICES[done]) : undefined;
-    return renderPage(request, reply, 'login.eta', { next: safeLocalPath(request.query.next), email: '', notice }, { title: 'login.title' });
+    return renderPage(request, reply, 'login.eta', { next: safeLocalPath(request.query.next), email: '', notice, forgot }, { title: 'login.title' });
   });
 
   app.post<{ Body: { email: string; password: string; next?: string } }>(
@@ -43,7 +45,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
       const outcome = await login(pool, { email, password, address: request.ip }, clock);
       if (!outcome.ok) {
         const error = request.t(outcome.reason === 'locked' ? 'login.locked' : 'login.wrong');
-        return renderPage(request, reply, 'login.eta', { next, email, error }, { title: 'login.title', status: outcome.reason === 'locked' ? 429 : 401 });
+        return renderPage(request, reply, 'login.eta', { next, email, error, forgot }, { title: 'login.title', status: outcome.reason === 'locked' ? 429 : 401 });
       }
       // A fresh session id at every login; a session the browser had before ends.
       if (request.sessionId) await endSession(pool, request.sessionId);
@@ -82,6 +84,22 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
         if (request.sessionId) await endSession(pool, request.sessionId);
         clearSessionCookie(app, reply);
         return reply.redirect('/login?done=password', 303);
+      },
+    );
+  }
+
+  if (forgot) {
+    app.get('/forgot', async (request, reply) => renderPage(request, reply, 'forgot.eta', { sent: false }, { title: 'forgot.title' }));
+    app.post<{ Body: { email: string } }>(
+      '/forgot',
+      { schema: { body: { type: 'object', properties: { email: { type: 'string', maxLength: 320 }, _csrf: { type: 'string' } }, required: ['email'] } }, config: { rateLimit: app.authRateLimit } },
+      async (request, reply) => {
+        // Answered before the work is done and the same for every address: neither the text nor the
+        // time says whether the address has an account.
+        void requestOwnReset(pool, request.body.email, { publicUrl: config.portalPublicUrl, clock }).catch((err: unknown) =>
+          request.log.warn({ err }, 'a self-service password reset failed'),
+        );
+        return renderPage(request, reply, 'forgot.eta', { sent: true }, { title: 'forgot.title' });
       },
     );
   }
