@@ -1,3 +1,4 @@
+import type { HandleBudget } from './handle-budget.js';
 import { ReplyOrder } from './reply.js';
 import type { Resolved } from './sealed-home.js';
 import { failure } from './sftp-error.js';
@@ -26,24 +27,30 @@ type NewHandle = Omit<FileHandle, 'pending' | 'replies'> | Omit<DirHandle, 'repl
 /**
  * The handles one SFTP session has issued (4-byte ids, never reused), and the uploads it has open
  * by name in /OUT — from OPEN until their CLOSE has finished (STAT and SETSTAT of that name go to
- * the upload).
+ * the upload). Every handle also counts against the system's and the process's budget.
  */
 export class HandleTable {
   private readonly byId = new Map<number, Handle>();
   private next = 1;
   readonly uploads = new Map<string, Upload>();
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly budget: HandleBudget,
+    private readonly system: string,
+  ) {}
 
-  /** Refuses before any work when the session holds its most handles. */
+  /** Refuses before any work when the session, the system or the process holds its most handles. */
   checkRoom(): void {
     if (this.byId.size >= this.max) {
       throw failure(`Too many open handles (${this.max}) in this session; close some before opening more`);
     }
+    this.budget.check(this.system);
   }
 
   add(h: NewHandle): Buffer {
     this.checkRoom();
+    this.budget.take(this.system);
     const id = this.next++;
     this.byId.set(id, h.kind === 'file' ? { ...h, pending: new Set(), replies: new ReplyOrder() } : { ...h, replies: new ReplyOrder() });
     const buf = Buffer.allocUnsafe(4);
@@ -72,6 +79,7 @@ export class HandleTable {
   take(handle: Buffer): Handle {
     const h = this.get(handle);
     this.byId.delete(handle.readUInt32BE(0));
+    this.budget.give(this.system);
     return h;
   }
 
@@ -106,6 +114,7 @@ export class HandleTable {
   clear(): Handle[] {
     const all = [...this.byId.values()];
     this.byId.clear();
+    for (let i = 0; i < all.length; i++) this.budget.give(this.system);
     return all;
   }
 

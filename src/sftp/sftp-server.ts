@@ -1,19 +1,21 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import ssh2 from 'ssh2';
-import type { AuthContext, Connection, ParsedKey, PublicKeyAuthContext } from 'ssh2';
+import type { AuthContext, Connection } from 'ssh2';
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { log } from '../log.js';
 import { activeSessions as sessionsGauge, failedLogins } from '../metrics/metrics.js';
 import { dataLayout, homeDir } from '../storage/homes.js';
-import { findLoginKeys } from '../systems/find-login-keys.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
+import { raiseDescriptorLimit } from './descriptors.js';
+import { HandleBudget } from './handle-budget.js';
+import { PublicKeyLogin } from './public-key-login.js';
 import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
 import type { UploadFsync } from './upload.js';
-import { LOGIN_SIGNATURE_ALGORITHMS, sshAlgorithms } from './ssh-algorithms.js';
+import { sshAlgorithms } from './ssh-algorithms.js';
 import { dropSha1HostKeyAlgorithm, nativeCryptoLoaded, socketOf } from './sftp-wire.js';
 import { sweepStaleUploads } from './stale-uploads.js';
 import { listenForSystemChanges } from './system-changes.js';
@@ -27,6 +29,10 @@ export interface SftpLimits extends LoginGuardOptions {
   maxSessionsPerSystem: number;
   /** Open file and folder handles per SFTP session. */
   maxHandlesPerSession: number;
+  /** Open handles per system, over all its sessions on this node. */
+  maxHandlesPerSystem: number;
+  /** Descriptors kept free of SFTP handles for the database, the queue, HTTP and the SSH sockets. */
+  descriptorReserve: number;
   /** Session channels (each one SFTP session) open at once on one connection (OpenSSH's MaxSessions). */
   maxChannelsPerConnection: number;
   /** A client that leaves its responses unread this long loses the session. */
@@ -39,6 +45,8 @@ export const DEFAULT_SFTP_LIMITS: SftpLimits = {
   maxAuthTries: 10,
   maxSessionsPerSystem: 50,
   maxHandlesPerSession: 1024,
+  maxHandlesPerSystem: 1024,
+  descriptorReserve: 512,
   maxChannelsPerConnection: 10,
   stalledMs: 120_000,
 };
@@ -112,19 +120,16 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
   await sweepStaleUploads(layout.homes).catch((err: unknown) => log.warn({ op: 'sftp', err }, 'could not sweep stale uploads'));
 
   const guard = new LoginGuard(limits);
+  const fdLimit = raiseDescriptorLimit(log);
+  if (fdLimit && fdLimit.soft - limits.descriptorReserve < limits.maxHandlesPerSystem) {
+    log.warn({ op: 'sftp', soft: fdLimit.soft, reserve: limits.descriptorReserve }, `the open-file limit (${fdLimit.soft}) leaves few descriptors for SFTP handles after the reserve of ${limits.descriptorReserve}; raise it (ulimit -n)`);
+  }
+  // Every SSH connection holds a socket: what is left after the reserve and those is for handles.
+  const handleBudget = new HandleBudget(limits.maxHandlesPerSystem, fdLimit ? () => fdLimit.soft - limits.descriptorReserve - conns.size : undefined);
   const sockets = new WeakMap<Socket, SocketMeta>();
   const conns = new Set<ConnState>();
   const sessionsBySystem = new Map<string, Set<ConnState>>();
-  const parsedKeys = new Map<string, ParsedKey | undefined>();
-
-  const parse = (publicKey: string): ParsedKey | undefined => {
-    if (!parsedKeys.has(publicKey)) {
-      const k = ssh2.utils.parseKey(publicKey);
-      parsedKeys.set(publicKey, k instanceof Error ? undefined : Array.isArray(k) ? k[0] : k);
-      if (parsedKeys.size > 10_000) parsedKeys.delete(parsedKeys.keys().next().value!);
-    }
-    return parsedKeys.get(publicKey);
-  };
+  const logins = new PublicKeyLogin(pool, limits.maxAuthTries);
 
   const sshServer = new ssh2.Server({
     hostKeys: hostKeys.map((k) => k.privateKey),
@@ -192,30 +197,8 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
   });
 
   async function authenticate(state: ConnState, ctx: AuthContext, clog: typeof log): Promise<void> {
-    if (ctx.method === 'none') return ctx.reject(['publickey']);
-    state.triedToLogIn = true;
-    state.authAttempts++;
-    if (state.authAttempts > limits.maxAuthTries) {
-      clog.warn({ attempts: state.authAttempts }, 'too many login attempts on one connection; closing it');
-      ctx.reject(['publickey']);
-      state.conn.end();
-      return;
-    }
-    if (ctx.method !== 'publickey') return ctx.reject(['publickey']); // password, keyboard-interactive: no prompt
-    const pk = ctx as PublicKeyAuthContext;
-    // ssh-rsa signatures are SHA-1: refused (rsa-sha2-256/512 with the same RSA key work).
-    const sigAlgo = pk.key.algo === 'ssh-rsa' ? (pk.hashAlgo === 'sha256' ? 'rsa-sha2-256' : pk.hashAlgo === 'sha512' ? 'rsa-sha2-512' : 'ssh-rsa') : pk.key.algo;
-    const login = LOGIN_SIGNATURE_ALGORITHMS.has(sigAlgo) ? await findLoginKeys(pool, pk.username) : undefined;
-    const key = login?.publicKeys.map(parse).find((k) => k !== undefined && k.getPublicSSH().equals(pk.key.data));
-    if (!login || !key) {
-      if (pk.signature) clog.warn({ user: pk.username, keyAlgo: sigAlgo }, 'login refused: unknown user or key');
-      return ctx.reject(['publickey']);
-    }
-    if (!pk.signature || !pk.blob) return ctx.accept(); // the client asks whether this key would do
-    if (key.verify(pk.blob, pk.signature, pk.hashAlgo) !== true) {
-      clog.warn({ user: pk.username }, 'login refused: bad signature');
-      return ctx.reject(['publickey']);
-    }
+    const login = await logins.attempt(state, ctx, clog);
+    if (!login) return;
     const active = sessionsBySystem.get(login.username) ?? new Set<ConnState>();
     if (active.size >= limits.maxSessionsPerSystem) {
       clog.warn({ system: login.username, sessions: active.size }, `login refused: ${login.username} already has ${active.size} sessions (the limit)`);
@@ -224,7 +207,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
     state.authenticated = true;
     state.systemId = login.systemId;
     state.username = login.username;
-    state.keyBlob = Buffer.from(pk.key.data);
+    state.keyBlob = login.keyBlob;
     active.add(state);
     sessionsBySystem.set(login.username, active);
     const meta = sockets.get(socketOf(state.conn));
@@ -249,6 +232,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       maxFileBytes: config.maxFileBytes,
       fsync: opts.fsync ?? 'always',
       maxHandles: limits.maxHandlesPerSession,
+      budget: handleBudget,
       stalledMs: limits.stalledMs,
       log: slog,
       ready,
@@ -279,13 +263,12 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
   async function recheckSystem(username: string): Promise<void> {
     const active = sessionsBySystem.get(username);
     if (!active || active.size === 0) return;
-    const login = await findLoginKeys(pool, username);
-    const keys = login?.publicKeys.map(parse).filter((k): k is ParsedKey => k !== undefined) ?? [];
+    const keys = await logins.keysOf(username);
     for (const state of [...active]) {
-      if (keys.some((k) => k.getPublicSSH().equals(state.keyBlob!))) continue;
+      if (keys?.some((k) => k.getPublicSSH().equals(state.keyBlob!))) continue;
       log.warn(
         { op: 'sftp', system: username, conn: state.id },
-        login ? `ending a session of ${username}: its login key was removed` : `ending the sessions of ${username}: the system is disabled`,
+        keys ? `ending a session of ${username}: its login key was removed` : `ending the sessions of ${username}: the system is disabled`,
       );
       for (const s of state.sessions) await s.end();
       state.conn.end();

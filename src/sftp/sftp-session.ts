@@ -6,6 +6,7 @@ import { fsetstatRequest, fstatRequest, setstatRequest, statRequest } from './at
 import { closeHandle, openFile, readFile, writeFile } from './file-requests.js';
 import { FlowControl } from './flow-control.js';
 import { opendirRequest, readdirRequest, realpathRequest, removeRequest, renameRequest } from './folder-requests.js';
+import type { HandleBudget } from './handle-budget.js';
 import { HandleTable } from './handle-table.js';
 import { extendedRequest, extensionHandle, offerOpenSshExtensions } from './openssh-extensions.js';
 import { allow, type Operation } from './policy.js';
@@ -24,6 +25,8 @@ export interface SessionOptions {
   maxFileBytes: number;
   fsync: UploadFsync;
   maxHandles: number;
+  /** Handles across this system's sessions and the whole process. */
+  budget: HandleBudget;
   /** A client that leaves responses unread this long (window closed) loses the session. */
   stalledMs: number;
   log: Logger;
@@ -86,7 +89,7 @@ export class SftpSession {
     private readonly o: SessionOptions,
   ) {
     offerOpenSshExtensions(sftp);
-    this.handles = new HandleTable(o.maxHandles);
+    this.handles = new HandleTable(o.maxHandles, o.budget, o.owner.username);
     this.flow = new FlowControl(sftp, { stalledMs: o.stalledMs, log: o.log, onStalled: o.onStalled, ready: o.ready });
     this.cx = {
       sftp,

@@ -30,8 +30,10 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
 }
 
 /** Starts `filudveksling serve` in the background; resolves when /readyz answers 200. */
-export async function startServe(env: Record<string, string | undefined>, args: string[] = [], timeoutMs = 60_000) {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+export async function startServe(env: Record<string, string | undefined>, args: string[] = [], timeoutMs = 60_000, launcher: string[] = []) {
+  // `launcher`: a command that runs node, e.g. ['prlimit', '--nofile=1200:1200', '--'].
+  const [command, ...commandArgs] = [...launcher, process.execPath, BIN, 'serve', ...args] as [string, ...string[]];
+  const child = spawn(command, commandArgs, {
     // No portal unless a test asks for one (PORTAL_PORT): its default port would clash between test files.
     env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', PORTAL_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
