@@ -1,0 +1,36 @@
+/**
+ * How the pages write dates, sizes and counts: Danish or English conventions, Danish time.
+ * Values only — no words; words come from the catalogues.
+ */
+export interface Formats {
+  date(d: Date | string | null | undefined): string;
+  dateTime(d: Date | string | null | undefined): string;
+  number(n: number): string;
+  bytes(n: number): string;
+  duration(seconds: number): string;
+}
+
+export function formatsFor(language: 'da' | 'en'): Formats {
+  const locale = language === 'da' ? 'da-DK' : 'en-GB';
+  const day = new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit' });
+  const moment = new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const count = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  const one = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  const toDate = (d: Date | string) => (d instanceof Date ? d : new Date(d));
+  return {
+    date: (d) => (d ? day.format(toDate(d)) : ''),
+    dateTime: (d) => (d ? moment.format(toDate(d)) : ''),
+    number: (n) => count.format(n),
+    bytes: (n) => {
+      const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+      let v = n;
+      let u = 0;
+      while (v >= 1024 && u < units.length - 1) {
+        v /= 1024;
+        u++;
+      }
+      return `${u === 0 ? count.format(v) : one.format(v)} ${units[u]}`;
+    },
+    duration: (s) => (s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`),
+  };
+}
