@@ -1,3 +1,5 @@
+import { daPages } from './da-pages.js';
+
 /**
  * The portal's Danish texts (the default language). Every text a page shows is here and in en.ts,
  * under the same key; templates hold markup only. `{name}` marks a value filled in at render time.
@@ -114,6 +116,9 @@ export const da = {
   'account.already-disabled': 'Personen er allerede spærret.',
   'account.already-enabled': 'Personen er ikke spærret.',
   'account.link-invalid': 'Linket er brugt, udløbet (efter 72 timer) eller erstattet af et nyere. Bed om et nyt.',
+
+  // portal-pages: It-systemer, Serviceaftaler, InfRefs, Overførsler, Forbrug and the operator's pages
+  ...daPages,
 } as const;
 
 export type MessageKey = keyof typeof da;

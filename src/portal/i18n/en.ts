@@ -1,4 +1,5 @@
 import type { MessageKey } from './da.js';
+import { enPages } from './en-pages.js';
 
 /** The portal's English texts: the same keys as da.ts (the compiler checks that none is missing). */
 export const en: Record<MessageKey, string> = {
@@ -113,4 +114,7 @@ export const en: Record<MessageKey, string> = {
   'account.already-disabled': 'The person is already disabled.',
   'account.already-enabled': 'The person is not disabled.',
   'account.link-invalid': 'The link has been used, has expired (after 72 hours) or was replaced by a newer one. Ask for a new one.',
+
+  // portal-pages: It-systemer, Serviceaftaler, InfRefs, Overførsler, Forbrug and the operator's pages
+  ...enPages,
 };

@@ -1,112 +1,118 @@
 import type { FastifyInstance } from 'fastify';
 import { AGREEMENT_STATES, ALL_MUNICIPALITIES, changeAgreement, findAgreement, listAgreements, requestAgreements, type AgreementRow } from '../../agreements/agreements.js';
+import { danishDay } from '../../agreements/danish-day.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
 import type { Pool } from '../../db/pool.js';
 import { listSystems } from '../../systems/list-systems.js';
-import { doneKey, field, fields, isAuthority, isVendor, NotFoundPage, personOf, problemOf, redirectDone, renderPage, scopeOf, type Person } from './page-kit.js';
+import { requireLogin } from '../authenticate.js';
+import { authorize, personOf } from '../authorize.js';
+import { can } from '../can.js';
+import { Problem } from '../problem.js';
+import { doneKey, field, fields, problemOf, redirectDone, renderPage, scopeFilter, type Person } from './page-kit.js';
 
 /**
- * Serviceaftaler (SPEC §11): the vendor asks an authority (or all municipalities) to let a system
- * use the send or fetch service, and may withdraw a request still pending; the authority's
- * data-responsible approves, rejects with a reason, or terminates from a day. Each action is the
- * same domain function the CLI's `agreement …` calls, with the person's e-mail as `by`.
+ * Serviceaftaler (SPEC §11): the vendor asks one or more authorities (or all municipalities) to let
+ * a system use the send or fetch service, and may withdraw a request still pending; the
+ * authority's data-responsible approves, rejects with a reason, or terminates from a day. Each
+ * action is the domain function the CLI's `agreement …` calls, with the person's e-mail as `by`.
  */
-const DONE = ['requested', 'approved', 'rejected', 'terminated', 'withdrawn'] as const;
-const STATUSES: readonly string[] = AGREEMENT_STATES;
+const DONE = ['requested', 'approve', 'reject', 'terminate', 'withdraw'] as const;
+const ACTIONS = ['approve', 'reject', 'terminate', 'withdraw'] as const;
+type Action = (typeof ACTIONS)[number];
 
-export async function agreementsPages(app: FastifyInstance, opts: { pool: Pool }): Promise<void> {
-  const { pool } = opts;
+export async function agreementsPages(app: FastifyInstance): Promise<void> {
+  const { pool } = app.portal;
 
-  app.get('/serviceaftaler', async (request, reply) => {
+  app.get<{ Querystring: { status?: string } }>('/agreements', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
-    const q = request.query as Record<string, string | undefined>;
-    const status = STATUSES.includes(q.status ?? '') ? q.status : undefined;
+    authorize(person, 'read');
+    const status = (AGREEMENT_STATES as readonly string[]).includes(request.query.status ?? '') ? request.query.status : undefined;
     const rows = await listAgreements(pool, { ...scopeFilter(person), status });
-    return renderPage(request, reply, 'agreements', { rows, status, statuses: STATUSES, done: doneKey(request, DONE), canRequest: person.role === 'vendor-admin' });
+    return renderPage(request, reply, 'agreements', 'agreements.title', {
+      rows,
+      status,
+      statuses: AGREEMENT_STATES,
+      done: doneKey(request, DONE),
+      canRequest: person.vendor !== undefined && can(person, 'agreement.request') === 'allowed',
+    });
   });
 
-  app.get('/serviceaftaler/ny', async (request, reply) => {
-    const person = personOf(request);
-    if (person.role !== 'vendor-admin') throw new NotFoundPage();
-    return renderPage(request, reply, 'agreement-request', await requestForm(pool, person, {}));
+  app.get('/agreements/new', { preHandler: requireLogin }, async (request, reply) => {
+    const person = requester(personOf(request));
+    return renderPage(request, reply, 'agreement-request', 'agreements.request', await requestForm(pool, person, {}));
   });
 
-  app.post('/serviceaftaler/ny', async (request, reply) => {
-    const person = personOf(request);
-    if (person.role !== 'vendor-admin') throw new NotFoundPage();
+  app.post('/agreements/new', { preHandler: requireLogin }, async (request, reply) => {
+    const person = requester(personOf(request));
     const input = { system: field(request.body, 'system'), service: field(request.body, 'service'), authorities: fields(request.body, 'authorities'), all: field(request.body, 'all') === 'yes' };
     const form = await requestForm(pool, person, input);
-    if (!form.systems.some((s) => s.username === input.system)) return renderPage(request, reply, 'agreement-request', { ...form, problemKey: 'agreements.problem.system' }, 400);
-    if (!input.all && input.authorities.length === 0) return renderPage(request, reply, 'agreement-request', { ...form, problemKey: 'agreements.problem.authorities' }, 400);
+    const again = (extra: Record<string, unknown>, status: number) => renderPage(request, reply, 'agreement-request', 'agreements.request', { ...form, ...extra }, status);
+    if (!form.systems.some((s) => s.username === input.system)) return again({ problemKey: 'agreements.problem.system' }, 400);
+    if (!input.all && input.authorities.length === 0) return again({ problemKey: 'agreements.problem.authorities' }, 400);
     try {
       await requestAgreements(pool, { system: input.system, service: input.service, authorities: input.all ? ALL_MUNICIPALITIES : input.authorities }, person.email);
     } catch (err) {
-      return renderPage(request, reply, 'agreement-request', { ...form, problem: problemOf(err) }, 409);
+      const { problem, status } = problemOf(err);
+      return again({ problem }, status);
     }
-    return redirectDone(reply, '/serviceaftaler', 'requested');
+    return redirectDone(reply, '/agreements', 'requested');
   });
 
-  app.get<{ Params: { id: string } }>('/serviceaftaler/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/agreements/:id', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
     const agreement = await visibleAgreement(pool, person, request.params.id);
-    return renderPage(request, reply, 'agreement', { a: agreement, actions: actionsFor(person, agreement), done: doneKey(request, DONE), today: today() });
+    return renderPage(request, reply, 'agreement', 'agreements.title', { a: agreement, actions: actionsFor(person, agreement), done: doneKey(request, DONE), today: danishDay() });
   });
 
-  for (const action of ['approve', 'reject', 'terminate', 'withdraw'] as const) {
-    app.post<{ Params: { id: string } }>(`/serviceaftaler/:id/${action}`, async (request, reply) => {
+  for (const action of ACTIONS) {
+    app.post<{ Params: { id: string } }>(`/agreements/:id/${action}`, { preHandler: requireLogin }, async (request, reply) => {
       const person = personOf(request);
       const agreement = await visibleAgreement(pool, person, request.params.id);
-      if (!actionsFor(person, agreement).includes(action)) throw new NotFoundPage();
+      authorize(person, action === 'withdraw' ? 'agreement.request' : 'agreement.decide', owners(agreement));
       const reason = field(request.body, 'reason');
       const effective = action === 'terminate' ? field(request.body, 'effective') || undefined : undefined;
+      const again = async (extra: Record<string, unknown>, status: number) => {
+        const fresh = (await findAgreement(pool, agreement.id))!;
+        return renderPage(request, reply, 'agreement', 'agreements.title', { a: fresh, actions: actionsFor(person, fresh), today: danishDay(), reason, ...extra }, status);
+      };
+      if ((action === 'reject' || action === 'terminate') && !reason) return again({ problemKey: 'agreements.problem.reason' }, 400);
       try {
-        if ((action === 'reject' || action === 'terminate') && !reason) throw new ReasonMissing();
         await changeAgreement(pool, agreement.id, action, { reason: reason || undefined, effective }, person.email);
       } catch (err) {
-        const problem = err instanceof ReasonMissing ? undefined : problemOf(err);
-        const fresh = (await findAgreement(pool, agreement.id))!;
-        return renderPage(request, reply, 'agreement', { a: fresh, actions: actionsFor(person, fresh), problem, problemKey: problem ? undefined : 'agreements.problem.reason', today: today() }, problem ? 409 : 400);
+        const { problem, status } = problemOf(err);
+        return again({ problem }, status);
       }
-      return redirectDone(reply, `/serviceaftaler/${agreement.id}`, { approve: 'approved', reject: 'rejected', terminate: 'terminated', withdraw: 'withdrawn' }[action]);
+      return redirectDone(reply, `/agreements/${agreement.id}`, action);
     });
   }
 }
 
-class ReasonMissing extends Error {}
+const owners = (a: AgreementRow) => ({ vendorId: a.vendorId, authorityId: a.authorityId });
 
-/** What this person may do to this agreement now (the buttons shown and the actions accepted). */
-function actionsFor(person: Person, a: AgreementRow): string[] {
-  if (person.role === 'vendor-admin' || person.role === 'operator') {
-    if (a.status === 'requested' && person.role === 'vendor-admin') return ['withdraw'];
-  }
-  if (person.role === 'authority-admin' || person.role === 'operator') {
-    if (a.status === 'requested') return person.role === 'operator' ? ['approve', 'reject', 'withdraw'] : ['approve', 'reject'];
-    if (a.status === 'approved') return ['terminate'];
-  }
-  return [];
+/** Requesting is a vendor's (its own systems); an operator requests with the CLI, an authority never. */
+function requester(person: Person): Person {
+  authorize(person, 'agreement.request');
+  if (!person.vendor) throw new Problem(403, 'Only a vendor requests service agreements here.');
+  return person;
 }
 
-/** The list filter that keeps a person to its scope (SPEC §11: a vendor's systems, an authority's agreements). */
-function scopeFilter(person: Person): { vendorId?: number; authorityId?: number } {
-  const scope = scopeOf(person);
-  return scope.kind === 'vendor' ? { vendorId: scope.vendorId } : scope.kind === 'authority' ? { authorityId: scope.authorityId } : {};
+/** The buttons shown on an agreement: what the person may do to it in its present state. */
+function actionsFor(person: Person, a: AgreementRow): Action[] {
+  const allowed = (action: Action) => can(person, action === 'withdraw' ? 'agreement.request' : 'agreement.decide', owners(a)) === 'allowed';
+  const byState: Record<string, Action[]> = { requested: ['approve', 'reject', 'withdraw'], approved: ['terminate'] };
+  // An authority decides; a vendor withdraws its own request; an operator may do either.
+  return (byState[a.status] ?? []).filter(allowed).filter((action) => (action === 'withdraw' ? !person.authority : !person.vendor));
 }
 
 /** The agreement if the person may see it; 404 for any other id, as if it did not exist. */
 async function visibleAgreement(pool: Pool, person: Person, idText: string): Promise<AgreementRow> {
-  if (!/^[1-9][0-9]{0,9}$/.test(idText)) throw new NotFoundPage();
-  const found = await findAgreement(pool, Number(idText));
-  const scope = scopeOf(person);
-  if (!found || (scope.kind === 'vendor' && found.vendorId !== scope.vendorId) || (scope.kind === 'authority' && found.authorityId !== scope.authorityId)) throw new NotFoundPage();
+  const found = /^[1-9][0-9]{0,8}$/.test(idText) ? await findAgreement(pool, Number(idText)) : undefined;
+  if (!found) throw new Problem(404, 'No such agreement.');
+  authorize(person, 'read', owners(found));
   return found;
 }
 
 async function requestForm(pool: Pool, person: Person, chosen: { system?: string; service?: string; authorities?: string[]; all?: boolean }) {
-  const systems = isVendor(person) ? await listSystems(pool, { vendor: person.vendor }) : [];
-  const authorities = isAuthority(person) ? [] : await listAuthorities(pool);
-  return { systems, authorities, chosen: { service: 'send', authorities: [], ...chosen }, allMunicipalities: ALL_MUNICIPALITIES };
-}
-
-function today(): string {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' }).format(new Date());
+  const [systems, authorities] = await Promise.all([listSystems(pool, { vendor: person.vendor!.name }), listAuthorities(pool)]);
+  return { systems, authorities, chosen: { service: 'send', authorities: [], ...chosen } };
 }

@@ -1,11 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.js';
 import { decideDeclaration, readDeclarationDocument, receiveDeclarationDocument } from '../../infref/declaration.js';
 import { listInfRefs, showInfRef, type InfRefDetails } from '../../infref/list-infrefs.js';
-import type { InfRefRow } from '../../infref/require-infref.js';
-import { listSystems } from '../../systems/list-systems.js';
-import { doneKey, field, NotFoundPage, personOf, problemOf, redirectDone, renderPage, scopeOf, type Person } from './page-kit.js';
-import { uploaded } from './uploads.js';
+import { parseInfRef } from '../../infref/infref-name.js';
+import { requireLogin } from '../authenticate.js';
+import { authorize, personOf } from '../authorize.js';
+import { can } from '../can.js';
+import { Problem } from '../problem.js';
+import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person } from './page-kit.js';
+import { readMultipart } from './uploads.js';
 
 /**
  * InfRefs (SPEC §11): a vendor-admin uploads the GDPR declaration document of its own InfRef
@@ -13,87 +16,93 @@ import { uploaded } from './uploads.js';
  */
 const DONE = ['uploaded', 'approved', 'rejected'] as const;
 
-export async function infrefsPages(app: FastifyInstance, opts: { pool: Pool }): Promise<void> {
-  const { pool } = opts;
+export async function infrefsPages(app: FastifyInstance): Promise<void> {
+  const { pool } = app.portal;
 
-  app.get('/infrefs', async (request, reply) => {
-    const rows = await visibleInfRefs(pool, personOf(request));
-    return renderPage(request, reply, 'infrefs', { rows, done: doneKey(request, DONE) });
+  app.get('/infrefs', { preHandler: requireLogin }, async (request, reply) => {
+    const person = vendorSide(personOf(request));
+    const { vendorId } = scopeFilter(person);
+    const rows = (await listInfRefs(pool)).filter((i) => vendorId === undefined || i.ownerVendorId === vendorId);
+    return renderPage(request, reply, 'infrefs', 'infrefs.title', { rows, done: doneKey(request, DONE) });
   });
 
-  app.get<{ Params: { name: string } }>('/infrefs/:name', async (request, reply) => {
-    const person = personOf(request);
-    const i = await visibleInfRef(pool, person, request.params.name);
-    return renderPage(request, reply, 'infref', { i, ...actions(person, i), done: doneKey(request, DONE) });
+  app.get<{ Params: { name: string } }>('/infrefs/:name', { preHandler: requireLogin }, async (request, reply) => {
+    const i = await visibleInfRef(pool, personOf(request), request.params.name);
+    return show(request, reply, i, { done: doneKey(request, DONE) });
   });
 
-  app.post<{ Params: { name: string } }>('/infrefs/:name/declaration', async (request, reply) => {
+  app.post<{ Params: { name: string } }>('/infrefs/:name/declaration', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
     const i = await visibleInfRef(pool, person, request.params.name);
-    if (!actions(person, i).canUpload) throw new NotFoundPage();
-    const doc = await uploaded(request.body, 'document');
+    authorize(person, 'declaration.upload', { vendorId: i.ownerVendorId });
+    const form = await readMultipart(request);
+    if (!form.file) return show(request, reply, i, { problemKey: 'infrefs.problem.document', status: 400 });
     try {
-      if (!doc) return renderPage(request, reply, 'infref', { i, ...actions(person, i), problemKey: 'infrefs.problem.document' }, 400);
-      await receiveDeclarationDocument(pool, i.name, { name: doc.filename ?? 'erklaering', contentType: doc.mimetype, data: doc.data }, person.email);
+      await receiveDeclarationDocument(pool, i.name, { name: form.file.filename, contentType: form.file.mimetype, data: form.file.data }, person.email);
     } catch (err) {
-      return renderPage(request, reply, 'infref', { i, ...actions(person, i), problem: problemOf(err) }, 409);
+      return show(request, reply, i, problemOf(err));
     }
     return redirectDone(reply, `/infrefs/${i.name}`, 'uploaded');
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    app.post<{ Params: { name: string } }>(`/infrefs/:name/declaration/${decision}`, async (request, reply) => {
+    app.post<{ Params: { name: string } }>(`/infrefs/:name/declaration/${decision}`, { preHandler: requireLogin }, async (request, reply) => {
       const person = personOf(request);
       const i = await visibleInfRef(pool, person, request.params.name);
-      if (!actions(person, i).canDecide) throw new NotFoundPage();
+      authorize(person, 'operate');
       const reason = field(request.body, 'reason');
-      if (decision === 'reject' && !reason) return renderPage(request, reply, 'infref', { i, ...actions(person, i), problemKey: 'agreements.problem.reason' }, 400);
+      if (decision === 'reject' && !reason) return show(request, reply, i, { problemKey: 'agreements.problem.reason', status: 400 });
       try {
         await decideDeclaration(pool, i.name, decision, reason || undefined, person.email);
       } catch (err) {
-        return renderPage(request, reply, 'infref', { i, ...actions(person, i), problem: problemOf(err) }, 409);
+        return show(request, reply, i, problemOf(err));
       }
       return redirectDone(reply, `/infrefs/${i.name}`, decision === 'approve' ? 'approved' : 'rejected');
     });
   }
 
   /** The declaration document, for operators only (SPEC §11), as an attachment, never shown inline. */
-  app.get<{ Params: { name: string } }>('/infrefs/:name/declaration/document', async (request, reply) => {
+  app.get<{ Params: { name: string } }>('/infrefs/:name/declaration/document', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
-    if (person.role !== 'operator') throw new NotFoundPage();
     const i = await visibleInfRef(pool, person, request.params.name);
+    authorize(person, 'operate');
     const doc = await readDeclarationDocument(pool, i.name).catch(() => undefined);
-    if (!doc) throw new NotFoundPage();
+    if (!doc) throw new Problem(404, `The declaration for ${i.name} has no document.`);
     const ascii = doc.name.replace(/[^\x20-\x7e]|["\\]/g, '_');
     return reply
       .header('content-type', 'application/octet-stream')
       .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-store')
       .header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(doc.name)}`)
       .send(doc.data);
   });
+
+  function show(request: FastifyRequest, reply: FastifyReply, i: InfRefDetails, extra: { done?: string; problem?: string; problemKey?: string; status?: number }) {
+    const person = personOf(request);
+    const open = i.status === 'active';
+    const declaration = i.declaration?.status;
+    const actions = {
+      canUpload: Boolean(person.vendor) && can(person, 'declaration.upload', { vendorId: i.ownerVendorId }) === 'allowed' && open && declaration !== 'pending' && declaration !== 'approved',
+      canDecide: can(person, 'operate') === 'allowed' && open && declaration === 'pending',
+      canRead: can(person, 'operate') === 'allowed' && Boolean(i.declaration?.documentName),
+    };
+    const { status, ...rest } = extra;
+    return renderPage(request, reply, 'infref', 'infrefs.title', { i, ...actions, ...rest }, status ?? 200);
+  }
 }
 
-function actions(person: Person, i: InfRefDetails) {
-  const open = i.status === 'active';
-  const declaration = i.declaration?.status;
-  return {
-    canUpload: person.role === 'vendor-admin' && open && declaration !== 'pending' && declaration !== 'approved',
-    canDecide: person.role === 'operator' && open && declaration === 'pending',
-    canRead: person.role === 'operator' && Boolean(i.declaration?.documentName),
-  };
-}
-
-async function visibleInfRefs(pool: Pool, person: Person): Promise<InfRefRow[]> {
-  const scope = scopeOf(person);
-  if (scope.kind === 'authority') throw new NotFoundPage();
-  const all = await listInfRefs(pool);
-  if (scope.kind === 'all') return all;
-  const mine = new Set((await listSystems(pool, { vendor: person.vendor })).map((s) => s.username));
-  return all.filter((i) => mine.has(i.owner));
+/** InfRefs are the vendors' (and the operators'): an authority has no such page. */
+function vendorSide(person: Person): Person {
+  authorize(person, 'read');
+  if (person.authority) throw new Problem(404, 'No such page.');
+  return person;
 }
 
 async function visibleInfRef(pool: Pool, person: Person, name: string): Promise<InfRefDetails> {
-  const visible = (await visibleInfRefs(pool, person)).find((i) => i.name === name);
-  if (!visible) throw new NotFoundPage();
-  return showInfRef(pool, visible.name);
+  vendorSide(person);
+  if (!parseInfRef(name)) throw new Problem(404, 'No such InfRef.');
+  const i = await showInfRef(pool, name).catch(() => undefined);
+  if (!i) throw new Problem(404, 'No such InfRef.');
+  authorize(person, 'read', { vendorId: i.ownerVendorId });
+  return i;
 }

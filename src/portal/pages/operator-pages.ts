@@ -1,8 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { addAuthority } from '../../authority/add-authority.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
-import type { Config } from '../../config/config.js';
-import type { Pool } from '../../db/pool.js';
 import { liveNodes, queueStatus } from '../../operations/cluster-status.js';
 import { inboxBacklog } from '../../operations/inbox-backlog.js';
 import { addRoute } from '../../routes/add-route.js';
@@ -10,76 +8,74 @@ import { listRoutes } from '../../routes/list-routes.js';
 import { removeRoute } from '../../routes/remove-route.js';
 import { addVendor } from '../../vendors/add-vendor.js';
 import { listVendors } from '../../vendors/find-vendor.js';
-import { doneKey, field, NotFoundPage, personOf, problemOf, redirectDone, renderPage } from './page-kit.js';
+import { requireLogin } from '../authenticate.js';
+import { authorize, personOf } from '../authorize.js';
+import type { MessageKey } from '../i18n/messages.js';
+import { doneKey, field, problemOf, redirectDone, renderPage } from './page-kit.js';
 
 /**
  * The operator's own pages (SPEC §11): vendors, authorities, routes and the status of the service —
- * the same domain functions as `vendor add`, `authority add`, `route add|remove` and `status`.
- * Nobody else sees them (404).
+ * the domain functions of `vendor add`, `authority add`, `route add|remove` and `status`.
+ * Any other role is refused (403: the pages exist, the role may not use them).
  */
-const BEHIND_SECONDS = 3600;
+export async function operatorPages(app: FastifyInstance): Promise<void> {
+  const { pool, config } = app.portal;
+  const operator = { preHandler: [requireLogin, async (request: FastifyRequest) => authorize(personOf(request), 'operate')] };
 
-export async function operatorPages(app: FastifyInstance, opts: { pool: Pool; config: Config }): Promise<void> {
-  const { pool, config } = opts;
+  /** A list page with its "add" form: shown, or shown again with the refusal above the form. */
+  function listPage(view: string, title: MessageKey, load: () => Promise<unknown[]>, done: readonly string[]) {
+    return async (request: FastifyRequest, reply: FastifyReply, extra: { chosen?: Record<string, string>; problem?: string; status?: number } = {}) =>
+      renderPage(request, reply, view, title, { rows: await load(), done: doneKey(request, done), chosen: extra.chosen ?? {}, problem: extra.problem }, extra.status ?? 200);
+  }
+  const vendors = listPage('vendors', 'vendors.title', () => listVendors(pool), ['vendor-added']);
+  const authorities = listPage('authorities', 'authorities.title', () => listAuthorities(pool), ['authority-added']);
+  const routes = listPage('routes', 'routes.title', () => listRoutes(pool), ['route-added', 'route-removed']);
 
-  app.addHook('preHandler', async (request) => {
-    if (personOf(request)?.role !== 'operator') throw new NotFoundPage();
-  });
-
-  app.get('/leverandoerer', async (request, reply) =>
-    renderPage(request, reply, 'vendors', { rows: await listVendors(pool), done: doneKey(request, ['vendor-added']), chosen: {} }),
-  );
-
-  app.post('/leverandoerer', async (request, reply) => {
+  app.get('/vendors', operator, (request, reply) => vendors(request, reply));
+  app.post('/vendors', operator, async (request, reply) => {
     const chosen = { name: field(request.body, 'name'), cvr: field(request.body, 'cvr') };
     try {
       await addVendor(pool, { name: chosen.name, cvr: chosen.cvr || undefined }, personOf(request).email);
     } catch (err) {
-      return renderPage(request, reply, 'vendors', { rows: await listVendors(pool), chosen, problem: problemOf(err) }, 409);
+      return vendors(request, reply, { chosen, ...problemOf(err) });
     }
-    return redirectDone(reply, '/leverandoerer', 'vendor-added');
+    return redirectDone(reply, '/vendors', 'vendor-added');
   });
 
-  app.get('/myndigheder', async (request, reply) =>
-    renderPage(request, reply, 'authorities', { rows: await listAuthorities(pool), done: doneKey(request, ['authority-added']), chosen: {} }),
-  );
-
-  app.post('/myndigheder', async (request, reply) => {
+  app.get('/authorities', operator, (request, reply) => authorities(request, reply));
+  app.post('/authorities', operator, async (request, reply) => {
     const chosen = { cvr: field(request.body, 'cvr'), name: field(request.body, 'name'), folder: field(request.body, 'folder') };
     try {
       await addAuthority(pool, { cvr: chosen.cvr, name: chosen.name, folder: chosen.folder || undefined }, personOf(request).email);
     } catch (err) {
-      return renderPage(request, reply, 'authorities', { rows: await listAuthorities(pool), chosen, problem: problemOf(err) }, 409);
+      return authorities(request, reply, { chosen, ...problemOf(err) });
     }
-    return redirectDone(reply, '/myndigheder', 'authority-added');
+    return redirectDone(reply, '/authorities', 'authority-added');
   });
 
-  app.get('/ruter', async (request, reply) =>
-    renderPage(request, reply, 'routes', { rows: await listRoutes(pool), done: doneKey(request, ['route-added', 'route-removed']), chosen: {} }),
-  );
-
-  app.post('/ruter', async (request, reply) => {
+  app.get('/routes', operator, (request, reply) => routes(request, reply));
+  app.post('/routes', operator, async (request, reply) => {
     const b = request.body;
     const chosen = { sender: field(b, 'sender'), infref: field(b, 'infref'), recipient: field(b, 'recipient'), authority: field(b, 'authority'), validFrom: field(b, 'validFrom'), validTo: field(b, 'validTo') };
     try {
       await addRoute(pool, { ...chosen, validFrom: chosen.validFrom || undefined, validTo: chosen.validTo || undefined }, personOf(request).email);
     } catch (err) {
-      return renderPage(request, reply, 'routes', { rows: await listRoutes(pool), chosen, problem: problemOf(err) }, 409);
+      return routes(request, reply, { chosen, ...problemOf(err) });
     }
-    return redirectDone(reply, '/ruter', 'route-added');
+    return redirectDone(reply, '/routes', 'route-added');
   });
-
-  app.post<{ Params: { id: string } }>('/ruter/:id/remove', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/routes/:id/remove', operator, async (request, reply) => {
     try {
       await removeRoute(pool, request.params.id, personOf(request).email);
     } catch (err) {
-      return renderPage(request, reply, 'routes', { rows: await listRoutes(pool), chosen: {}, problem: problemOf(err) }, 409);
+      return routes(request, reply, problemOf(err));
     }
-    return redirectDone(reply, '/ruter', 'route-removed');
+    return redirectDone(reply, '/routes', 'route-removed');
   });
 
-  app.get('/status', async (request, reply) => {
+  app.get('/status', operator, async (request, reply) => {
     const [nodes, queue, backlog] = await Promise.all([liveNodes(pool), queueStatus(pool), inboxBacklog(config.dataDir)]);
-    return renderPage(request, reply, 'status', { nodes, queue, backlog: backlog.map((b) => ({ ...b, behind: b.oldestSeconds >= BEHIND_SECONDS })) });
+    const behindSeconds = config.notifyUnfetchedHours * 3600;
+    return renderPage(request, reply, 'status', 'status.title', { nodes, queue, backlog: backlog.map((b) => ({ ...b, behind: b.oldestSeconds >= behindSeconds })) });
   });
 }

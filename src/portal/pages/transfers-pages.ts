@@ -1,11 +1,14 @@
-import type { FastifyInstance } from 'fastify';
-import type { Config } from '../../config/config.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.js';
 import { retryTransfer } from '../../router/retry-transfer.js';
 import { findTransfer } from '../../router/sql/find-transfer.js';
 import { deliveriesOf } from '../../router/sql/pending-deliveries.js';
 import { transferSteps } from '../../router/sql/transfer-steps.js';
-import { doneKey, NotFoundPage, personOf, problemOf, redirectDone, renderPage, scopeOf } from './page-kit.js';
+import { requireLogin } from '../authenticate.js';
+import { authorize, personOf } from '../authorize.js';
+import { can } from '../can.js';
+import { Problem } from '../problem.js';
+import { doneKey, problemOf, redirectDone, renderPage, scopeFilter } from './page-kit.js';
 import { transferInScope, transfersPage } from './sql/transfers-page.js';
 
 /**
@@ -17,49 +20,53 @@ export const TRANSFER_STATUSES = ['received', 'validated', 'delivering', 'delive
 const PAGE_SIZE = 50;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export async function transfersPages(app: FastifyInstance, opts: { pool: Pool; config: Config; databaseUrl: string }): Promise<void> {
-  const { pool } = opts;
+export async function transfersPages(app: FastifyInstance): Promise<void> {
+  const { pool, config } = app.portal;
 
-  app.get('/overfoersler', async (request, reply) => {
+  app.get('/transfers', { preHandler: requireLogin }, async (request, reply) => {
+    authorize(personOf(request), 'read');
     const q = request.query as Record<string, string | undefined>;
     const filter = {
       status: TRANSFER_STATUSES.includes(q.status ?? '') ? q.status : undefined,
       system: q.system?.trim() || undefined,
       since: q.since && DAY.test(q.since) && !Number.isNaN(Date.parse(q.since)) ? q.since : undefined,
     };
-    const page = await transfersPage(pool, { scope: scopeOf(personOf(request)), ...filter, after: q.after, limit: PAGE_SIZE });
+    const page = await transfersPage(pool, { scope: scopeFilter(personOf(request)), ...filter, after: q.after, limit: PAGE_SIZE });
     const nextQuery = page.next ? new URLSearchParams({ ...definedOnly(filter), after: page.next }).toString() : undefined;
-    return renderPage(request, reply, 'transfers', { rows: page.rows, filter, statuses: TRANSFER_STATUSES, nextQuery, paged: Boolean(q.after) });
+    return renderPage(request, reply, 'transfers', 'transfers.title', { rows: page.rows, filter, statuses: TRANSFER_STATUSES, nextQuery, paged: Boolean(q.after) });
   });
 
-  app.get<{ Params: { id: string } }>('/overfoersler/:id', async (request, reply) => {
-    return renderPage(request, reply, 'transfer', { ...(await transferView(pool, request)), done: doneKey(request, ['retried']) });
+  app.get<{ Params: { id: string } }>('/transfers/:id', { preHandler: requireLogin }, async (request, reply) => {
+    return renderPage(request, reply, 'transfer', 'transfers.one', { ...(await transferView(pool, request)), done: doneKey(request, ['retried']) });
   });
 
-  app.post<{ Params: { id: string } }>('/overfoersler/:id/retry', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/transfers/:id/retry', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
     const view = await transferView(pool, request);
-    if (person.role !== 'operator') throw new NotFoundPage();
+    authorize(person, 'operate');
     try {
       const r = await retryTransfer(pool, view.tr.id, person.email);
       // As `transfer retry` does: the routing queue is told once the transfer is back in its state.
       const { openRoutingQueue, queueBackend, submit } = await import('../../router/routing-queue.js');
-      const queue = openRoutingQueue(queueBackend(opts.config, opts.databaseUrl));
+      const queue = openRoutingQueue(queueBackend(config, databaseUrlOf(pool)));
       try {
         await submit(queue, { kind: 'transfer', transferId: r.id }, `retry-${r.id}-${r.retries}`);
       } finally {
         await queue.close();
       }
     } catch (err) {
-      return renderPage(request, reply, 'transfer', { ...view, problem: problemOf(err) }, 409);
+      const { problem, status } = problemOf(err);
+      return renderPage(request, reply, 'transfer', 'transfers.one', { ...view, problem }, status);
     }
-    return redirectDone(reply, `/overfoersler/${view.tr.id}`, 'retried');
+    return redirectDone(reply, `/transfers/${view.tr.id}`, 'retried');
   });
 }
 
-async function transferView(pool: Pool, request: Parameters<typeof personOf>[0] & { params: { id: string } }) {
+async function transferView(pool: Pool, request: FastifyRequest<{ Params: { id: string } }>) {
+  const person = personOf(request);
+  authorize(person, 'read');
   const id = request.params.id.toLowerCase();
-  if (!(await transferInScope(pool, scopeOf(personOf(request)), id))) throw new NotFoundPage();
+  if (!(await transferInScope(pool, scopeFilter(person), id))) throw new Problem(404, 'No such transfer.');
   const t = (await findTransfer(pool, id))!;
   const [steps, deliveries] = await Promise.all([transferSteps(pool, t.id), deliveriesOf(pool, t.id)]);
   return {
@@ -74,10 +81,17 @@ async function transferView(pool: Pool, request: Parameters<typeof personOf>[0] 
       deleted: (d as { deletedAt?: Date | null }).deletedAt ?? null,
       path: d.deliveredName ? (d.folder ? `IN/${d.folder}/${d.deliveredName}` : `IN/${d.deliveredName}`) : null,
     })),
-    canRetry: personOf(request).role === 'operator' && t.status === 'failed',
+    canRetry: can(person, 'operate') === 'allowed' && t.status === 'failed',
   };
 }
 
 function definedOnly(o: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The routing queue on PostgreSQL (no REDIS_URL) needs the database's address: the pool's own (pg.Pool keeps it). */
+function databaseUrlOf(pool: Pool): string {
+  const { connectionString } = (pool as unknown as { options: { connectionString?: string } }).options;
+  if (!connectionString) throw new Error("The portal's pool has no connection string to give the routing queue");
+  return connectionString;
 }

@@ -1,26 +1,30 @@
+import type { FastifyRequest } from 'fastify';
+
 /**
- * A file field of a multipart form, whichever way the portal attaches multipart fields to the body:
- * as plain values (`attachFieldsToBody: 'keyValues'`: a Buffer) or as field objects
- * (`attachFieldsToBody: true`: `{ type: 'file', filename, mimetype, toBuffer() }`).
+ * A multipart form (an SSH key file, a GDPR declaration document) read whole: its text fields and
+ * its one file. The portal limits the parts and the file's size (security.ts: 20 MiB, one file);
+ * a larger file ends the request with 413. The form's CSRF token travels in the action's query
+ * (`?_csrf=`), since the token check runs before the body is read.
  */
-export interface Uploaded {
-  data: Buffer;
-  filename: string | undefined;
-  mimetype: string | undefined;
+export interface MultipartForm {
+  fields: Record<string, string>;
+  file?: { field: string; filename: string; mimetype: string; data: Buffer };
 }
 
-export async function uploaded(body: unknown, name: string): Promise<Uploaded | undefined> {
-  const v = (body as Record<string, unknown> | undefined)?.[name];
-  if (v === undefined || v === null) return undefined;
-  if (Buffer.isBuffer(v)) return v.length ? { data: v, filename: undefined, mimetype: undefined } : undefined;
-  const part = v as { type?: string; filename?: string; mimetype?: string; toBuffer?: () => Promise<Buffer>; _buf?: Buffer };
-  if (part.type === 'file' && typeof part.toBuffer === 'function') {
-    const data = part._buf ?? (await part.toBuffer());
-    return data.length ? { data, filename: part.filename || undefined, mimetype: part.mimetype } : undefined;
+export async function readMultipart(request: FastifyRequest): Promise<MultipartForm> {
+  const form: MultipartForm = { fields: {} };
+  if (!request.isMultipart()) {
+    // The same form posted without a file (a client without multipart): plain fields.
+    for (const [k, v] of Object.entries((request.body as Record<string, unknown>) ?? {})) if (typeof v === 'string') form.fields[k] = v;
+    return form;
   }
-  return undefined;
-}
-
-export async function uploadedText(body: unknown, name: string): Promise<string | undefined> {
-  return (await uploaded(body, name))?.data.toString('utf8');
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      const data = await part.toBuffer();
+      if (data.length > 0 && !form.file) form.file = { field: part.fieldname, filename: part.filename, mimetype: part.mimetype, data };
+    } else if (typeof part.value === 'string') {
+      form.fields[part.fieldname] = part.value;
+    }
+  }
+  return form;
 }

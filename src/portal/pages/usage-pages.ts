@@ -3,7 +3,9 @@ import { listAuthorities } from '../../authority/list-authorities.js';
 import type { Pool } from '../../db/pool.js';
 import { listSystems } from '../../systems/list-systems.js';
 import { usageReport, type UsageRow } from '../../usage/usage-report.js';
-import { personOf, renderPage, scopeOf, type Person } from './page-kit.js';
+import { requireLogin } from '../authenticate.js';
+import { authorize, personOf } from '../authorize.js';
+import { renderPage, scopeOf, type Person } from './page-kit.js';
 import { barChart } from './usage-chart.js';
 
 /**
@@ -13,11 +15,12 @@ import { barChart } from './usage-chart.js';
  */
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export async function usagePages(app: FastifyInstance, opts: { pool: Pool }): Promise<void> {
-  const { pool } = opts;
+export async function usagePages(app: FastifyInstance): Promise<void> {
+  const { pool } = app.portal;
 
-  app.get('/forbrug', async (request, reply) => {
+  app.get('/usage', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
+    authorize(person, 'read');
     const q = request.query as Record<string, string | undefined>;
     const period = {
       from: q.from && DAY.test(q.from) && !Number.isNaN(Date.parse(q.from)) ? q.from : defaultFrom(),
@@ -25,13 +28,13 @@ export async function usagePages(app: FastifyInstance, opts: { pool: Pool }): Pr
     };
     const rows = await scopedUsage(pool, person, period);
     const months = monthly(rows);
-    return renderPage(request, reply, 'usage', {
+    return renderPage(request, reply, 'usage', 'usage.title', {
       period,
       rows,
       months,
       filesChart: barChart(months.map((m) => ({ label: m.period, value: m.transfers }))),
       bytesChart: barChart(months.map((m) => ({ label: m.period, value: m.bytesDelivered }))),
-      keyHeader: person.role.startsWith('authority-') ? 'usage.col.authority' : 'usage.col.system',
+      keyHeader: person.authority ? 'usage.col.authority' : 'usage.col.system',
     });
   });
 }
@@ -39,14 +42,14 @@ export async function usagePages(app: FastifyInstance, opts: { pool: Pool }): Pr
 /** The usage rows this person may see: its vendor's sending systems, its authority's data, or all. */
 async function scopedUsage(pool: Pool, person: Person, period: { from?: string; to?: string }): Promise<UsageRow[]> {
   const scope = scopeOf(person);
-  if (scope.kind === 'authority') {
+  if ('authorityId' in scope) {
     const authority = (await listAuthorities(pool)).find((a) => a.id === scope.authorityId);
     const key = authority && (authority.kommunekode ?? authority.cvr ?? authority.folder);
     return (await usageReport(pool, { by: 'authority', ...period })).filter((r) => r.key === key);
   }
   const rows = await usageReport(pool, { by: 'system', ...period });
-  if (scope.kind === 'all') return rows;
-  const mine = new Set((await listSystems(pool, { vendor: person.vendor })).map((s) => s.uuid));
+  if ('all' in scope) return rows;
+  const mine = new Set((await listSystems(pool, { vendor: person.vendor?.name })).map((s) => s.uuid));
   return rows.filter((r) => mine.has(r.key));
 }
 

@@ -1,5 +1,4 @@
 import type { Queryable } from '../../../db/pool.js';
-import type { Scope } from '../page-kit.js';
 
 /**
  * One page of transfers for the portal (SPEC §11 Overførsler), newest first, within a person's
@@ -18,8 +17,14 @@ export interface TransferPageRow {
   recipients: string[];
 }
 
+/** Whose transfers: a vendor's (sent or received by its systems), an authority's (its data), or all. */
+export interface TransferScope {
+  vendorId?: number;
+  authorityId?: number;
+}
+
 export interface TransferPageQuery {
-  scope: Scope;
+  scope: TransferScope;
   status?: string;
   /** A system's user name: sent or received by it. */
   system?: string;
@@ -51,8 +56,8 @@ export async function transfersPage(db: Queryable, q: TransferPageQuery): Promis
       ORDER BY t.received_at DESC, t.id DESC
       LIMIT $8`,
     [
-      scope.kind === 'vendor' ? scope.vendorId : null,
-      scope.kind === 'authority' ? scope.authorityId : null,
+      scope.vendorId ?? null,
+      scope.authorityId ?? null,
       q.status ?? null,
       q.system ?? null,
       q.since ?? null,
@@ -68,7 +73,7 @@ export async function transfersPage(db: Queryable, q: TransferPageQuery): Promis
 }
 
 /** A transfer if it is within the scope (the detail page answers 404 otherwise). */
-export async function transferInScope(db: Queryable, scope: Scope, id: string): Promise<boolean> {
+export async function transferInScope(db: Queryable, scope: TransferScope, id: string): Promise<boolean> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return false;
   const { rows } = await db.query(
     `SELECT 1 FROM transfers t JOIN systems s ON s.id = t.sender_system_id
@@ -76,7 +81,7 @@ export async function transferInScope(db: Queryable, scope: Scope, id: string): 
         AND ($2::int IS NULL OR s.vendor_id = $2 OR EXISTS (SELECT 1 FROM deliveries d JOIN systems r ON r.id = d.recipient_system_id
                                                              WHERE d.transfer_id = t.id AND r.vendor_id = $2))
         AND ($3::int IS NULL OR t.authority_id = $3)`,
-    [id, scope.kind === 'vendor' ? scope.vendorId : null, scope.kind === 'authority' ? scope.authorityId : null],
+    [id, scope.vendorId ?? null, scope.authorityId ?? null],
   );
   return rows.length > 0;
 }

@@ -1,16 +1,7 @@
-import type { pagesDa } from './messages-da.js';
+import type { daPages } from './da-pages.js';
 
 /** portal-pages: the texts of SPEC §11's pages, in English. Same keys as the Danish. */
-export const pagesEn: Record<keyof typeof pagesDa, string> = {
-  'nav.systems': 'IT systems',
-  'nav.agreements': 'Service agreements',
-  'nav.infrefs': 'InfRefs',
-  'nav.transfers': 'Transfers',
-  'nav.usage': 'Usage',
-  'nav.vendors': 'Vendors',
-  'nav.authorities': 'Authorities',
-  'nav.routes': 'Routes',
-  'nav.status': 'Status',
+export const enPages: Record<keyof typeof daPages, string> = {
 
   'common.all': 'All',
   'common.filter': 'Filter',
@@ -24,10 +15,12 @@ export const pagesEn: Record<keyof typeof pagesDa, string> = {
   'common.refused': 'That could not be done.',
 
   'done.requested': 'The service agreement request is sent. The authority is notified and can approve or reject it.',
-  'done.approved': 'Approved.',
-  'done.rejected': 'Rejected.',
-  'done.terminated': 'The service agreement is terminated.',
-  'done.withdrawn': 'The request is withdrawn.',
+  'done.approved': 'The GDPR declaration is approved; the InfRef may carry data.',
+  'done.rejected': 'The GDPR declaration is rejected; the sender is told the reason.',
+  'done.approve': 'The service agreement is approved. The vendor is told and can now do the technical integration.',
+  'done.reject': 'The service agreement is rejected. The vendor is told the reason.',
+  'done.terminate': 'The service agreement is terminated.',
+  'done.withdraw': 'The request is withdrawn.',
   'done.registered': 'The IT system is registered.',
   'done.key-added': 'The key is added.',
   'done.key-removed': 'The key is removed; it no longer works.',

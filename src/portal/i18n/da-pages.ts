@@ -1,14 +1,5 @@
 /** portal-pages: the texts of SPEC §11's pages, in Danish (KOMBIT's words from the self-service process). */
-export const pagesDa = {
-  'nav.systems': 'It-systemer',
-  'nav.agreements': 'Serviceaftaler',
-  'nav.infrefs': 'InfRefs',
-  'nav.transfers': 'Overførsler',
-  'nav.usage': 'Forbrug',
-  'nav.vendors': 'Leverandører',
-  'nav.authorities': 'Myndigheder',
-  'nav.routes': 'Ruter',
-  'nav.status': 'Status',
+export const daPages = {
 
   'common.all': 'Alle',
   'common.filter': 'Filtrér',
@@ -22,10 +13,12 @@ export const pagesDa = {
   'common.refused': 'Det kunne ikke lade sig gøre.',
 
   'done.requested': 'Anmodningen om serviceaftale er sendt. Myndigheden modtager et advis og kan godkende eller afvise den.',
-  'done.approved': 'Godkendt.',
-  'done.rejected': 'Afvist.',
-  'done.terminated': 'Serviceaftalen er opsagt.',
-  'done.withdrawn': 'Anmodningen er trukket tilbage.',
+  'done.approved': 'GDPR-erklæringen er godkendt; InfRef-versionen må bære data.',
+  'done.rejected': 'GDPR-erklæringen er afvist; afsenderen får besked med begrundelsen.',
+  'done.approve': 'Serviceaftalen er godkendt. Leverandøren får besked og kan nu forestå den tekniske integration.',
+  'done.reject': 'Serviceaftalen er afvist. Leverandøren får besked med begrundelsen.',
+  'done.terminate': 'Serviceaftalen er opsagt.',
+  'done.withdraw': 'Anmodningen er trukket tilbage.',
   'done.registered': 'It-systemet er registreret.',
   'done.key-added': 'Nøglen er tilføjet.',
   'done.key-removed': 'Nøglen er fjernet; den virker ikke længere.',
