@@ -8,7 +8,7 @@ import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person } from './page-kit.js';
-import { readMultipart } from './uploads.js';
+import { uploadForm } from './uploads.js';
 
 /**
  * InfRefs (SPEC §11): a vendor-admin uploads the GDPR declaration document of its own InfRef
@@ -35,7 +35,7 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
     const person = personOf(request);
     const i = await visibleInfRef(pool, person, request.params.name);
     authorize(person, 'declaration.upload', { vendorId: i.ownerVendorId });
-    const form = await readMultipart(request);
+    const form = uploadForm(request, 'document');
     if (!form.file) return show(request, reply, i, { problemKey: 'infrefs.problem.document', status: 400 });
     try {
       await receiveDeclarationDocument(pool, i.name, { name: form.file.filename, contentType: form.file.mimetype, data: form.file.data }, person.email);

@@ -16,7 +16,7 @@ import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { connectionGuide } from './connection-guide.js';
 import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person } from './page-kit.js';
-import { readMultipart } from './uploads.js';
+import { uploadForm } from './uploads.js';
 
 /**
  * It-systemer (SPEC §11): a vendor-admin registers its systems (user name, optional UUID, SSH
@@ -43,7 +43,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
   app.post('/systems/new', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
     if (!mayRegister(person)) throw new Problem(403, 'Only a vendor-admin registers systems here.');
-    const form = await readMultipart(request);
+    const form = uploadForm(request, 'keyFile');
     const f = (name: string) => (form.fields[name] ?? '').trim();
     const chosen = { username: f('username'), uuid: f('uuid'), sshPublicKey: f('sshPublicKey'), inbox: f('inbox'), metadata: f('metadata') };
     const keyText = chosen.sshPublicKey || form.file?.data.toString('utf8') || '';
@@ -71,7 +71,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { username: string } }>('/systems/:username/keys', { preHandler: requireLogin }, async (request, reply) => {
     const person = personOf(request);
     const s = await changeableSystem(pool, person, request.params.username);
-    const form = await readMultipart(request);
+    const form = uploadForm(request, 'keyFile');
     const keyText = (form.fields.sshPublicKey ?? '').trim() || form.file?.data.toString('utf8') || '';
     try {
       await addSystemKey(pool, s.username, parsePublicKey(keyText, form.file && !form.fields.sshPublicKey?.trim() ? form.file.filename : 'the pasted key'), person.email);
