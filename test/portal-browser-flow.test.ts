@@ -8,15 +8,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { cli, freePort } from './helpers/cli.js';
 import { generateKeyPair } from './helpers/factories.js';
+import { launchBrowser, logIn, setPasswordWithLink, type TestBrowser } from './helpers/browser.js';
 import { AARHUS, createWorld, KOBENHAVN, receiptOutcome, send, waitFor, waitForFile, type World } from './helpers/router-world.js';
 
 const PASSWORD = 'a long test password for the flow';
 
 let world: World;
-let browser: Browser;
+let browser: TestBrowser;
 let base: string;
 let run: (...args: string[]) => Promise<any>;
 
@@ -42,7 +43,7 @@ beforeAll(async () => {
   }
   await world.start();
   await waitFor('the portal', async () => (await fetch(`${base}/login`).catch(() => undefined))?.status === 200);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
@@ -50,14 +51,11 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** A person's own browser session (one context each, as several people at their own machines). */
-async function personAt(context: BrowserContext, link: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(link);
-  await page.getByLabel('Ny adgangskode').fill(PASSWORD);
-  await page.getByLabel('Gentag adgangskoden').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Gem adgangskode' }).click();
-  await page.waitForURL(/\/login/);
+/** A person at their own browser (own cookies): sets a password from the invitation link, logs in. */
+async function personAt(link: string, email: string): Promise<Page> {
+  const page = await browser.newPage();
+  await setPasswordWithLink(page, link, PASSWORD);
+  await logIn(page, base, { email, password: PASSWORD });
   return page;
 }
 
@@ -66,18 +64,10 @@ async function menu(page: Page, name: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Hovedmenu' }).getByRole('link', { name, exact: true }).click();
 }
 
-async function logIn(page: Page, email: string): Promise<void> {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Adgangskode').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log ind' }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-}
-
 /** The operator invites on the Brugere page, and reads the one-time link it shows. */
 async function invite(page: Page, email: string, role: string, organisation: { vendor?: string; authority?: string }): Promise<string> {
   await page.goto(`${base}/users`);
-  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('E-mail', { exact: true }).fill(email);
   await page.getByLabel('Rolle').selectOption({ label: role });
   if (organisation.vendor) await page.getByLabel('Leverandør').selectOption({ label: organisation.vendor });
   if (organisation.authority) await page.getByLabel('Myndighed').selectOption({ label: organisation.authority });
@@ -88,15 +78,13 @@ async function invite(page: Page, email: string, role: string, organisation: { v
 test('vendor requests, 0751 approves, 0101 rejects, production delivers and refuses, 0751 terminates', async () => {
   // The first operator comes from the CLI (README: how to log in the first time).
   const first = await run('user', 'invite', 'drift@kombit.example.dk', '--role', 'operator');
-  const operator = await personAt(await browser.newContext(), first.link);
-  await logIn(operator, 'drift@kombit.example.dk');
+  const operator = await personAt(first.link, 'drift@kombit.example.dk');
   const vendorLink = await invite(operator, 'admin@skolesystemer.example.dk', 'Leverandørens administrator', { vendor: 'Skolesystemer A/S' });
   const aarhusLink = await invite(operator, 'dpo@aarhus.example.dk', 'Databehandlingsansvarlig', { authority: '0751 Aarhus' });
   const kbhLink = await invite(operator, 'dpo@kk.example.dk', 'Databehandlingsansvarlig', { authority: '0101 København' });
 
   // The vendor registers its system with a pasted key, and asks 0751 and 0101 for the send service.
-  const vendor = await personAt(await browser.newContext(), vendorLink);
-  await logIn(vendor, 'admin@skolesystemer.example.dk');
+  const vendor = await personAt(vendorLink, 'admin@skolesystemer.example.dk');
   const key = generateKeyPair();
   await menu(vendor, 'It-systemer');
   await vendor.getByRole('link', { name: 'Registrér it-system' }).click();
@@ -121,15 +109,13 @@ test('vendor requests, 0751 approves, 0101 rejects, production delivers and refu
   for (const authority of ['0751', '0101']) await run('route', 'add', '--sender', 'skolesystem', '--infref', infref.name, '--recipient', 'modtager', '--authority', authority);
 
   // 0751's data-responsible approves; 0101's own rejects with a reason.
-  const aarhus = await personAt(await browser.newContext(), aarhusLink);
-  await logIn(aarhus, 'dpo@aarhus.example.dk');
+  const aarhus = await personAt(aarhusLink, 'dpo@aarhus.example.dk');
   await menu(aarhus, 'Serviceaftaler');
   await aarhus.getByRole('link', { name: /skolesystem, Aarhus/ }).click();
   await aarhus.getByRole('button', { name: 'Godkend' }).click();
   await aarhus.getByRole('status').waitFor();
 
-  const kbh = await personAt(await browser.newContext(), kbhLink);
-  await logIn(kbh, 'dpo@kk.example.dk');
+  const kbh = await personAt(kbhLink, 'dpo@kk.example.dk');
   await menu(kbh, 'Serviceaftaler');
   // 0101 sees only its own request, never Aarhus's.
   expect(await kbh.getByRole('link', { name: /Aarhus/ }).count()).toBe(0);

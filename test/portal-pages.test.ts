@@ -1,0 +1,155 @@
+/**
+ * SPEC §11's pages for every role: each passes axe-core (no serious or critical violation), in
+ * Danish and English; names, reasons and file names with `<script>` and quotes render as text;
+ * what is outside a person's scope answers 404 and what the role may not do 403.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { changeAgreement, requestAgreements } from '../src/agreements/agreements.js';
+import type { Role } from '../src/accounts/roles.js';
+import { launchBrowser, logIn, seriousViolations, type TestBrowser } from './helpers/browser.js';
+import { addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
+import { addPerson, startPortal, type TestPortal, type TestPerson } from './helpers/portal.js';
+
+const EVIL = `"><script>document.title='pwned'</script>'`;
+let portal: TestPortal;
+let browser: TestBrowser;
+let sender: TestSystem;
+let recipient: TestSystem;
+let foreign: TestSystem;
+let infref: string;
+let transferId: string;
+let agreementIds: number[];
+let aarhusId: number;
+const people: Partial<Record<Role, TestPerson>> = {};
+
+beforeAll(async () => {
+  [portal, browser] = await Promise.all([startPortal(), launchBrowser()]);
+  const pool = portal.pool;
+  const dataDir = portal.config.dataDir;
+  sender = await registerSystem(pool, { username: `afsender${EVIL.replace(/[/\\]/g, '')}`, vendor: `Leverandør ${EVIL}`, dataDir });
+  recipient = await registerSystem(pool, { username: 'modtager-b', vendor: 'Anden leverandør', dataDir });
+  foreign = await registerSystem(pool, { username: 'fremmed-system', vendor: 'Anden leverandør', dataDir });
+  infref = (await issueInfRef(pool, sender.username, { approve: true, title: `Elevdata ${EVIL}` })).name;
+  await addRoute(pool, { sender: sender.username, infref, recipient: recipient.username, authority: '0751' });
+  const made = await requestAgreements(pool, { system: sender.username, service: 'send', authorities: ['0751', '0101', '0147'] }, 'admin@leverandor.dk');
+  agreementIds = made.map((a) => a.id);
+  await changeAgreement(pool, made[0]!.id, 'approve', {}, 'dpo@aarhus.dk');
+  await changeAgreement(pool, made[1]!.id, 'reject', { reason: `Nej tak ${EVIL}` }, 'dpo@kk.dk');
+  aarhusId = made[0]!.authorityId;
+  transferId = await deliveredTransfer(sender, recipient, aarhusId, `udtraek ${EVIL}.csv`);
+  const vendorId = sender.vendorId;
+  people.operator = await addPerson(pool, { role: 'operator' });
+  people['vendor-admin'] = await addPerson(pool, { role: 'vendor-admin', vendorId });
+  people['vendor-user'] = await addPerson(pool, { role: 'vendor-user', vendorId });
+  people['authority-admin'] = await addPerson(pool, { role: 'authority-admin', authorityId: aarhusId });
+  people['authority-user'] = await addPerson(pool, { role: 'authority-user', authorityId: aarhusId });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await portal?.close();
+});
+
+/**
+ * A delivered transfer as the router records it (the router's own tests drive real ones; here
+ * only the pages' reading of the rows matters).
+ */
+async function deliveredTransfer(from: TestSystem, to: TestSystem, authorityId: number, fileName: string): Promise<string> {
+  const id = randomUUID();
+  const pool = portal.pool;
+  await pool.query(
+    `INSERT INTO transfers (id, sender_system_id, trigger_name, trigger_key, file_name, size_bytes, status, authority_id, received_at, finished_at, receipt_xml)
+     VALUES ($1::uuid, $2, $3, $7, $4, 123456, 'delivered', $5, now() - interval '40 days', now() - interval '40 days', $6)`,
+    [id, from.id, `${fileName}.trigger`, fileName, authorityId, `<Receipt>${EVIL.replace(/[<>&]/g, '')}</Receipt>`, `test-${id}`],
+  );
+  await pool.query(`INSERT INTO deliveries (transfer_id, recipient_system_id, status, placed_at, delivered_name, folder) VALUES ($1, $2, 'placed', now(), $3, '0751')`, [id, to.id, fileName]);
+  await pool.query(`INSERT INTO transfer_steps (transfer_id, step, at) VALUES ($1, 'received', now()), ($1, 'delivered', now())`, [id]);
+  return id;
+}
+
+const enc = encodeURIComponent;
+function pagesOf(role: Role): string[] {
+  const common = ['/agreements', `/agreements/${agreementIds[0]}`, '/transfers', `/transfers/${transferId}`, '/usage', '/usage?from=2020-01-01'];
+  const vendorSide = ['/systems', `/systems/${enc(sender.username)}`, '/infrefs', `/infrefs/${infref}`];
+  if (role === 'operator') return [...common, ...vendorSide, '/vendors', '/authorities', '/routes', '/status', `/agreements/${agreementIds[2]}`, '/transfers?status=delivered'];
+  if (role === 'vendor-admin') return [...common, ...vendorSide, '/systems/new', '/agreements/new', `/agreements/${agreementIds[2]}`];
+  if (role === 'vendor-user') return [...common, ...vendorSide];
+  return common;
+}
+
+async function pageAs(role: Role): Promise<Page> {
+  const page = await browser.newPage();
+  await logIn(page, portal.baseUrl, people[role]!);
+  return page;
+}
+
+describe('every page of every role', () => {
+  for (const role of ['operator', 'vendor-admin', 'vendor-user', 'authority-admin', 'authority-user'] as const) {
+    it(`${role}: each page answers 200, shows names as text and passes axe-core`, async () => {
+      const page = await pageAs(role);
+      const problems: string[] = [];
+      for (const path of pagesOf(role)) {
+        const res = await page.goto(`${portal.baseUrl}${path}`);
+        if (res?.status() !== 200) problems.push(`${path}: ${res?.status()}`);
+        // Nothing a person typed becomes markup: the portal serves no script at all, and the title stays.
+        if ((await page.locator('script').count()) > 0) problems.push(`${path}: a <script> element`);
+        if ((await page.title()) === 'pwned') problems.push(`${path}: injected script ran`);
+        for (const v of await seriousViolations(page)) problems.push(`${path}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`);
+      }
+      expect(problems).toEqual([]);
+    }, 120_000);
+  }
+
+  it('in English too (the switch), with the same accessible names as SPEC §11', async () => {
+    const page = await pageAs('authority-admin');
+    await page.goto(`${portal.baseUrl}/agreements`);
+    await Promise.all([page.waitForURL(/\/agreements/), page.getByRole('button', { name: 'English' }).click()]);
+    await page.goto(`${portal.baseUrl}/agreements/${agreementIds[0]}`);
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.getByRole('button', { name: 'Terminate' }).count()).toBe(1);
+    expect(await page.getByLabel('Reason').count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    for (const path of pagesOf('authority-admin')) {
+      await page.goto(`${portal.baseUrl}${path}`);
+      expect(await seriousViolations(page)).toEqual([]);
+    }
+    await Promise.all([page.waitForURL(/./), page.getByRole('button', { name: 'Dansk' }).click()]);
+  }, 120_000);
+});
+
+describe('text stays text', () => {
+  it('system names, reasons and file names with <script> and quotes are shown literally', async () => {
+    const page = await pageAs('operator');
+    await page.goto(`${portal.baseUrl}/agreements`);
+    expect(await page.getByRole('cell', { name: sender.username, exact: true }).count()).toBe(3);
+    expect(await page.getByRole('cell', { name: `Nej tak ${EVIL}`, exact: true }).count()).toBe(1);
+    await page.goto(`${portal.baseUrl}/transfers`);
+    expect(await page.getByRole('link', { name: `udtraek ${EVIL}.csv`, exact: true }).count()).toBe(1);
+    await page.goto(`${portal.baseUrl}/systems/${enc(sender.username)}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(sender.username);
+    expect(await page.getByText(`Leverandør ${EVIL}`, { exact: true }).count()).toBe(1);
+    await page.goto(`${portal.baseUrl}/infrefs/${infref}`);
+    expect(await page.getByText(`Elevdata ${EVIL}`, { exact: true }).count()).toBe(1);
+  }, 60_000);
+});
+
+describe('scope', () => {
+  it('a vendor gets 404 for another vendor\'s system, an authority for another authority\'s agreement; a read-only user 403 for an action', async () => {
+    const vendor = await portal.login(people['vendor-admin']!);
+    expect((await vendor.get(`/systems/${foreign.username}`)).status).toBe(404);
+    expect((await vendor.get('/systems/no-such-system')).status).toBe(404);
+    expect((await vendor.get('/vendors')).status).toBe(403);
+    const authority = await portal.login(people['authority-admin']!);
+    expect((await authority.get(`/agreements/${agreementIds[1]}`)).status).toBe(404);
+    expect((await authority.get('/agreements/999999')).status).toBe(404);
+    expect((await authority.get('/systems')).status).toBe(404);
+    expect((await authority.get(`/transfers/${randomUUID()}`)).status).toBe(404);
+    const reader = await portal.login(people['authority-user']!);
+    const before = await portal.pool.query(`SELECT status FROM agreements WHERE id = $1`, [agreementIds[0]]);
+    const res = await reader.submit(`/agreements/${agreementIds[0]}/terminate`, { reason: 'no' }, { from: `/agreements/${agreementIds[0]}` });
+    expect(res.status).toBe(403);
+    expect((await portal.pool.query(`SELECT status FROM agreements WHERE id = $1`, [agreementIds[0]])).rows).toEqual(before.rows);
+  });
+});
