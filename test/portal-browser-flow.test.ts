@@ -5,14 +5,14 @@
  * both; a trigger for 0751 is delivered and one for 0101 gets 1205; 0751 terminates, and the next
  * trigger for 0751 gets 1205. Every control is found by its accessible name (SPEC §11).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { cli, freePort } from './helpers/cli.js';
 import { generateKeyPair } from './helpers/factories.js';
 import { launchBrowser, logIn, setPasswordWithLink, type TestBrowser } from './helpers/browser.js';
-import { AARHUS, createWorld, KOBENHAVN, receiptOutcome, send, waitFor, waitForFile, type World } from './helpers/router-world.js';
+import { AARHUS, createWorld, KOBENHAVN, receiptOutcome, send, waitForFile, type World } from './helpers/router-world.js';
+import { waitUntil } from './helpers/wait.js';
 
 const PASSWORD = 'a long test password for the flow';
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   // What an operator sets up with the CLI: the vendors, and a receiving system with its own approved fetch agreements.
   await run('vendor', 'add', 'Skolesystemer A/S');
   await run('vendor', 'add', 'Modtager ApS');
-  const keyFile = join(mkdtempSync(join(tmpdir(), 'fu-flow-key-')), 'modtager.pub');
+  const keyFile = join(world.dataDir, 'modtager.pub');
   writeFileSync(keyFile, generateKeyPair().publicKey);
   await run('system', 'register', 'modtager', '--vendor', 'Modtager ApS', '--ssh-key', keyFile);
   rmSync(keyFile);
@@ -42,7 +42,7 @@ beforeAll(async () => {
     await run('agreement', 'approve', String((Array.isArray(made) ? made[0] : made).id));
   }
   await world.start();
-  await waitFor('the portal', async () => (await fetch(`${base}/login`).catch(() => undefined))?.status === 200);
+  await waitUntil('the portal', async () => (await fetch(`${base}/login`).catch(() => undefined))?.status === 200);
   browser = await launchBrowser();
 }, 120_000);
 
