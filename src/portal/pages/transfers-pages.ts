@@ -9,7 +9,7 @@ import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { doneKey, problemOf, redirectDone, renderPage, scopeFilter } from './page-kit.js';
-import { transferInScope, transfersPage } from './sql/transfers-page.js';
+import { transferInScope, transfersPage } from '../sql/transfers-page.js';
 
 /**
  * Overførsler (SPEC §11): transfers within the person's scope, filtered and paged; one transfer
@@ -47,8 +47,8 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     try {
       const r = await retryTransfer(pool, view.tr.id, person.email);
       // As `transfer retry` does: the routing queue is told once the transfer is back in its state.
-      const { openRoutingQueue, queueBackend, submit } = await import('../../router/routing-queue.js');
-      const queue = openRoutingQueue(queueBackend(config, databaseUrlOf(pool)));
+      const { openRoutingQueue, queueBackend, retryPolicy, submit } = await import('../../router/routing-queue.js');
+      const queue = openRoutingQueue(queueBackend(config, databaseUrlOf(pool)), retryPolicy(config));
       try {
         await submit(queue, { kind: 'transfer', transferId: r.id }, `retry-${r.id}-${r.retries}`);
       } finally {
