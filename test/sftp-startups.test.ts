@@ -3,6 +3,7 @@
  * of idle connections holds few slots, and other clients still get in.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
+import { loadConfig } from '../src/config/config.js';
 import { LoginGuard, DEFAULT_LOGIN_GUARD } from '../src/sftp/login-guard.js';
 import { waitUntil } from './helpers/wait.js';
 import { addSystem, makeKey, startHarness, tryLogin, type Harness } from './helpers/sftp-harness.js';
@@ -65,5 +66,22 @@ describe('a flood of idle connections', () => {
     flooding = false;
     expect(await tryLogin(h.port, 'afsender-a', { privateKey: key.privateKey })).toBe('ok');
     expect(closed).toBe(15);
+  });
+});
+
+describe('SFTP_MAX_STARTUPS', () => {
+  it('reads start:rate:full as OpenSSH does; unset it is 10:30:<SFTP_MAX_UNAUTHENTICATED>', () => {
+    expect(loadConfig({}).sftp).toMatchObject({ startupsStart: 10, startupsRate: 30, maxUnauthenticated: 100 });
+    expect(loadConfig({ SFTP_MAX_UNAUTHENTICATED: '1000' }).sftp).toMatchObject({ startupsStart: 10, startupsRate: 30, maxUnauthenticated: 1000 });
+    expect(loadConfig({ SFTP_MAX_STARTUPS: '1000:30:1000' }).sftp).toMatchObject({ startupsStart: 1000, startupsRate: 30, maxUnauthenticated: 1000 });
+    expect(loadConfig({ SFTP_MAX_HANDLES_PER_SYSTEM: '64', SFTP_FD_RESERVE: '0' }).sftp).toMatchObject({ maxHandlesPerSystem: 64, descriptorReserve: 0 });
+  });
+
+  it.each([
+    ['10:30', /SFTP_MAX_STARTUPS: "10:30" — it accepts start:rate:full/],
+    ['10:130:100', /SFTP_MAX_STARTUPS: "10:130:100"/],
+    ['200:30:100', /start \(200\) must not be above full \(100\)/],
+  ])('refuses %s with a message naming the setting', (value, message) => {
+    expect(() => loadConfig({ SFTP_MAX_STARTUPS: value })).toThrow(message);
   });
 });

@@ -40,6 +40,16 @@ export const configSchema = {
     SFTP_MAX_UNAUTHENTICATED_PER_ADDRESS: wholeNumber(1, 10),
     SFTP_MAX_SESSIONS_PER_SYSTEM: wholeNumber(1, 50),
     SFTP_MAX_HANDLES: wholeNumber(1, 1024),
+    // Open handles of one system over all its sessions on a node, and descriptors kept from handles
+    // for PostgreSQL, Redis, HTTP and the sockets (docs/operations.md, SFTP limits).
+    SFTP_MAX_HANDLES_PER_SYSTEM: wholeNumber(1, 1024),
+    SFTP_FD_RESERVE: wholeNumber(0, 512),
+    // OpenSSH's MaxStartups random early drop of unauthenticated connections; unset: 10:30:<SFTP_MAX_UNAUTHENTICATED>.
+    SFTP_MAX_STARTUPS: {
+      type: 'string',
+      pattern: '^[0-9]{1,6}:([0-9]|[1-9][0-9]|100):[1-9][0-9]{0,5}$',
+      description: 'start:rate:full as OpenSSH\'s MaxStartups, e.g. "10:30:100" (rate in percent, start ≤ full)',
+    },
     SFTP_FSYNC: { enum: ['always', 'on-request'], default: 'always', description: '"always" or "on-request"' },
     SFTP_NIST_KEX: { enum: ['off', 'on'], default: 'off', description: '"off" or "on" (for clients without curve25519, e.g. JSch 0.1.x)' },
 

@@ -45,6 +45,11 @@ export interface SftpSettings {
   maxUnauthenticatedPerAddress: number;
   maxSessionsPerSystem: number;
   maxHandlesPerSession: number;
+  maxHandlesPerSystem: number;
+  descriptorReserve: number;
+  /** MaxStartups start:rate (full is maxUnauthenticated). */
+  startupsStart: number;
+  startupsRate: number;
   /** When upload bytes are fsynced: 'always', or 'on-request' (when the client asks). */
   fsync: 'always' | 'on-request';
   /** Also offer the NIST-curve key exchanges. */
@@ -102,10 +107,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
       failureWindowMs: v.SFTP_LOGIN_FAILURE_WINDOW_SECONDS * 1000,
       banMs: v.SFTP_BAN_SECONDS * 1000,
       loginGraceMs: v.SFTP_LOGIN_GRACE_SECONDS * 1000,
-      maxUnauthenticated: v.SFTP_MAX_UNAUTHENTICATED,
+      ...maxStartups(v.SFTP_MAX_STARTUPS, v.SFTP_MAX_UNAUTHENTICATED),
       maxUnauthenticatedPerAddress: v.SFTP_MAX_UNAUTHENTICATED_PER_ADDRESS,
       maxSessionsPerSystem: v.SFTP_MAX_SESSIONS_PER_SYSTEM,
       maxHandlesPerSession: v.SFTP_MAX_HANDLES,
+      maxHandlesPerSystem: v.SFTP_MAX_HANDLES_PER_SYSTEM,
+      descriptorReserve: v.SFTP_FD_RESERVE,
       fsync: v.SFTP_FSYNC,
       nistKex: v.SFTP_NIST_KEX === 'on',
     },
@@ -115,6 +122,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     queuePrefix: v.FILUDVEKSLING_QUEUE_PREFIX,
     retentionEveryMs: v.FILUDVEKSLING_RETENTION_EVERY_MS,
   };
+}
+
+/** SFTP_MAX_STARTUPS "start:rate:full"; unset, start 10 (at most full), rate 30, full SFTP_MAX_UNAUTHENTICATED. */
+function maxStartups(setting: string | undefined, maxUnauthenticated: number): Pick<SftpSettings, 'startupsStart' | 'startupsRate' | 'maxUnauthenticated'> {
+  if (setting === undefined) return { startupsStart: Math.min(10, maxUnauthenticated), startupsRate: 30, maxUnauthenticated };
+  const [start, rate, full] = setting.split(':').map(Number) as [number, number, number];
+  if (start > full) {
+    throw new ConfigError(`Bad value for SFTP_MAX_STARTUPS: ${JSON.stringify(setting)} — start (${start}) must not be above full (${full}), e.g. "10:30:100".`);
+  }
+  return { startupsStart: start, startupsRate: rate, maxUnauthenticated: full };
 }
 
 function portalSettings(host: string, port: string, publicUrl: string | undefined): Pick<Config, 'portal' | 'portalPublicUrl'> {
