@@ -23,9 +23,13 @@ case "$purpose" in
   test)
     # Real clients over TCP (OpenSSH sftp, ssh-keygen, curl, Paramiko, rclone), a private sshd and
     # ssh-audit to compare with, xmllint for KOMBIT's schemas, chromium for the portal's browser tests.
-    has sftp && has ssh-keygen || need openssh-client 'sftp/ssh-keygen'
+    has sftp && has ssh && has ssh-keygen || need openssh-client 'sftp/ssh/ssh-keygen'
     [ -x /usr/sbin/sshd ] || need openssh-server /usr/sbin/sshd
     has xmllint || need libxml2-utils xmllint
+    # The fault tests run private Redis and PostgreSQL servers of their own (beside the machine's).
+    has redis-server || need redis-server redis-server
+    has redis-cli || need redis-tools redis-cli
+    [ -x "${TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] || need postgresql "${TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb"
     has curl || need curl curl
     has ssh-audit || need ssh-audit ssh-audit
     [ -f /usr/lib/python3/dist-packages/paramiko/__init__.py ] || need python3-paramiko 'python3 paramiko'
