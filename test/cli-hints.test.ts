@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 describe('--by (who makes a change)', () => {
-  const readOnly = [['system', 'list'], ['system', 'show'], ['infref', 'list'], ['infref', 'show'], ['infref', 'document'], ['route', 'list'], ['agreement', 'list'], ['vendor', 'list'], ['authority', 'list'], ['transfer', 'list'], ['transfer', 'show'], ['status'], ['serve']];
-  const changing = [['agreement', 'terminate'], ['agreement', 'withdraw'], ['infref', 'import'], ['route', 'add'], ['system', 'register'], ['vendor', 'add'], ['transfer', 'retry']];
+  const readOnly = [['system', 'list'], ['system', 'show'], ['infref', 'list'], ['infref', 'show'], ['infref', 'document'], ['route', 'list'], ['agreement', 'list'], ['vendor', 'list'], ['authority', 'list'], ['transfer', 'list'], ['transfer', 'show'], ['status'], ['serve'], ['usage', 'invoice'], ['price', 'list'], ['user', 'list']];
+  const changing = [['agreement', 'terminate'], ['agreement', 'withdraw'], ['infref', 'import'], ['route', 'add'], ['system', 'register'], ['vendor', 'add'], ['transfer', 'retry'], ['price', 'set'], ['user', 'invite']];
 
   it('is not offered by commands that only read', async () => {
     const helps = await Promise.all(readOnly.map((c) => run(...c, '--help')));
