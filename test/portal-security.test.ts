@@ -111,6 +111,29 @@ describe('portal security', () => {
   });
 });
 
+describe('behind a proxy', () => {
+  it('reads the client address from X-Forwarded-For only from a trusted proxy (login failures count per real address)', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const addresses = async () => (await portal.pool.query<{ address: string }>(`SELECT DISTINCT address FROM login_failures WHERE email = $1 ORDER BY address`, [p.email])).rows.map((r) => r.address);
+    const fail = async (c: ReturnType<TestPortal['client']>, from: string) => {
+      await c.get('/login');
+      const body = new URLSearchParams({ email: p.email, password: 'wrong password here', _csrf: c.csrf });
+      return c.fetch('/login', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from } });
+    };
+    expect((await fail(portal.client(), '203.0.113.7')).status).toBe(401);
+    expect(await addresses()).toEqual(['127.0.0.1']);
+
+    const proxied = await startPortal({ db: portal.db, env: { PORTAL_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      expect((await fail(proxied.client(), '203.0.113.7')).status).toBe(401);
+      expect((await fail(proxied.client(), '198.51.100.9')).status).toBe(401);
+      expect(await addresses()).toEqual(['127.0.0.1', '198.51.100.9', '203.0.113.7']);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
+
 describe('Brugere: who may manage whom', () => {
   it('admins see and manage only their own organisation; others are 404, *-user roles 403', async () => {
     const [a, b] = [await createVendor(portal.pool, 'Scope Vendor A'), await createVendor(portal.pool, 'Scope Vendor B')];

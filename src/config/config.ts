@@ -21,6 +21,8 @@ export interface Config {
   portal?: { host: string; port: number };
   /** The address people use, without a trailing slash (links in mails; Secure cookies when https). */
   portalPublicUrl: string;
+  /** Proxies whose X-Forwarded-For gives the client's address (PORTAL_TRUST_PROXY): true, or addresses/CIDRs. */
+  portalTrustProxy?: true | string[];
   smtpUrl?: string;
   mailFrom: string;
   notifyUnfetchedHours: number;
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     maxFileBytes: v.MAX_FILE_BYTES,
     logLevel: v.LOG_LEVEL,
     ...portalSettings(v.PORTAL_HOST, v.PORTAL_PORT, v.PORTAL_PUBLIC_URL),
+    portalTrustProxy: v.PORTAL_TRUST_PROXY === undefined ? undefined : v.PORTAL_TRUST_PROXY === 'true' ? true : String(v.PORTAL_TRUST_PROXY).split(/\s*,\s*/),
     smtpUrl: v.SMTP_URL,
     mailFrom: v.MAIL_FROM,
     notifyUnfetchedHours: v.NOTIFY_UNFETCHED_HOURS,

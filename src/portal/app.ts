@@ -18,8 +18,6 @@ export interface PortalOptions {
   pool: Pool;
   config: Config;
   clock?: Clock;
-  /** Proxies whose X-Forwarded-For is believed (PORTAL_TRUST_PROXY): addresses or CIDRs, or true for any. */
-  trustProxy?: boolean | string;
   rateLimits?: Partial<RateLimits>;
 }
 
@@ -36,7 +34,8 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
     loggerInstance: log.child({ op: 'portal' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    trustProxy: o.trustProxy ?? false,
+    // PORTAL_TRUST_PROXY: behind a TLS proxy, the client's address (lockouts, rate limits) is in X-Forwarded-For.
+    trustProxy: o.config.portalTrustProxy ?? false,
     genReqId: () => randomBytes(8).toString('hex'),
     // Every bad field is named in a 400, not only the first.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },

@@ -7,15 +7,13 @@ const PURGE_EVERY_MS = 15 * 60_000;
 
 /**
  * The portal as a part of `serve` (roles all and portal) on PORTAL_HOST:PORTAL_PORT; PORTAL_PORT=off
- * runs none. PORTAL_TRUST_PROXY names the proxies (addresses/CIDRs, or `true`) whose X-Forwarded-For
- * gives the client's address, for rate limits and login lockouts behind a TLS proxy.
+ * runs none.
  */
 export const portalComponent: ComponentFactory = async ({ config, database, role }) => {
   if ((role !== 'all' && role !== 'portal') || !config.portal) return undefined;
   // Loaded only on nodes that serve the portal: Fastify and its plugins cost start-up time.
   const { buildPortal } = await import('./app.js');
-  const trust = process.env.PORTAL_TRUST_PROXY;
-  const app = await buildPortal({ pool: database.pool, config, trustProxy: trust === 'true' ? true : trust || undefined });
+  const app = await buildPortal({ pool: database.pool, config });
   const address = await app.listen({ host: config.portal.host, port: config.portal.port });
   log.info({ op: 'portal', address, publicUrl: config.portalPublicUrl }, `portal on ${address} (people use ${config.portalPublicUrl})`);
   const purge = setInterval(() => {
