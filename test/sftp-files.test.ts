@@ -260,7 +260,8 @@ describe('uploads', () => {
   it('applies SETSTAT/FSETSTAT times and size to an upload, and refuses resizing a complete file', async () => {
     const handle = await p.open(c.sftp, '/OUT/times.bin', 'w');
     await p.write(c.sftp, handle, Buffer.from('0123456789'), 0);
-    await p.fsetstat(c.sftp, handle, { size: 4, mode: 0o600, uid: 0, gid: 0 });
+    // Owner and group sent back unchanged (as some clients echo a STAT) are no change.
+    await p.fsetstat(c.sftp, handle, { size: 4, mode: 0o600, uid: process.getuid!(), gid: process.getgid!() });
     await p.setstat(c.sftp, '/OUT/times.bin', { atime: 1_600_000_000, mtime: 1_600_000_000 });
     await p.close(c.sftp, handle);
     const st = await p.stat(c.sftp, '/OUT/times.bin');
@@ -270,6 +271,20 @@ describe('uploads', () => {
     const r = await refusal(p.setstat(c.sftp, '/OUT/times.bin', { size: 1 }));
     expect(r.code).toBe(SFTP_STATUS.PERMISSION_DENIED);
     expect(r.message).toMatch(/complete/);
+  });
+
+  it('refuses to grow an upload with SETSTAT/FSETSTAT past the bytes it holds (no sparse files out of nothing)', async () => {
+    const handle = await p.open(c.sftp, '/OUT/sparse.bin', 'w');
+    await p.write(c.sftp, handle, Buffer.from('0123456789'), 0);
+    for (const call of [() => p.fsetstat(c.sftp, handle, { size: 256 * 1024 * 1024 }), () => p.setstat(c.sftp, '/OUT/sparse.bin', { size: 11 })]) {
+      const r = await refusal(call());
+      expect([r.code, r.message]).toEqual([SFTP_STATUS.FAILURE, expect.stringMatching(/shortened, not grown past the 10 bytes it holds/)]);
+    }
+    await p.fsetstat(c.sftp, handle, { size: 10 });
+    await p.close(c.sftp, handle);
+    const st = await lstat(join(home, 'OUT', 'sparse.bin'));
+    expect([st.size, st.blocks * 512 <= 64 * 1024]).toEqual([10, true]);
+    await unlink(join(home, 'OUT', 'sparse.bin'));
   });
 
   it('answers STAT and SETSTAT of a file it just uploaded even after routing took it away', async () => {

@@ -188,10 +188,14 @@ export class Upload {
   /** SETSTAT/FSETSTAT on the upload: size and times apply to the temp file. */
   async setAttrs(attrs: { size?: number; atime?: number; mtime?: number }): Promise<void> {
     if (attrs.size !== undefined) {
-      if (attrs.size > this.maxFileBytes) {
-        throw failure(`${this.clientPath}: size ${attrs.size} is over MAX_FILE_BYTES (${this.maxFileBytes} bytes)`);
-      }
       await this.idle();
+      // Shortening only: growing would make a sparse file of any size out of nothing, which a
+      // reopen without TRUNC then copies byte for byte (and the router would hash).
+      if (attrs.size > this.end) {
+        throw failure(
+          `Cannot set the size of ${this.clientPath} to ${attrs.size} bytes: an upload can be shortened, not grown past the ${this.end} bytes it holds; write the bytes instead`,
+        );
+      }
       await ftruncateP(this.fd, attrs.size);
       if (attrs.size !== this.nextOffset) this.hash = undefined;
       this.end = attrs.size;
