@@ -214,6 +214,15 @@ describe('usage by service, with prices', () => {
     expect(bad.stderr).toMatch(/--prices gives per-use amounts per system and service; it does not go with --by infref/);
   });
 
+  it('keeps each month of usage_monthly equal to the sum of its days in usage_daily', async () => {
+    const sums = async (sql: string) => (await db.pool.query(sql)).rows;
+    const monthly = await sums(`SELECT month::text, sender_system_id, recipient_system_id, transfers::int, deliveries::int, bytes::bigint FROM usage_monthly ORDER BY 1, 2, 3`);
+    const daily = await sums(`SELECT date_trunc('month', day)::date::text AS month, sender_system_id, recipient_system_id, sum(transfers)::int AS transfers,
+                                     sum(deliveries)::int AS deliveries, sum(bytes)::bigint AS bytes FROM usage_daily GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
+    expect(monthly).toHaveLength(5);
+    expect(monthly).toEqual(daily);
+  });
+
   it('keeps the transfer view: a transfer to two recipients is one transfer and two deliveries', async () => {
     const r = await run('usage', '--by', 'authority', '--from', '2026-11-20', '--to', '2026-11-20', '--json');
     expect(r.json().rows).toEqual([{ period: '2026-11', key: '0751', name: 'Aarhus', transfers: 1, deliveries: 2, bytesSent: 536_870_912, bytesDelivered: 1_073_741_824 }]);

@@ -1,10 +1,11 @@
 import type { Queryable } from '../db/pool.js';
+import { usageSource } from './usage-source.js';
 
 /**
  * Usage as SPEC §13 attributes it: delivered transfers (one per transfer and recipient) and their
  * bytes, counted for the data's authority, once for the sending system (service `send`) and once
- * for each receiving system (service `fetch`). Read from `usage_daily`, which the database keeps as
- * deliveries are placed (migration 070), so a year of deliveries is a few thousand rows.
+ * for each receiving system (service `fetch`). Read from `usage_monthly` and `usage_daily`, which the
+ * database keeps as deliveries are placed (migrations 070, 071; see usage-source.ts).
  */
 export interface ServiceUsageQuery {
   /** First day, inclusive (YYYY-MM-DD, Danish time). */
@@ -37,11 +38,12 @@ export interface ServiceUsageRow {
 
 export async function serviceUsage(db: Queryable, q: ServiceUsageQuery): Promise<ServiceUsageRow[]> {
   const starts = [q.from, ...(q.cuts ?? []).filter((d) => d > q.from && d < q.next)].sort();
+  const source = usageSource({ from: q.from, next: q.next, cuts: starts }, 6);
   const { rows } = await db.query<ServiceUsageRow>(
     `WITH u AS (
        SELECT width_bucket(day, $3::date[]) - 1 AS segment, authority_id, sender_system_id, recipient_system_id,
               sum(deliveries) AS files, sum(bytes) AS bytes
-         FROM usage_daily
+         FROM ${source.sql} AS ud
         WHERE day >= $1::date AND day < $2::date AND ($4::int IS NULL OR authority_id = $4)
         GROUP BY 1, 2, 3, 4
      ), attributed AS (
@@ -58,7 +60,7 @@ export async function serviceUsage(db: Queryable, q: ServiceUsageQuery): Promise
        JOIN vendors v ON v.id = s.vendor_id
       WHERE ($5::int IS NULL OR v.id = $5)
       ORDER BY a.kommunekode IS NULL, a.kommunekode, a.name, v.name, s.username, x.service, x.segment`,
-    [q.from, q.next, starts, q.authorityId ?? null, q.vendorId ?? null],
+    [q.from, q.next, starts, q.authorityId ?? null, q.vendorId ?? null, ...source.params],
   );
   return rows;
 }

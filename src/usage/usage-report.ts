@@ -2,13 +2,15 @@ import { requireAuthority } from '../authority/require-authority.js';
 import type { Queryable } from '../db/pool.js';
 import { perUseAmount } from '../prices/per-use.js';
 import { listPrices, spansWithin } from '../prices/prices.js';
+import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
 import { serviceUsage } from './service-usage.js';
+import { usageSource } from './usage-source.js';
 
 /**
  * The usage report (forbrugsoversigt) per calendar month (Danish time), by the day a transfer was
  * delivered. Only transfers that reached a recipient count; rejected ones do not. Read from
- * `usage_daily` (migration 070), not from every delivery.
+ * `usage_monthly` and `usage_daily` (migrations 070, 071), not from every delivery.
  *
  * - by system | authority | infref: transfers delivered, deliveries made, bytes sent and bytes
  *   delivered (bytes × recipients), grouped by the sending system, the data's authority or InfRef;
@@ -76,19 +78,19 @@ export async function usageReport(db: Queryable, q: UsageQuery): Promise<UsageRo
   const vendor = q.vendor === undefined ? undefined : await requireVendor(db, q.vendor);
   if (q.by === 'service') return byService(db, { ...q, authorityId: authority?.id, vendorId: vendor?.id });
   const dim = DIMENSIONS[q.by];
+  const source = usageSource({ from: q.from, next: q.to === undefined ? undefined : dayAfter(q.to) }, 3);
   const { rows } = await db.query<UsageRow>(
     `SELECT to_char(u.day, 'YYYY-MM') AS period, ${dim.key} AS key, ${dim.name} AS name,
             sum(u.transfers)::int AS transfers, sum(u.deliveries)::int AS deliveries,
             sum(u.bytes_sent)::bigint AS "bytesSent", sum(u.bytes)::bigint AS "bytesDelivered"
-       FROM usage_daily u
+       FROM ${source.sql} AS u
        ${dim.join}
-      WHERE ($1::date IS NULL OR u.day >= $1::date) AND ($2::date IS NULL OR u.day <= $2::date)
-        AND ($3::int IS NULL OR u.authority_id = $3)
-        AND ($4::int IS NULL OR u.sender_system_id IN (SELECT id FROM systems WHERE vendor_id = $4))
+      WHERE ($1::int IS NULL OR u.authority_id = $1)
+        AND ($2::int IS NULL OR u.sender_system_id IN (SELECT id FROM systems WHERE vendor_id = $2))
       GROUP BY 1, 2, 3
      HAVING sum(u.transfers) > 0
       ORDER BY 1, 2`,
-    [q.from ?? null, q.to ?? null, authority?.id ?? null, vendor?.id ?? null],
+    [authority?.id ?? null, vendor?.id ?? null, ...source.params],
   );
   return rows;
 }
