@@ -46,7 +46,7 @@ export async function run(): Promise<object> {
       invoiceQuarterOneAuthority: await stats(() => invoiceForQuarter(pool, { quarter: '2026Q4', authority: '0751' })),
       cliUsage: await stats(() => cli(url, ['usage', '--json']), 3),
       cliInvoice: await stats(() => cli(url, ['usage', 'invoice', '--quarter', '2026Q4', '--csv']), 3),
-      withoutRollupUsageBySystemYear: await stats(() => pool.query(PRE_ROLLUP_USAGE), 3),
+      withoutRollupUsageBySystemYear: await stats(() => pool.query(PRE_ROLLUP_USAGE), 1),
       deliveryStatement: await triggerCost(pool),
     };
     return figures;
@@ -72,17 +72,17 @@ async function seed(pool: Pool): Promise<void> {
   await pool.query(
     `INSERT INTO transfers (id, sender_system_id, trigger_name, file_name, size_bytes, infref_id, authority_id, status, received_at)
      SELECT md5('t' || g)::uuid, br.sender, 't', 'f', 1000 + (g::bigint * 7919) % 5000000, i.id, br.authority, 'delivered',
-            timestamptz '2026-01-01 00:00+01' + g * $2 * interval '1 second'
+            timestamptz '2026-01-01 00:00+01' + g * $2::float8 * interval '1 second'
        FROM generate_series(1, $1::int) g JOIN bench_routes br ON br.r = g % 1000 JOIN infrefs i ON i.owner_system_id = br.sender`,
     [transfers, step],
   );
   // Placed in one statement: the rollup trigger runs once over them all.
   await pool.query(
     `INSERT INTO deliveries (transfer_id, recipient_system_id, status, placed_at)
-     SELECT md5('t' || g)::uuid, br.recipient, 'delivered', timestamptz '2026-01-01 00:00+01' + (g * $2 + 1) * interval '1 second'
+     SELECT md5('t' || g)::uuid, br.recipient, 'delivered', timestamptz '2026-01-01 00:00+01' + (g * $2::float8 + 1) * interval '1 second'
        FROM generate_series(1, $1::int) g JOIN bench_routes br ON br.r = g % 1000
      UNION ALL
-     SELECT md5('t' || g)::uuid, br.second, 'delivered', timestamptz '2026-01-01 00:00+01' + (g * $2 + 1) * interval '1 second'
+     SELECT md5('t' || g)::uuid, br.second, 'delivered', timestamptz '2026-01-01 00:00+01' + (g * $2::float8 + 1) * interval '1 second'
        FROM generate_series(4, $1::int, 4) g JOIN bench_routes br ON br.r = g % 1000 WHERE br.second <> br.recipient`,
     [transfers, step],
   );

@@ -21,9 +21,9 @@ export function usageSource(q: { from?: string; next?: string; cuts?: string[] }
             WHERE (${from} IS NULL OR month >= date_trunc('month', ${from})::date) AND (${next} IS NULL OR month < ${next})
               AND month <> ALL (${months})
            UNION ALL
-           SELECT day, ${COLUMNS} FROM usage_daily
-            WHERE date_trunc('month', day)::date = ANY (${months})
-              AND (${from} IS NULL OR day >= ${from}) AND (${next} IS NULL OR day < ${next}))`,
+           SELECT day, ${COLUMNS} FROM unnest(${months}) AS cut(month)
+             JOIN usage_daily ON day >= cut.month AND day < (cut.month + interval '1 month')::date
+            WHERE (${from} IS NULL OR day >= ${from}) AND (${next} IS NULL OR day < ${next}))`,
     params: [q.from ?? null, q.next ?? null, [...new Set(cutMonths)]],
   };
 }
