@@ -43,6 +43,10 @@ describe('the portal in a browser', () => {
     expect(await other.getByRole('heading', { level: 1 }).textContent()).toBe('Welcome, Olga Operatør');
     expect(await seriousViolations(other)).toEqual([]);
 
+    await page.goto(`${portal.baseUrl}/no-such-page`);
+    expect(await page.getByRole('alert').textContent()).toBe('The page does not exist.');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.goto(`${portal.baseUrl}/users`);
     await Promise.all([page.waitForURL(/\/users$/), page.getByRole('button', { name: 'Dansk' }).click()]);
     expect(await page.getAttribute('html', 'lang')).toBe('da');
     await Promise.all([page.waitForURL(/\/login/), page.getByRole('button', { name: 'Log ud' }).click()]);
