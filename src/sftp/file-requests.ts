@@ -8,6 +8,7 @@ import type { Reply } from './reply.js';
 import { denied, failure, STATUS } from './sftp-error.js';
 import { DATA_HEADER, finishData, MAX_READ_WRITE, sendPacket } from './sftp-wire.js';
 import { readAt, Upload } from './upload.js';
+import { quotaState } from './upload-quota.js';
 
 const openP = promisify(open);
 const closeP = promisify(close);
@@ -26,6 +27,7 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
     const { name } = r.place as OutFile; // allow() let only a file in /OUT through
     cx.handles.checkRoom();
     await cx.home.checkParents(r);
+    const quota = cx.quota ? await quotaState(cx.home.outDir, cx.quota) : undefined;
     const upload = await Upload.begin({
       owner: cx.owner,
       outDir: cx.home.outDir,
@@ -43,6 +45,7 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
       fsync: cx.fsync,
       recent: cx.recent,
       log: cx.log,
+      quota,
     });
     if (cx.ended()) return upload.abandon();
     let handle: Buffer;

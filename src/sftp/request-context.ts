@@ -19,6 +19,8 @@ export interface RequestContext {
   readonly maxFileBytes: number;
   readonly maxHandles: number;
   readonly fsync: UploadFsync;
+  /** The system's quota and its spooled bytes (undefined: no quota, as in some tests). */
+  readonly quota?: () => Promise<{ quotaBytes: number; spooledBytes: number }>;
   /** The session is over: late results are dropped, new handles are given back. */
   ended(): boolean;
   /** Throws while the server is stopping: no new handles (the ones open may finish). */

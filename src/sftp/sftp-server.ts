@@ -10,6 +10,7 @@ import { dataLayout, homeDir } from '../storage/homes.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
 import { raiseDescriptorLimit } from './descriptors.js';
 import { HandleBudget } from './handle-budget.js';
+import { quotaAndSpooled } from '../systems/held-bytes.js';
 import { PublicKeyLogin } from './public-key-login.js';
 import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { SealedHome } from './sealed-home.js';
@@ -233,6 +234,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       fsync: opts.fsync ?? 'always',
       maxHandles: limits.maxHandlesPerSession,
       budget: handleBudget,
+      quota: () => quotaAndSpooled(pool, state.systemId!),
       stalledMs: limits.stalledMs,
       log: slog,
       ready,

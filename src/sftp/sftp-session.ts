@@ -25,6 +25,8 @@ export interface SessionOptions {
   maxFileBytes: number;
   fsync: UploadFsync;
   maxHandles: number;
+  /** The system's quota and its spooled bytes, asked when an upload opens. */
+  quota?: () => Promise<{ quotaBytes: number; spooledBytes: number }>;
   /** Handles across this system's sessions and the whole process. */
   budget: HandleBudget;
   /** A client that leaves responses unread this long (window closed) loses the session. */
@@ -102,6 +104,7 @@ export class SftpSession {
       maxFileBytes: o.maxFileBytes,
       maxHandles: o.maxHandles,
       fsync: o.fsync,
+      quota: o.quota,
       ended: () => this.ended,
       refuseWhileDraining: (path) => {
         if (this.draining) {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { uploadBytesTotal, uploadsTotal } from '../metrics/metrics.js';
 import { attrsOf } from './file-attrs.js';
 import type { RecentUploads } from './recent-uploads.js';
+import { overQuota, type QuotaState } from './upload-quota.js';
 import { denied, failure, noSuchFile, SftpError } from './sftp-error.js';
 import { uploadTempPrefix } from '../storage/temp-names.js';
 import { uploadEvents, type UploadClosed } from './upload-events.js';
@@ -80,6 +81,7 @@ export class Upload {
   private readonly fsyncMode: UploadFsync;
   private readonly recent: RecentUploads;
   private readonly log: Logger;
+  private readonly quota: QuotaState | undefined;
 
   private constructor(
     opts: Parameters<typeof Upload.begin>[0],
@@ -97,6 +99,7 @@ export class Upload {
     this.fsyncMode = opts.fsync ?? 'always';
     this.recent = opts.recent;
     this.log = opts.log;
+    this.quota = opts.quota;
     this.end = startSize;
     if (hashFromStart) this.hash = createHash('sha256');
   }
@@ -111,6 +114,8 @@ export class Upload {
     fsync?: UploadFsync;
     /** Where a closed upload is remembered for the STAT grace. */
     recent: RecentUploads;
+    /** The system's quota and what it held when this upload opened. */
+    quota?: QuotaState;
     log: Logger;
   }): Promise<Upload> {
     const { outDir, name, clientPath, mode } = opts;
@@ -157,6 +162,10 @@ export class Upload {
       this.failed = failure(
         `${this.clientPath} is larger than the largest file this server accepts (MAX_FILE_BYTES = ${this.maxFileBytes} bytes); the upload is refused and nothing is stored`,
       );
+      return Promise.reject(this.failed);
+    }
+    if (this.quota && position + len > Math.max(this.end, this.quota.quotaBytes - this.quota.heldBytes)) {
+      this.failed = overQuota(this.owner.username, this.clientPath, this.quota);
       return Promise.reject(this.failed);
     }
     if (this.hash) {

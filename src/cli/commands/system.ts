@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
-/** `system register | key add|remove | disable | enable | list | show` (SPEC §8). */
+/** `system register | update | key add|remove | disable | enable | list | show` (SPEC §8). */
 export function registerSystemCommands(program: Command): void {
   const system = program.command('system').description('systems (anvendersystemer): SFTP users that send and receive');
 
@@ -27,6 +27,22 @@ export function registerSystemCommands(program: Command): void {
           { ...s, home: homeDir(ctx.config.dataDir, s.username), key: { keyType: key.keyType, fingerprint: key.fingerprint, comment: key.comment } },
           `Registered system '${s.username}' (UUID ${s.uuid}, vendor ${opts.vendor}, inbox ${s.inboxLayout}, metadata ${s.metadataFormat}) with key ${key.fingerprint} (${key.keyType}); home ${homeDir(ctx.config.dataDir, s.username)}.`,
         );
+      }),
+    );
+
+  system
+    .command('update <user>')
+    .description("change a system's inbox layout, metadata format or quota (bytes held in its OUT and the spool)")
+    .option('--inbox <layout>', 'per-authority (IN/<folder>/<name>) or flat (IN/<name>)')
+    .option('--metadata <format>', 'file-metadata or legacy (ns2:Trigger, for 2019-era clients)')
+    .option('--quota <bytes>', 'bytes it may hold in OUT and the spool: a number of bytes or e.g. 100GiB (default 100GiB)')
+    .action(
+      action(async (ctx, user: string, opts: { inbox?: string; metadata?: string; quota?: string }) => {
+        const { parseBytes, updateSystem } = await import('../../systems/update-system.js');
+        const quotaBytes = opts.quota === undefined ? undefined : parseBytes(opts.quota);
+        const db = await ctx.db();
+        const s = await updateSystem(db.pool, user, { inbox: opts.inbox, metadata: opts.metadata, quotaBytes }, ctx.by);
+        ctx.out.result({ system: user, ...s }, `Updated '${user}': inbox ${s.inboxLayout}, metadata ${s.metadataFormat}, quota ${s.quotaBytes} bytes (${(s.quotaBytes / 1024 ** 3).toFixed(2)} GiB).`);
       }),
     );
 
