@@ -52,7 +52,7 @@ export async function decideStep(ctx: StepContext, t: TransferRow, sender: Syste
   // FileName could be read from it (so a rejected transfer's file goes to quarantine with it).
   const file = await takeDataFile(ctx, t, sender, fields.fileName, !(trigger instanceof TriggerError));
   try {
-    const d = await decideTransfer(client, { sender, trigger, file, env: ctx.deps.env, today: danishToday() });
+    const d = await decideTransfer(client, { sender, transferId: t.id, triggerName: t.triggerName, trigger, file, env: ctx.deps.env, today: danishToday() });
     const folderOf = (r: SystemRow) => (r.inboxLayout === 'flat' ? null : d.authority.folder);
     await recordDecision(
       client,

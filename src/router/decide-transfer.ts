@@ -7,6 +7,7 @@ import { findRoutes } from '../routes/find-routes.js';
 import { findSystemByUsername, findSystemByUuid, type SystemRow } from '../systems/find-system.js';
 import { TriggerError, type Trigger } from '../triggers/parse-trigger.js';
 import { RoutingError } from './routing-error.js';
+import { receiptName, receiptNameFits } from './write-receipt.js';
 import { systemsByIds } from './sql/systems-by-ids.js';
 
 /** `Recipients` value meaning "route by SFTPDynamicRoutingInfo" (SPEC §4). */
@@ -16,6 +17,9 @@ export const DYNAMIC_ROUTING = 'ROUTING_V1_0_0';
 export interface TransferFacts {
   /** The system whose OUT the trigger was in (the logged-in system). */
   sender: SystemRow;
+  transferId: string;
+  /** The trigger file's name in OUT (its receipt is named after it). */
+  triggerName: string;
   /** The parsed trigger, or why it could not be parsed. */
   trigger: Trigger | TriggerError;
   /** The data file, taken out of OUT; undefined when there was none. `sha256` reads it at most once. */
@@ -35,13 +39,19 @@ export interface Decision {
 }
 
 /**
- * SPEC §5, in order: the one place a transfer is decided. Returns who gets the file, or throws a
+ * SPEC §5, in order (1006 CHECKSUM_MISMATCH last): the one place a transfer is decided. Returns who gets the file, or throws a
  * RoutingError with the first check that failed. (The resend rule runs before this, in
  * decide-step.ts, since it answers instead of deciding.)
  */
 export async function decideTransfer(db: Queryable, facts: TransferFacts): Promise<Decision> {
   const { sender, trigger } = facts;
   if (trigger instanceof TriggerError) throw new RoutingError(trigger.code, trigger.message);
+  if (!receiptNameFits(facts.triggerName)) {
+    throw new RoutingError(
+      'TRIGGER_INVALID',
+      `The trigger's name is ${Buffer.byteLength(facts.triggerName)} bytes; its receipt <name>.sftpreceipt must fit in 255 bytes, so a trigger's name may be at most 251 bytes (this receipt is named ${receiptName(facts.triggerName, facts.transferId)} instead); shorten it`,
+    );
+  }
   const routing = trigger.routing;
 
   if (trigger.sender !== sender.username) {
@@ -64,11 +74,6 @@ export async function decideTransfer(db: Queryable, facts: TransferFacts): Promi
   if (file.size !== trigger.sizeInBytes) {
     throw new RoutingError('SIZE_MISMATCH', `The data file '${trigger.fileName}' is ${file.size} bytes but the trigger's SizeInBytes says ${trigger.sizeInBytes}`);
   }
-  const sha256 = await file.sha256();
-  if (routing.sha256 !== undefined && routing.sha256 !== sha256) {
-    throw new RoutingError('CHECKSUM_MISMATCH', `The data file '${trigger.fileName}' has SHA-256 ${sha256} but the trigger's fu:Sha256 says ${routing.sha256}`);
-  }
-
   const infref = await checkInfRef(db, routing.infRef, sender);
 
   const senderAuthority = await findAuthorityByCvr(db, routing.senderAuthority);
@@ -104,6 +109,13 @@ export async function decideTransfer(db: Queryable, facts: TransferFacts): Promi
     for (const r of recipients) {
       if (!(await hasApprovedAgreement(db, r.id, 'fetch', authority.id))) throw noAgreement(r.username, 'fetch', authority);
     }
+  }
+
+  // Last (SPEC §5): reading a file of up to MAX_FILE_BYTES is the dearest check, so nothing is hashed
+  // for a transfer refused anyway (a file that fails both gets the 11xx/12xx code).
+  const sha256 = await file.sha256();
+  if (routing.sha256 !== undefined && routing.sha256 !== sha256) {
+    throw new RoutingError('CHECKSUM_MISMATCH', `The data file '${trigger.fileName}' has SHA-256 ${sha256} but the trigger's fu:Sha256 says ${routing.sha256}`);
   }
   return { trigger, sha256, infref, authority, recipients, onDate };
 }

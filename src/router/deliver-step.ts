@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { routingLatency, transfersTotal } from '../metrics/metrics.js';
-import type { PreparedReplacement } from '../storage/place-atomically.js';
+import { syncDir } from '../storage/homes.js';
 import { buildFileMetadata, buildLegacyMetadata, buildReceipt } from '../triggers/build-xml.js';
 import { parseTriggerOrError, TriggerError, type Trigger } from '../triggers/parse-trigger.js';
 import { failpoint } from './failpoint.js';
@@ -10,7 +10,7 @@ import { deliveriesOf, type DeliveryRow } from './sql/pending-deliveries.js';
 import { markDelivering, recordDelivered } from './sql/record-delivered.js';
 import type { TransferRow } from './sql/transfer-row.js';
 import type { StepContext } from './step-context.js';
-import { prepareReceipt } from './write-receipt.js';
+import { prepareReceipt, type PreparedReceipt } from './write-receipt.js';
 
 /**
  * validated | delivering → delivered: every data file placed, then every metadata file, then the
@@ -30,7 +30,7 @@ export async function deliverStep(ctx: StepContext, t: TransferRow, decided?: { 
   // The receipt is the same bytes however often it is written, so it goes before the record. Its
   // write and fsync run beside the placing; it appears under its name only after the last metadata.
   const receiptXml = buildReceipt({ transferId: t.id, sendersFileId: trigger.sendersFileId, ok: true });
-  const receipt = prepareReceipt(deps.dataDir, t.senderUsername, t.triggerName, receiptXml);
+  const receipt = prepareReceipt({ dataDir: deps.dataDir, db: client, transfer: t }, receiptXml);
   receipt.catch(() => undefined); // awaited below; a failure of the placing must not leave it unhandled
   try {
     await placeAndAnnounce(ctx, {
@@ -60,7 +60,7 @@ interface Placement {
   /** `validated` → `delivering` being recorded meanwhile (already so for a job that just decided). */
   delivering: Promise<void>;
   /** The sender's SUCCESS receipt, written and fsynced beside the placing, renamed in at the end. */
-  receipt: { prepared: Promise<PreparedReplacement>; xml: string };
+  receipt: { prepared: Promise<PreparedReceipt>; xml: string };
 }
 
 async function placeAndAnnounce(ctx: StepContext, p: Placement): Promise<void> {
@@ -89,7 +89,11 @@ async function placeAndAnnounce(ctx: StepContext, p: Placement): Promise<void> {
     }),
   );
   if (t.triggerClosedAt) routingLatency.observe(Math.max(0, Date.now() - t.triggerClosedAt.getTime()) / 1000);
-  await (await p.receipt.prepared).commit();
+  // The new names in each inbox (links and metadata) are made durable before the record says
+  // `delivered`: after a power cut the record never claims a file the folder lost.
+  await Promise.all([...new Set(placed.map((x) => x.dir))].map(syncDir));
+  const receiptPath = await (await p.receipt.prepared).commit();
+  await syncDir(dirname(receiptPath));
   steps.add('receipt-written');
   failpoint('receipt-written');
   steps.add('finished');

@@ -26,11 +26,12 @@ export async function failTransfer(deps: RouterDeps, client: PoolClient, transfe
       await withdrawUnannounced(spoolFile, deliveryDir(deps.dataDir, d.username, d.folder), t.fileName, t.id).catch(() => []);
     }
   }
-  const text = `Delivery failed after ${attempts} attempts: ${cause.message}. The operator can retry it with 'filudveksling transfer retry ${t.id}'`;
+  // The cause (an OS error, a recipient's folder) stays in the log: the receipt speaks the sender's language.
+  const text = `Delivery failed after ${attempts} attempts: the file could not be placed with every recipient, so none has it. The operator can retry it with 'filudveksling transfer retry ${t.id}'`;
   const sendersFileId = t.sendersFileId ?? undefined;
   const receiptXml = buildReceipt({ transferId: t.id, sendersFileId, ok: false, code: 'DELIVERY_FAILED', text });
   if (!(await recordFailed(client, { transferId: t.id, text, receiptXml }))) return;
-  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, receiptXml);
+  await writeReceipt({ dataDir: deps.dataDir, db: client, transfer: t }, receiptXml);
   transfersTotal.inc({ outcome: 'failed', code: 'DELIVERY_FAILED' });
-  log.error({ err: cause }, `transfer failed: ${text}`);
+  log.error({ err: cause }, `transfer failed after ${attempts} attempts: ${cause.message}`);
 }

@@ -1,6 +1,6 @@
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inDir, METADATA_SUFFIX } from '../storage/homes.js';
+import { DIR_MODE, inDir, METADATA_SUFFIX } from '../storage/homes.js';
 import { exists } from '../storage/move-into.js';
 import { placeFileAtomically, sameFile, writeFileAtomically } from '../storage/place-atomically.js';
 
@@ -20,7 +20,7 @@ export function candidateNames(fileName: string, transferId: string): string[] {
  * own earlier link (same inode) and returns that name instead of placing a second copy.
  */
 export async function placeDeliveryFile(spoolFile: string, dir: string, fileName: string, transferId: string, sha256: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
   for (const name of candidateNames(fileName, transferId)) {
     const target = join(dir, name);
     // A metadata file left without its data file (the recipient deleted only the data) still holds the name.

@@ -16,7 +16,7 @@ export async function rejectStep(ctx: StepContext, t: TransferRow): Promise<void
   await moveTree(spoolDir(deps.dataDir, t.id), quarantine);
   steps.add('quarantined', { folder: quarantine });
   failpoint('quarantined');
-  await writeReceipt(deps.dataDir, t.senderUsername, t.triggerName, t.receiptXml!);
+  await writeReceipt({ dataDir: deps.dataDir, db: ctx.client, transfer: t }, t.receiptXml!);
   steps.add('receipt-written');
   await recordFinished(ctx.client, t.id, steps);
   if (t.status === 'resent') transfersTotal.inc({ outcome: 'resend', code: '' });

@@ -6,12 +6,11 @@ import { startTriggerIntake } from './intake/trigger-intake.js';
 import { UploadHashCache } from './intake/upload-hash-cache.js';
 import { routingProcessor } from './routing-processor.js';
 import { openRoutingQueue, openRoutingWorker, queueBackend, retryPolicy, submit, type RoutingWorker } from './routing-queue.js';
+import { tightenDataFolders } from '../storage/homes.js';
 import { clearFinishedSpool } from './spool.js';
 import { unfinishedTransfers } from './sql/unfinished-transfers.js';
+import { sweepStalled, SWEEP_EVERY_MS } from './sweep.js';
 
-/** How often the sweep looks for transfers no job is carrying (e.g. failing to record a failure). */
-const SWEEP_EVERY_MS = 60_000;
-const SWEEP_IDLE_MS = 120_000;
 
 /**
  * Routing on a serve node. Every role queues triggers; what else runs depends on it:
@@ -38,18 +37,17 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
     worker = openRoutingWorker(backend, routingProcessor(deps, database.pool), config.routerConcurrency);
     worker.on('error', (err) => log.error({ op: 'route', err }, 'router worker error'));
     await worker.waitUntilReady();
+    await tightenDataFolders(config.dataDir);
     const cleared = await clearFinishedSpool(config.dataDir, database.pool);
     if (cleared > 0) log.info({ op: 'route', cleared }, 'cleared the spool folders of finished transfers');
     // Transfers a node left unfinished (killed mid-way): a fresh job each, under this boot's id.
     const boot = randomBytes(4).toString('hex');
     const resume = await unfinishedTransfers(database.pool);
-    for (const id of resume) await submit(queue, { kind: 'transfer', transferId: id }, `resume-${id}-${boot}`);
+    for (const { id } of resume) await submit(queue, { kind: 'transfer', transferId: id }, `resume-${id}-${boot}`);
     if (resume.length > 0) log.info({ op: 'route', count: resume.length }, 'resuming unfinished transfers');
     sweep = setInterval(() => {
-      void unfinishedTransfers(database.pool, SWEEP_IDLE_MS)
-        .then(async (ids) => {
-          for (const id of ids) await submit(queue, { kind: 'transfer', transferId: id }, `sweep-${id}`);
-        })
+      sweepStalled(queue, database.pool)
+        .then((ids) => ids.length > 0 && log.info({ op: 'route', count: ids.length }, 'sweep: queued transfers no job was carrying'))
         .catch((err: unknown) => log.warn({ op: 'route', err }, 'sweep for stalled transfers failed'));
     }, SWEEP_EVERY_MS);
     sweep.unref();

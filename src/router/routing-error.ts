@@ -1,8 +1,10 @@
 import type { ErrorCodeName } from '../triggers/error-codes.js';
+import { bounded } from '../triggers/trigger-error.js';
 
 /**
  * A permanent reason to refuse a transfer (SPEC §5): it carries the receipt's code and a message
- * that says what was wrong, with the value, and what to do. Turned into receipt XML only where the
+ * that says what was wrong, with the value, and what to do (at most ~1 KiB: it goes into the
+ * receipt, the log and the transfer's row). Turned into receipt XML only where the
  * receipt is built (decide-step.ts).
  */
 export class RoutingError extends Error {
@@ -12,7 +14,7 @@ export class RoutingError extends Error {
     readonly code: ErrorCodeName,
     message: string,
   ) {
-    super(message);
+    super(bounded(message));
   }
 }
 

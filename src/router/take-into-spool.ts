@@ -1,7 +1,7 @@
-import { link, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../storage/hash-file.js';
-import { outDir } from '../storage/homes.js';
+import { FILE_MODE, outDir } from '../storage/homes.js';
 import { moveInto } from '../storage/move-into.js';
 import { uploadInProgress } from '../storage/temp-names.js';
 import type { SystemRow } from '../systems/find-system.js';
@@ -89,6 +89,7 @@ export async function takeDataFile(
     failpoint('file-taken');
   }
   const inSpool = join(spool, fileName);
+  await chmod(inSpool, FILE_MODE); // every recipient's link shares this inode: one mode for all delivered files
   const st = await stat(inSpool);
   let hash: Promise<string> | undefined;
   return {

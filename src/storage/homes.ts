@@ -1,3 +1,4 @@
+import { chmod, mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -50,4 +51,32 @@ export const METADATA_SUFFIX = '.metadata';
 /** A trigger's name: `*.trigger`, not hidden (temps and the platform's own working files start with '.'). */
 export function isTriggerName(name: string): boolean {
   return name.endsWith(TRIGGER_SUFFIX) && !name.startsWith('.') && name.length > TRIGGER_SUFFIX.length;
+}
+
+/**
+ * Modes of what the platform makes under the data folder (before the umask): folders (homes, spool,
+ * quarantine, inboxes) 0750, files (delivered data, metadata, receipts) 0640 — readable by the
+ * service's group (backups, an operator's tools), by no one else.
+ */
+export const DIR_MODE = 0o750;
+export const FILE_MODE = 0o640;
+
+/** Folders made before these modes were set keep theirs; the router tightens the three roots at start. */
+export async function tightenDataFolders(dataDir: string): Promise<void> {
+  const layout = dataLayout(dataDir);
+  for (const dir of [layout.homes, layout.spool, layout.quarantine]) {
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    const st = await stat(dir);
+    if ((st.mode & 0o777 & ~DIR_MODE) !== 0) await chmod(dir, st.mode & DIR_MODE);
+  }
+}
+
+/** Makes a folder's entries durable (a new link or rename in it survives a power cut once this returns). */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,5 +1,6 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DIR_MODE } from './homes.js';
 
 /**
  * Moves `source` to `<dir>/<name>` by rename (same filesystem: atomic, keeps the inode). Idempotent
@@ -9,7 +10,7 @@ import { join } from 'node:path';
  */
 export async function moveInto(source: string, dir: string, name: string, opts: { dirReady?: boolean } = {}): Promise<'moved' | 'already' | 'missing'> {
   const target = join(dir, name);
-  if (!opts.dirReady) await mkdir(dir, { recursive: true });
+  if (!opts.dirReady) await mkdir(dir, { recursive: true, mode: DIR_MODE });
   try {
     await rename(source, target);
     return 'moved';
@@ -32,7 +33,7 @@ export async function exists(path: string): Promise<boolean> {
 /** Renames a folder into place; if part of it was moved before (a re-run), moves what is left. */
 export async function moveTree(from: string, to: string): Promise<void> {
   if (!(await exists(from))) return;
-  await mkdir(join(to, '..'), { recursive: true });
+  await mkdir(join(to, '..'), { recursive: true, mode: DIR_MODE });
   try {
     await rename(from, to);
     return;

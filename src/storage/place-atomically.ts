@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
+import { FILE_MODE } from './homes.js';
 import { placeTempBeside } from './temp-names.js';
 
 /**
@@ -78,8 +79,8 @@ export async function writeFileAtomically(target: string, bytes: Buffer | string
 
 /** A file written and fsynced under its hidden temp name, waiting to be renamed into place. */
 export interface PreparedReplacement {
-  /** Renames it over `target` (atomic: readers see the old file or the new one, whole). */
-  commit(): Promise<void>;
+  /** Renames it over `target`, or over `to` beside it (atomic: readers see the old file or the new one, whole). */
+  commit(to?: string): Promise<void>;
   /** Removes the temp instead (the write is not wanted after all). */
   discard(): Promise<void>;
 }
@@ -94,13 +95,13 @@ export async function prepareReplacement(target: string, bytes: Buffer | string)
   const temp = placeTempBeside(target, createHash('sha256').update(data).digest('hex'));
   await writeSynced(temp, data);
   return {
-    commit: () => rename(temp, target),
+    commit: (to = target) => rename(temp, to),
     discard: () => unlink(temp).catch(() => undefined),
   };
 }
 
 async function writeSynced(path: string, data: Buffer): Promise<void> {
-  const fh = await open(path, 'w', 0o644);
+  const fh = await open(path, 'w', FILE_MODE);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -135,7 +136,7 @@ async function sameBytes(path: string, sha256: string): Promise<boolean> {
 }
 
 async function copyWithFsync(source: string, temp: string): Promise<void> {
-  const fh = await open(temp, 'w', 0o644);
+  const fh = await open(temp, 'w', FILE_MODE);
   try {
     for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20 })) {
       const buf = chunk as Buffer;

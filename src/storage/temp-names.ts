@@ -39,11 +39,14 @@ export async function uploadInProgress(outDir: string, name: string): Promise<bo
 }
 
 /**
- * The hidden temp a placement writes beside `target` before linking or renaming it into place,
- * named after what it will hold (`tag`: a digest of the bytes, or of source and bytes), so a step run
- * again after a crash writes the same temp again instead of leaving the first one behind, while
- * different contents never share a temp.
+ * The hidden temp a placement writes beside `target` before linking or renaming it into place: a
+ * short name of fixed length (`.fu-place-` and 32 hex digits), so a target of 255 bytes has a temp
+ * too. Named after the target and what it will hold (`tag`: a digest of the bytes, or of source and
+ * bytes), so a step run again after a crash writes the same temp again instead of leaving the first
+ * one behind, while different targets or contents never share a temp.
  */
+export const PLACE_TEMP_MARK = '.fu-place-';
 export function placeTempBeside(target: string, tag: string): string {
-  return join(dirname(target), `.${basename(target)}.fu-place-${tag.slice(0, 16)}`);
+  const digest = createHash('sha256').update(`${basename(target)}\0${tag}`).digest('hex').slice(0, 32);
+  return join(dirname(target), `${PLACE_TEMP_MARK}${digest}`);
 }

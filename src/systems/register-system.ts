@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { RefusedError, UsageError } from '../errors.js';
-import { inDir, outDir } from '../storage/homes.js';
+import { DIR_MODE, inDir, outDir } from '../storage/homes.js';
 import { requireVendor } from '../vendors/find-vendor.js';
 import { findSystemByUsername, findSystemByUuid, type SystemRow } from './find-system.js';
 import type { SshPublicKey } from './ssh-public-key.js';
@@ -64,8 +64,8 @@ export async function registerSystem(pool: Pool, input: RegisterSystemInput, opt
     const system: SystemRow = { id, username, uuid, vendorId: vendor.id, enabled: true, inboxLayout: inbox, metadataFormat: metadata };
     await audit(db, { actor: opts.by, action: 'system.register', entity: 'system', entityId: id, after: { ...system, vendor: vendor.name } });
     await audit(db, { actor: opts.by, action: 'system.key.add', entity: 'system_key', entityId: key.rows[0]!.id, after: { system: username, keyType: k.keyType, fingerprint: k.fingerprint, comment: k.comment } });
-    await mkdir(outDir(opts.dataDir, username), { recursive: true });
-    await mkdir(inDir(opts.dataDir, username), { recursive: true });
+    await mkdir(outDir(opts.dataDir, username), { recursive: true, mode: DIR_MODE });
+    await mkdir(inDir(opts.dataDir, username), { recursive: true, mode: DIR_MODE });
     return system;
   });
 }

@@ -8,8 +8,23 @@ export class TriggerError extends Error {
     readonly code: TriggerErrorCode,
     message: string,
   ) {
-    super(message);
+    super(bounded(message));
   }
+}
+
+/**
+ * The most a refusal's text may be, in UTF-8 bytes: it goes into the receipt, a log line and the
+ * transfer's row, and a trigger of 64 KiB must not make any of them larger (an XML parser's message
+ * can quote most of its input).
+ */
+export const MAX_MESSAGE_BYTES = 1024;
+
+/** `text` cut to MAX_MESSAGE_BYTES (at a character boundary, marked with '…'). */
+export function bounded(text: string, max = MAX_MESSAGE_BYTES): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  let cut = Buffer.from(text, 'utf8').subarray(0, max - 3).toString('utf8');
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1); // half a character at the cut
+  return `${cut}…`;
 }
 
 /** A value as quoted in an error message: single quotes, long values shortened, controls made visible. */

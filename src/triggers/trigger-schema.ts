@@ -36,6 +36,34 @@ export function isValidFileName(name: string): boolean {
   return fileNameRegExp.test(name) && Buffer.byteLength(name, 'utf8') <= 255;
 }
 
+/** Names the platform gives its own files; a data file so named would be taken for one (SPEC §5). */
+export const RESERVED_SUFFIXES = ['.trigger', '.sftpreceipt', '.metadata'] as const;
+/** A delivered file's longest name is `<FileName>.<FileTransferUUID>.metadata` (SPEC §5): 255 bytes at most. */
+export const MAX_FILE_NAME_BYTES = 255 - '.00000000-0000-0000-0000-000000000000.metadata'.length;
+/** Characters that reorder how a name is shown (e.g. U+202E makes 'fdp.exe' look like 'exe.pdf'). */
+const BIDI_FORMATTING = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * The FileName rules beyond its form (SPEC §5, TRIGGER_INVALID): the rule a name breaks, in the
+ * sender's words, or undefined.
+ */
+export function fileNameProblem(name: string): string | undefined {
+  const bidi = BIDI_FORMATTING.exec(name);
+  if (bidi) {
+    const code = `U+${bidi[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `FileName must not contain bidirectional formatting characters (it has ${code} at position ${bidi.index + 1}), which make a name look like another; remove it`;
+  }
+  const suffix = RESERVED_SUFFIXES.find((s) => name.endsWith(s));
+  if (suffix) {
+    return `FileName must not end in ${suffix}: the platform names its triggers, receipts and metadata files so; rename the data file (got ${quote(name)})`;
+  }
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_FILE_NAME_BYTES) {
+    return `FileName is ${bytes} bytes (UTF-8); it may be at most ${MAX_FILE_NAME_BYTES}, so that its delivered form <FileName>.<FileTransferUUID>.metadata fits in 255 bytes; shorten it`;
+  }
+  return undefined;
+}
+
 const UUID = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'a UUID (8-4-4-4-12 hex digits)' } as const;
 const CVR_URN = { type: 'string', pattern: '^urn:oio:cvr-nr:[0-9]{8}$', description: "'urn:oio:cvr-nr:' followed by an 8-digit CVR number" } as const;
 const SFTP_USER = { type: 'string', minLength: 1, maxLength: 255, description: 'an SFTP user name of 1–255 characters' } as const;
@@ -123,6 +151,11 @@ export function assertValidTrigger(raw: RawTrigger, problems: string[] = []): as
         messages.push(text);
       }
     }
+  }
+  const fileName = raw.FileDescriptor?.FileName;
+  if (messages.length === 0 && fileName !== undefined) {
+    const problem = fileNameProblem(fileName);
+    if (problem) messages.push(problem);
   }
   if (messages.length > 0) throw new TriggerError('TRIGGER_INVALID', messages.join('; '));
 }

@@ -78,7 +78,7 @@ export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).dig
 /** Writes a file into a folder as an SFTP upload leaves it: complete under its real name at once. */
 export async function putAtomically(dir: string, name: string, content: Buffer | string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${name}.test-${randomBytes(4).toString('hex')}`);
+  const temp = join(dir, `.test-${randomBytes(4).toString('hex')}`); // short: names up to 255 bytes have one too
   await writeFile(temp, content);
   await rename(temp, join(dir, name));
 }

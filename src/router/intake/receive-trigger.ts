@@ -45,9 +45,18 @@ export async function receiveTrigger(
 ): Promise<Received | undefined> {
   const path = join(outDir(dataDir, job.username), job.triggerName);
   let bytes: Buffer;
+  let key = job.key;
   try {
     const st = await stat(path, { bigint: true });
-    if (triggerKey(job.username, job.triggerName, st) !== job.key) return byKey(client, job.key);
+    const now = triggerKey(job.username, job.triggerName, st);
+    if (now !== job.key) {
+      const earlier = await byKey(client, job.key);
+      if (earlier) return earlier;
+      // The file under this name changed after the job was queued and no transfer was made of it:
+      // its times set right after the upload (rclone, WinSCP), or a newer upload replaced it. What
+      // lies there now is the trigger, under the key it has now (any other job for it agrees).
+      key = now;
+    }
     bytes = await readAtMost(path, MAX_TRIGGER_BYTES + 1);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -56,8 +65,8 @@ export async function receiveTrigger(
   }
   const sender = await findSystemByUsername(client, job.username);
   if (!sender) {
-    if (!orphansWarned.has(job.key)) {
-      orphansWarned.add(job.key);
+    if (!orphansWarned.has(key)) {
+      orphansWarned.add(key);
       log.warn({ op: 'route', system: job.username, trigger: job.triggerName }, 'a trigger lies in the OUT of a user name no system has; leaving it there');
     }
     return undefined;
@@ -67,7 +76,7 @@ export async function receiveTrigger(
     trigger instanceof TriggerError ? salvageTriggerFields(bytes) : { fileName: trigger.fileName, sendersFileId: trigger.sendersFileId, transactionId: trigger.routing.transactionId };
   const received = {
     senderSystemId: sender.id,
-    triggerKey: job.key,
+    triggerKey: key,
     triggerName: job.triggerName,
     // PostgreSQL text cannot hold NUL; the exact bytes stay in the spool/quarantine copy.
     triggerXml: bytes.toString('utf8').replace(/\0/g, '\uFFFD'),

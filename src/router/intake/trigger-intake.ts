@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { log } from '../../log.js';
 import { uploadEvents, type UploadClosed, type UploadRenamed } from '../../sftp/upload-events.js';
-import { dataLayout, isTriggerName, outDir } from '../../storage/homes.js';
+import { dataLayout, DIR_MODE, isTriggerName, outDir } from '../../storage/homes.js';
 import { submit, type RoutingQueue } from '../routing-queue.js';
 import { watchOutFolders, type OutWatcher } from './out-watcher.js';
 import { triggerJobId, triggerKey } from './trigger-key.js';
@@ -125,7 +125,7 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
 
   let rescan: NodeJS.Timeout | undefined;
   if (opts.watch) {
-    await mkdir(homes, { recursive: true });
+    await mkdir(homes, { recursive: true, mode: DIR_MODE });
     watcher = watchOutFolders(homes, (user, name) => offerLogged(user, name), { alreadyQueued });
     await watcher.ready;
     // The start scan uses its own job ids: a job of a node that died may still sit 'active' under the plain id.

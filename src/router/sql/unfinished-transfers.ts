@@ -4,12 +4,12 @@ import type { Queryable } from '../../db/pool.js';
  * Transfers a router still owes work (not finished, not waiting for the operator), e.g. after a node
  * died mid-way. `idleForMs` > 0 leaves out those touched recently (a live worker has them).
  */
-export async function unfinishedTransfers(db: Queryable, idleForMs = 0): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id::text FROM transfers
+export async function unfinishedTransfers(db: Queryable, idleForMs = 0): Promise<{ id: string; triggerKey: string | null }[]> {
+  const { rows } = await db.query<{ id: string; triggerKey: string | null }>(
+    `SELECT id::text, trigger_key AS "triggerKey" FROM transfers
       WHERE finished_at IS NULL AND status NOT IN ('failed', 'expired') AND updated_at <= now() - $1 * interval '1 millisecond'
       ORDER BY received_at LIMIT 10000`,
     [idleForMs],
   );
-  return rows.map((r) => r.id);
+  return rows;
 }
