@@ -35,6 +35,8 @@ case "$purpose" in
     [ -f /usr/lib/python3/dist-packages/paramiko/__init__.py ] || need python3-paramiko 'python3 paramiko'
     has chromium || need chromium chromium
     has rclone || need rclone rclone
+    # The router's durability test watches serve's fsyncs with strace.
+    has strace || need strace strace
     ;;
   bench)
     # OpenSSH's internal-sftp on a private sshd is the yardstick; its client and keys drive both.
