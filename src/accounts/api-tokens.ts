@@ -2,7 +2,7 @@ import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
 import { AccountRefusedError } from './account-error.js';
 import { requireUser } from './find-user.js';
-import { PERSON_SELECT, personOf, type Person, type PersonRow } from './person.js';
+import { PERSON_COLUMNS, PERSON_JOINS, personOf, type Person, type PersonRow } from './person.js';
 import { hashSecret, newSecret } from './secret-token.js';
 
 /** Tokens start with this, so a leaked one is recognisable (secret scanners, logs). */
@@ -34,7 +34,8 @@ export async function revokeApiTokens(pool: Pool, email: string, by: string): Pr
 export async function personOfApiToken(db: Queryable, token: string): Promise<Person | undefined> {
   if (!token.startsWith(TOKEN_PREFIX)) return undefined;
   const { rows } = await db.query<PersonRow>(
-    `${PERSON_SELECT.replace('FROM users u', 'FROM api_tokens t JOIN users u ON u.id = t.user_id')} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`,
+    `SELECT ${PERSON_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id ${PERSON_JOINS}
+      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`,
     [hashSecret(token)],
   );
   return rows[0] ? personOf(rows[0]) : undefined;

@@ -1,14 +1,14 @@
 import type { Queryable } from '../db/pool.js';
 import { AccountRefusedError } from './account-error.js';
-import { PERSON_SELECT, type PersonRow } from './person.js';
+import { PERSON_COLUMNS, PERSON_JOINS, type PersonRow } from './person.js';
 
 export async function findUserByEmail(db: Queryable, email: string): Promise<PersonRow | undefined> {
-  const { rows } = await db.query<PersonRow>(`${PERSON_SELECT} WHERE u.email = $1`, [normaliseEmail(email)]);
+  const { rows } = await db.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM users u ${PERSON_JOINS} WHERE u.email = $1`, [normaliseEmail(email)]);
   return rows[0];
 }
 
 export async function findUserById(db: Queryable, id: number): Promise<PersonRow | undefined> {
-  const { rows } = await db.query<PersonRow>(`${PERSON_SELECT} WHERE u.id = $1`, [id]);
+  const { rows } = await db.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM users u ${PERSON_JOINS} WHERE u.id = $1`, [id]);
   return rows[0];
 }
 

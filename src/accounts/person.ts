@@ -11,14 +11,13 @@ export interface Person {
   authority?: { id: number; cvr: string | null; kommunekode: string | null; name: string };
 }
 
-/** The SELECT list and joins that make a Person from `users u`. */
-export const PERSON_SELECT = `
-  SELECT u.id, u.email, u.name, u.role, u.language, u.disabled, u.password_hash AS "passwordHash",
+/** The columns of a PersonRow, from `users u` with PERSON_JOINS. */
+export const PERSON_COLUMNS = `u.id, u.email, u.name, u.role, u.language, u.disabled, u.password_hash AS "passwordHash",
          v.id AS "vendorId", v.name AS "vendorName",
-         a.id AS "authorityId", a.cvr AS "authorityCvr", a.kommunekode AS "authorityKommunekode", a.name AS "authorityName"
-    FROM users u
-    LEFT JOIN vendors v ON v.id = u.vendor_id
-    LEFT JOIN authorities a ON a.id = u.authority_id`;
+         a.id AS "authorityId", a.cvr AS "authorityCvr", a.kommunekode AS "authorityKommunekode", a.name AS "authorityName"`;
+
+/** The person's organisation, joined to `users u`. */
+export const PERSON_JOINS = `LEFT JOIN vendors v ON v.id = u.vendor_id LEFT JOIN authorities a ON a.id = u.authority_id`;
 
 export interface PersonRow {
   id: number;

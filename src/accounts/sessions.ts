@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import type { Clock } from './clock.js';
-import { PERSON_SELECT, personOf, type Person, type PersonRow } from './person.js';
+import { PERSON_COLUMNS, PERSON_JOINS, personOf, type Person, type PersonRow } from './person.js';
 import { hashSecret, newSecret } from './secret-token.js';
 
 export const SESSION_IDLE_MS = 8 * 3_600_000;
@@ -23,10 +23,9 @@ export async function createSession(db: Queryable, userId: number, address: stri
 export async function personOfSession(db: Queryable, id: string, clock: Clock): Promise<Person | undefined> {
   const now = clock();
   const { rows } = await db.query<PersonRow & { createdAt: Date; lastSeen: Date }>(
-    `${PERSON_SELECT.replace('FROM users u', 'FROM sessions s JOIN users u ON u.id = s.user_id')}`.replace(
-      'SELECT u.id,',
-      'SELECT s.created_at AS "createdAt", s.last_seen AS "lastSeen", u.id,',
-    ) + ' WHERE s.id_hash = $1',
+    `SELECT s.created_at AS "createdAt", s.last_seen AS "lastSeen", ${PERSON_COLUMNS}
+       FROM sessions s JOIN users u ON u.id = s.user_id ${PERSON_JOINS}
+      WHERE s.id_hash = $1`,
     [hashSecret(id)],
   );
   const row = rows[0];
