@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { changeAgreement, requestAgreements } from '../src/agreements/agreements.js';
+import { setPrice } from '../src/prices/prices.js';
 import type { Role } from '../src/accounts/roles.js';
 import { launchBrowser, logIn, seriousViolations, type TestBrowser } from './helpers/browser.js';
 import { addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
@@ -60,11 +61,12 @@ async function deliveredTransfer(from: TestSystem, to: TestSystem, authorityId: 
   const id = randomUUID();
   const pool = portal.pool;
   await pool.query(
-    `INSERT INTO transfers (id, sender_system_id, trigger_name, trigger_key, file_name, size_bytes, status, authority_id, received_at, finished_at, receipt_xml)
-     VALUES ($1::uuid, $2, $3, $7, $4, 123456, 'delivered', $5, now() - interval '40 days', now() - interval '40 days', $6)`,
+    `INSERT INTO transfers (id, sender_system_id, trigger_name, trigger_key, file_name, size_bytes, status, authority_id, received_at, finished_at, receipt_xml, infref_id)
+     VALUES ($1::uuid, $2, $3, $7, $4, 123456, 'delivered', $5, now() - interval '40 days', now() - interval '40 days', $6,
+             (SELECT id FROM infrefs WHERE owner_system_id = $2 LIMIT 1))`,
     [id, from.id, `${fileName}.trigger`, fileName, authorityId, `<Receipt>${EVIL.replace(/[<>&]/g, '')}</Receipt>`, `test-${id}`],
   );
-  await pool.query(`INSERT INTO deliveries (transfer_id, recipient_system_id, status, placed_at, delivered_name, folder) VALUES ($1, $2, 'placed', now(), $3, '0751')`, [id, to.id, fileName]);
+  await pool.query(`INSERT INTO deliveries (transfer_id, recipient_system_id, status, placed_at, delivered_name, folder) VALUES ($1, $2, 'placed', now() - interval '40 days', $3, '0751')`, [id, to.id, fileName]);
   await pool.query(`INSERT INTO transfer_steps (transfer_id, step, at) VALUES ($1, 'received', now()), ($1, 'delivered', now())`, [id]);
   return id;
 }
@@ -132,6 +134,31 @@ describe('text stays text', () => {
     expect(await page.getByText(`Leverandør ${EVIL}`, { exact: true }).count()).toBe(1);
     await page.goto(`${portal.baseUrl}/infrefs/${infref}`);
     expect(await page.getByText(`Elevdata ${EVIL}`, { exact: true }).count()).toBe(1);
+  }, 60_000);
+});
+
+describe('Forbrug', () => {
+  it('the authority sees its usage with prices and the invoice basis (CSV too); the vendor sees counts, never prices', async () => {
+    await setPrice(portal.pool, { model: 'per-use', service: 'fetch', perFile: '1.00', perGib: '0', from: '2020-01-01' }, 'test');
+    const authority = await pageAs('authority-admin');
+    await authority.goto(`${portal.baseUrl}/usage?from=2020-01-01`);
+    expect(await authority.getByRole('columnheader', { name: 'Beløb' }).count()).toBeGreaterThan(0);
+    // One file to one recipient, fetched: 1.00 kr. for the recipient's fetch.
+    expect(await authority.getByRole('cell', { name: '1,00 kr.' }).count()).toBeGreaterThan(0);
+    expect(await authority.getByRole('heading', { name: 'Fakturagrundlag' }).count()).toBe(1);
+    const client = await portal.login(people['authority-admin']!);
+    const csv = await client.get('/usage/invoice.csv');
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await csv.text()).split('\n')[0]).toMatch(/^quarter,authority,name,line,/);
+
+    const vendor = await pageAs('vendor-admin');
+    await vendor.goto(`${portal.baseUrl}/usage?from=2020-01-01`);
+    expect(await vendor.getByRole('columnheader', { name: 'Filer' }).count()).toBeGreaterThan(0);
+    expect(await vendor.getByRole('columnheader', { name: 'Beløb' }).count()).toBe(0);
+    expect(await vendor.getByText('kr.').count()).toBe(0);
+    const vendorClient = await portal.login(people['vendor-admin']!);
+    expect((await vendorClient.get('/usage/invoice.csv')).status).toBe(403);
+    expect(await (await vendorClient.get('/usage.csv?from=2020-01-01')).text()).not.toMatch(/amount/);
   }, 60_000);
 });
 

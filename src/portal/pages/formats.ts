@@ -8,6 +8,8 @@ export interface Formats {
   number(n: number): string;
   bytes(n: number): string;
   duration(seconds: number): string;
+  /** An amount in øre as kroner. */
+  dkk(ore: number | null | undefined): string;
 }
 
 export function formatsFor(language: 'da' | 'en'): Formats {
@@ -16,6 +18,7 @@ export function formatsFor(language: 'da' | 'en'): Formats {
   const moment = new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const count = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const one = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  const kroner = new Intl.NumberFormat(locale, { style: 'currency', currency: 'DKK', minimumFractionDigits: 2 });
   const toDate = (d: Date | string) => (d instanceof Date ? d : new Date(d));
   return {
     date: (d) => (d ? day.format(toDate(d)) : ''),
@@ -31,6 +34,8 @@ export function formatsFor(language: 'da' | 'en'): Formats {
       }
       return `${u === 0 ? count.format(v) : one.format(v)} ${units[u]}`;
     },
+    // Integer øre to kroner for display only; the amounts themselves stay whole øre (src/prices).
+    dkk: (ore) => (ore === null || ore === undefined ? '' : kroner.format(ore / 100)),
     duration: (s) => (s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`),
   };
 }

@@ -14,9 +14,12 @@ const WIDTH = 480;
 const HEIGHT = 220;
 const PLOT = { left: 64, top: 12, right: 8, bottom: 28 };
 
-export function barChart(points: Array<{ label: string; value: number }>): BarChart {
+/** `binary`: bytes, whose ticks read well in KiB/MiB/GiB (a nice number times a power of 1024). */
+export function barChart(points: Array<{ label: string; value: number }>, o: { binary?: boolean } = {}): BarChart {
   const plot = { left: PLOT.left, top: PLOT.top, width: WIDTH - PLOT.left - PLOT.right, height: HEIGHT - PLOT.top - PLOT.bottom };
-  const top = niceCeiling(Math.max(0, ...points.map((p) => p.value)));
+  const highest = Math.max(0, ...points.map((p) => p.value));
+  const unit = o.binary ? 1024 ** Math.max(0, Math.floor(Math.log(Math.max(highest, 1)) / Math.log(1024))) : 1;
+  const top = niceCeiling(highest / unit) * unit;
   const slot = points.length ? plot.width / points.length : plot.width;
   const barWidth = Math.max(2, Math.min(48, slot * 0.7));
   const bars = points.map((p, i) => {

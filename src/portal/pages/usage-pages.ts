@@ -1,73 +1,164 @@
-import type { FastifyInstance } from 'fastify';
-import { listAuthorities } from '../../authority/list-authorities.js';
-import type { Pool } from '../../db/pool.js';
-import { listSystems } from '../../systems/list-systems.js';
-import { usageReport, type UsageRow } from '../../usage/usage-report.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { invoiceCsv } from '../../prices/invoice-csv.js';
+import { invoiceForQuarter } from '../../prices/invoice.js';
+import { parseQuarter } from '../../prices/quarter.js';
+import { usageReport, type ServiceUsageReportRow } from '../../usage/usage-report.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
-import { renderPage, scopeOf, type Person } from './page-kit.js';
+import { can } from '../can.js';
+import { renderPage, type Person } from './page-kit.js';
 import { barChart } from './usage-chart.js';
 
 /**
- * Forbrug (SPEC §11, §13): delivered transfers and bytes per month within the person's scope, as
- * two bar charts drawn on the server with the same figures in a table beside them, and the rows
- * behind them per system (vendors, operators) or for the authority's own data.
+ * Forbrug (SPEC §11, §13): files and bytes delivered per month or quarter within the person's
+ * scope — two bar charts drawn on the server with the same figures in a table beside them, the
+ * rows per vendor, system and service behind them, a CSV of those rows, and for the authority
+ * (and operators) the prices and the quarter's invoice basis with its CSV. Vendors see counts,
+ * never prices.
  */
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+interface Period {
+  period: string;
+  files: number;
+  bytes: number;
+  amountOre: number | null;
+}
 
 export async function usagePages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  app.get('/usage', { preHandler: requireLogin }, async (request, reply) => {
+  /** The person's usage rows for the period asked, and whether they see prices. */
+  async function usageOf(request: FastifyRequest) {
     const person = personOf(request);
     authorize(person, 'read');
-    const q = request.query as Record<string, string | undefined>;
-    const period = {
-      from: q.from && DAY.test(q.from) && !Number.isNaN(Date.parse(q.from)) ? q.from : defaultFrom(),
-      to: q.to && DAY.test(q.to) && !Number.isNaN(Date.parse(q.to)) ? q.to : undefined,
-    };
-    const rows = await scopedUsage(pool, person, period);
-    const months = monthly(rows);
+    const q = usageQuery(request);
+    const priced = seesPrices(person);
+    const rows = regroup(await usageReport(pool, { by: 'service', from: q.from, to: q.to, authority: authorityRef(person), vendor: person.vendor?.name, prices: priced }), q.by);
+    return { person, q, rows, priced };
+  }
+
+  app.get('/usage', { preHandler: requireLogin }, async (request, reply) => {
+    const { person, q, rows, priced } = await usageOf(request);
+    const periods = totals(rows);
+    const quarter = quarterOf(request);
+    const invoice = priced ? await invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined;
     return renderPage(request, reply, 'usage', 'usage.title', {
-      period,
+      q,
       rows,
-      months,
-      filesChart: barChart(months.map((m) => ({ label: m.period, value: m.transfers }))),
-      bytesChart: barChart(months.map((m) => ({ label: m.period, value: m.bytesDelivered }))),
-      keyHeader: person.authority ? 'usage.col.authority' : 'usage.col.system',
+      periods,
+      priced,
+      quarter,
+      quarters: recentQuarters(),
+      invoice,
+      filesChart: barChart(periods.map((p) => ({ label: p.period, value: p.files }))),
+      bytesChart: barChart(periods.map((p) => ({ label: p.period, value: p.bytes })), { binary: true }),
+      csvQuery: new URLSearchParams({ from: q.from, ...(q.to ? { to: q.to } : {}), by: q.by }).toString(),
     });
+  });
+
+  /** The rows behind the page, for a spreadsheet (with amounts only for those who see prices). */
+  app.get('/usage.csv', { preHandler: requireLogin }, async (request, reply) => {
+    const { q, rows, priced } = await usageOf(request);
+    const header = ['period', 'authority', 'authority_name', 'vendor', 'system', 'service', 'files', 'bytes', ...(priced ? ['amount_ore'] : [])];
+    const lines = rows.map((r) => [r.period, r.authority, r.authorityName, r.vendor, r.system, r.service, r.files, r.bytes, ...(priced ? [r.amountOre ?? ''] : [])].map(csvCell).join(','));
+    return csvReply(reply, `forbrug-${q.from}${q.to ? `-${q.to}` : ''}.csv`, [header.join(','), ...lines].join('\n'));
+  });
+
+  /** The quarter's invoice basis (SPEC §13) as `usage invoice --csv` writes it: the authority's own, or (operators) all. */
+  app.get('/usage/invoice.csv', { preHandler: requireLogin }, async (request, reply) => {
+    const person = personOf(request);
+    authorize(person, 'read');
+    if (!seesPrices(person)) authorize(person, 'operate');
+    const quarter = quarterOf(request);
+    const invoice = await invoiceForQuarter(pool, { quarter, authority: authorityRef(person) });
+    return csvReply(reply, `fakturagrundlag-${quarter}.csv`, invoiceCsv(invoice).trimEnd());
   });
 }
 
-/** The usage rows this person may see: its vendor's sending systems, its authority's data, or all. */
-async function scopedUsage(pool: Pool, person: Person, period: { from?: string; to?: string }): Promise<UsageRow[]> {
-  const scope = scopeOf(person);
-  if ('authorityId' in scope) {
-    const authority = (await listAuthorities(pool)).find((a) => a.id === scope.authorityId);
-    const key = authority && (authority.kommunekode ?? authority.cvr ?? authority.folder);
-    return (await usageReport(pool, { by: 'authority', ...period })).filter((r) => r.key === key);
-  }
-  const rows = await usageReport(pool, { by: 'system', ...period });
-  if ('all' in scope) return rows;
-  const mine = new Set((await listSystems(pool, { vendor: person.vendor?.name })).map((s) => s.uuid));
-  return rows.filter((r) => mine.has(r.key));
+/** Prices are the authority's own and the operators' (SPEC §13), never a vendor's. */
+function seesPrices(person: Person): boolean {
+  return person.vendor === undefined && (person.authority !== undefined || can(person, 'operate') === 'allowed');
 }
 
-/** Per month, the sum over the rows (months without deliveries are left out, as the report does). */
-function monthly(rows: UsageRow[]): Array<{ period: string; transfers: number; deliveries: number; bytesDelivered: number }> {
-  const by = new Map<string, { period: string; transfers: number; deliveries: number; bytesDelivered: number }>();
+function authorityRef(person: Person): string | undefined {
+  return person.authority ? (person.authority.kommunekode ?? person.authority.cvr ?? undefined) : undefined;
+}
+
+function usageQuery(request: FastifyRequest): { from: string; to?: string; by: 'month' | 'quarter' } {
+  const q = request.query as Record<string, string | undefined>;
+  const day = (v: string | undefined) => (v && DAY.test(v) && !Number.isNaN(Date.parse(v)) ? v : undefined);
+  return { from: day(q.from) ?? yearAgo(), to: day(q.to), by: q.by === 'quarter' ? 'quarter' : 'month' };
+}
+
+/** `?quarter=2026Q4` if it is one, else the present quarter (Danish time). */
+function quarterOf(request: FastifyRequest): string {
+  const text = (request.query as Record<string, string | undefined>).quarter;
+  if (text && /^[0-9]{4}Q[1-4]$/.test(text)) return parseQuarter(text).name;
+  return recentQuarters()[0]!;
+}
+
+/** The present quarter and the seven before it, newest first. */
+function recentQuarters(now = new Date()): string[] {
+  const [y, m] = danishToday(now).split('-').map(Number) as [number, number];
+  const out: string[] = [];
+  for (let i = 0, year = y, q = Math.floor((m - 1) / 3) + 1; i < 8; i++) {
+    out.push(`${year}Q${q}`);
+    q -= 1;
+    if (q === 0) [q, year] = [4, year - 1];
+  }
+  return out;
+}
+
+/** Rows of one month each, gathered into quarters when asked. */
+function regroup(rows: ServiceUsageReportRow[], by: 'month' | 'quarter'): ServiceUsageReportRow[] {
+  if (by === 'month') return rows;
+  const out = new Map<string, ServiceUsageReportRow>();
   for (const r of rows) {
-    const m = by.get(r.period) ?? { period: r.period, transfers: 0, deliveries: 0, bytesDelivered: 0 };
-    m.transfers += r.transfers;
-    m.deliveries += r.deliveries;
-    m.bytesDelivered += r.bytesDelivered;
-    by.set(r.period, m);
+    const period = `${r.period.slice(0, 4)}Q${Math.floor((Number(r.period.slice(5, 7)) - 1) / 3) + 1}`;
+    const key = `${period}|${r.authority}|${r.vendor}|${r.system}|${r.service}`;
+    const sum = out.get(key) ?? { ...r, period, files: 0, bytes: 0, ...(r.amountOre !== undefined ? { amountOre: null } : {}) };
+    sum.files += r.files;
+    sum.bytes += r.bytes;
+    if (r.amountOre !== undefined && r.amountOre !== null) sum.amountOre = (sum.amountOre ?? 0) + r.amountOre;
+    out.set(key, sum);
+  }
+  return [...out.values()];
+}
+
+function totals(rows: ServiceUsageReportRow[]): Period[] {
+  const by = new Map<string, Period>();
+  for (const r of rows) {
+    const p = by.get(r.period) ?? { period: r.period, files: 0, bytes: 0, amountOre: null };
+    p.files += r.files;
+    p.bytes += r.bytes;
+    if (r.amountOre !== undefined && r.amountOre !== null) p.amountOre = (p.amountOre ?? 0) + r.amountOre;
+    by.set(r.period, p);
   }
   return [...by.values()].sort((a, b) => a.period.localeCompare(b.period));
 }
 
+function csvCell(v: string | number): string {
+  const s = String(v);
+  // A cell a spreadsheet would take for a formula starts with a quote mark.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function csvReply(reply: import('fastify').FastifyReply, filename: string, body: string) {
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${filename}"`)
+    .header('cache-control', 'no-store')
+    .send(`${body}\n`);
+}
+
+function danishToday(now: Date): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' }).format(now);
+}
+
 /** The first day of the month a year ago (Danish time): a year of months by default. */
-function defaultFrom(now = new Date()): string {
-  const [y, m] = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' }).format(now).split('-').map(Number) as [number, number];
+function yearAgo(now = new Date()): string {
+  const [y, m] = danishToday(now).split('-').map(Number) as [number, number];
   return `${y - 1}-${String(m).padStart(2, '0')}-01`;
 }
