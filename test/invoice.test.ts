@@ -169,8 +169,9 @@ describe('usage invoice', () => {
   });
 
   it('bills a buffet line without an amount and says how to mend it when the inhabitants are not set', async () => {
-    await approveAgreement(db.pool, { system: c.username, service: 'fetch', authority: '0851' });
-    const r = await run('usage', 'invoice', '--quarter', `${new Date().getUTCFullYear()}Q${Math.floor(new Date().getUTCMonth() / 3) + 1}`, '--authority', '851', '--json');
+    const id = await approveAgreement(db.pool, { system: c.username, service: 'fetch', authority: '0851' });
+    await db.pool.query(`UPDATE agreements SET decided_at = '2026-08-10T10:00:00+02:00' WHERE id = $1`, [id]);
+    const r = await run('usage', 'invoice', '--quarter', '2026Q3', '--authority', '851', '--json');
     expect(r.code).toBe(0);
     expect(r.json().authorities[0].lines[0]).toMatchObject({ kind: 'buffet', inhabitants: null, amountOre: null });
     expect(r.stderr).toMatch(/0851 Aalborg owes the buffet price but its inhabitants are not set; set them with 'filudveksling authority update 0851 --inhabitants <n>'/);
