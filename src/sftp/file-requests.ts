@@ -81,7 +81,9 @@ export function readFile(cx: RequestContext, rq: Reply, handle: Buffer, offset: 
   const n = Math.min(len, MAX_READ_WRITE);
   const read = cx.flow.read(n, (sent) => {
     const packet = Buffer.allocUnsafe(DATA_HEADER + n);
-    return readAt(h.fd, packet, DATA_HEADER, n, offset).then(
+    // An upload read back (READ|WRITE) first writes out what it has gathered (coalesced-writes.ts).
+    const bytes = h.upload ? h.upload.flushed().then(() => readAt(h.fd, packet, DATA_HEADER, n, offset)) : readAt(h.fd, packet, DATA_HEADER, n, offset);
+    return bytes.then(
       (got) =>
         // The read's bytes count against the budget until its reply goes (it may wait for its turn).
         rq.send(() => {
@@ -103,7 +105,9 @@ export function writeFile(cx: RequestContext, rq: Reply, handle: Buffer, offset:
   const h = cx.handles.file(handle);
   if (!h.upload) throw denied(`${h.r.path} was opened for reading; it cannot be written through this handle`);
   checkOffset(offset + data.length, 'write', h.r.path);
-  const written = cx.flow.write(data.length, h.upload.write(offset, data)).then(
+  const accepted = h.upload.write(offset, data);
+  if (!accepted) return rq.status(STATUS.OK); // copied into the upload's run (coalesced-writes.ts)
+  const written = cx.flow.write(data.length, accepted).then(
     () => rq.status(STATUS.OK),
     (err: unknown) => cx.fail(rq, 'WRITE', h.r.path, err),
   );

@@ -1,5 +1,5 @@
-import { lstat, mkdir } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { denied, failure, noSuchFile } from './sftp-error.js';
 import { isUploadTempName } from '../storage/temp-names.js';
@@ -27,7 +27,10 @@ export interface Resolved {
 /**
  * One system's home as that system sees it. Every client path goes through `resolve` (refuses
  * `..`, NUL, backslashes) and, before it touches the disk, `checkParents` (every folder on the way
- * is a real folder, not a link): links planted on disk are never followed.
+ * is a real folder, not a link): links planted on disk are never followed. The checks are `lstat`
+ * calls made at once on the event loop, like an upload's open and close: each takes a few
+ * microseconds, while a round trip through libuv's thread pool cost more CPU than the call — a
+ * small file's upload makes five of them (issue 11 profiles).
  */
 export class SealedHome {
   readonly outDir: string;
@@ -91,19 +94,25 @@ export class SealedHome {
   async lstatNoLink(r: Resolved): Promise<Stats> {
     if (r.place.kind === 'nowhere') throw noSuchFile(r.path);
     await this.checkParents(r);
-    const st = await lstat(r.abs).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'ENOENT' || err.code === 'ENOTDIR' ? noSuchFile(r.path) : err;
-    });
+    const st = lstatHere(r.abs, r.path);
     if (st.isSymbolicLink()) throw denied(`${r.path} is a symbolic link; links are not followed here`);
     if (!st.isFile() && !st.isDirectory()) throw denied(`${r.path} is not a regular file or folder`);
     return st;
   }
 
   private async requireRealDir(dir: string, clientPath: string): Promise<void> {
-    const st = await lstat(dir).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'ENOENT' || err.code === 'ENOTDIR' ? noSuchFile(clientPath) : err;
-    });
+    const st = lstatHere(dir, clientPath);
     if (st.isSymbolicLink()) throw denied(`${clientPath}: a folder on the way is a symbolic link; links are not followed here`);
     if (!st.isDirectory()) throw noSuchFile(clientPath);
+  }
+}
+
+/** lstat on the event loop; a missing path is the client's NO_SUCH_FILE. */
+function lstatHere(abs: string, clientPath: string): Stats {
+  try {
+    return lstatSync(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT' || code === 'ENOTDIR' ? noSuchFile(clientPath) : err;
   }
 }

@@ -17,6 +17,7 @@ import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
 import type { UploadFsync } from './upload.js';
 import { sshAlgorithms } from './ssh-algorithms.js';
+import { batchWrites } from './batched-writes.js';
 import { dropSha1HostKeyAlgorithm, nativeCryptoLoaded, socketOf } from './sftp-wire.js';
 import { sweepStaleUploads } from './stale-uploads.js';
 import { listenForSystemChanges } from './system-changes.js';
@@ -295,6 +296,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       return;
     }
     socket.setNoDelay(true);
+    batchWrites(socket);
     socket.on('error', () => undefined);
     // Login grace time from TCP accept (a client that never even sends its SSH version counts too).
     const meta: SocketMeta = {

@@ -1,4 +1,4 @@
-import { constants as fsc, close, closeSync, copyFile, fdatasync, fstat, fstatSync, fsync, ftruncate, futimes, lstatSync, open, openSync, read, renameSync, unlink, write, writeSync, type Stats } from 'node:fs';
+import { constants as fsc, close, closeSync, copyFile, fdatasync, fstat, fstatSync, fsync, ftruncate, futimes, lstatSync, open, openSync, read, renameSync, unlink, type Stats } from 'node:fs';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { overQuota, type QuotaState } from './upload-quota.js';
 import { denied, failure, noSuchFile, SftpError } from './sftp-error.js';
 import { uploadTempPrefix } from '../storage/temp-names.js';
 import { uploadEvents, type UploadClosed } from './upload-events.js';
+import { CoalescedWrites } from './coalesced-writes.js';
 
 const openP = promisify(open);
 const closeP = promisify(close);
@@ -24,18 +25,6 @@ const fdatasyncP = promisify(fdatasync);
 
 /** Flush to disk in the background every this many bytes, so the fsync at close has little left. */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
-/**
- * A write that ends within the file's first SYNC_WRITE_BYTES is made at once on the event loop (as
- * OpenSSH's sftp-server writes): for a small file the round trip through libuv's thread pool costs
- * more CPU than the write itself. Larger writes go to the thread pool, so that a slow or throttled
- * disk never holds up the other sessions of the process.
- */
-const SYNC_WRITE_BYTES = 64 * 1024;
-
-function writeAt(fd: number, data: Buffer, position: number): Promise<void> {
-  return position + data.length <= SYNC_WRITE_BYTES ? writeAllSync(fd, data, position) : writeAll(fd, data, position);
-}
-
 export interface UploadOwner {
   systemId: number;
   username: string;
@@ -67,7 +56,7 @@ export class Upload {
   private nextOffset = 0;
   private end = 0;
   private failed: SftpError | undefined;
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly writes: CoalescedWrites;
   private done = false;
   private unsynced = 0;
   private syncName = false;
@@ -102,6 +91,9 @@ export class Upload {
     this.quota = opts.quota;
     this.end = startSize;
     if (hashFromStart) this.hash = createHash('sha256');
+    this.writes = new CoalescedWrites(fd, (err) => {
+      if (!this.failed) this.failed = failure(`writing ${this.clientPath} failed: ${err.message}`);
+    });
   }
 
   static async begin(opts: {
@@ -152,8 +144,11 @@ export class Upload {
     return new Upload(opts, finalPath, tempPath, fd, startSize, startSize === 0);
   }
 
-  /** Writes at `offset` (at the end for APPEND). Keeps the SHA-256 while writes arrive in order. */
-  write(offset: number, data: Buffer): Promise<void> {
+  /**
+   * Writes at `offset` (at the end for APPEND); keeps the SHA-256 while writes arrive in order.
+   * Undefined when the write is accepted at once (coalesced-writes.ts), else a promise to answer after.
+   */
+  write(offset: number, data: Buffer): Promise<void> | undefined {
     if (this.failed) return Promise.reject(this.failed);
     if (this.done) return Promise.reject(failure(`The upload of ${this.clientPath} is already closed`));
     const position = this.mode.append ? this.end : offset;
@@ -177,20 +172,26 @@ export class Upload {
       }
     }
     if (position + len > this.end) this.end = position + len;
-    const written = this.track(writeAt(this.fd, data, position));
+    const accepted = this.writes.write(position, data);
     this.unsynced += len;
     if (this.fsyncMode === 'always' && this.unsynced >= BACKGROUND_SYNC_BYTES && !this.backgroundSync) {
       // Overlaps writeback with the transfer (and keeps dirty pages few); errors show at the final fsync.
       this.unsynced = 0;
-      this.backgroundSync = written
+      this.backgroundSync = this.writes.written
         .then(() => fdatasyncP(this.fd))
         .catch(() => undefined)
         .finally(() => (this.backgroundSync = undefined));
     }
-    return written;
+    return accepted;
   }
 
-  stat(): Promise<Stats> {
+  /** Once every write accepted so far is in the file (a read-back, FSTAT) — or has failed. */
+  flushed(): Promise<void> {
+    return this.writes.flush().catch(() => undefined);
+  }
+
+  async stat(): Promise<Stats> {
+    await this.flushed();
     return fstatP(this.fd);
   }
 
@@ -292,52 +293,13 @@ export class Upload {
     await unlinkP(this.tempPath).catch(() => undefined);
   }
 
+  /** Every accepted write in the file (or failed: `failed` says so), and no background sync running. */
   private async idle(): Promise<void> {
-    while (this.inflight.size || this.backgroundSync) {
-      await Promise.allSettled([...this.inflight]);
-      await this.backgroundSync;
-    }
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    const tracked = p.catch((err: unknown) => {
-      if (!this.failed) this.failed = failure(`writing ${this.clientPath} failed: ${(err as Error).message}`);
-      throw err;
-    });
-    this.inflight.add(tracked);
-    const remove = () => this.inflight.delete(tracked);
-    tracked.then(remove, remove);
-    return tracked;
+    await this.flushed();
+    while (this.backgroundSync) await this.backgroundSync;
   }
 }
 
-function writeAllSync(fd: number, data: Buffer, position: number): Promise<void> {
-  try {
-    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
-    return Promise.resolve();
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
-}
-
-function writeAll(fd: number, data: Buffer, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (off: number) => {
-      write(fd, data, off, data.length - off, position + off, (err, n) => {
-        if (err) return reject(err);
-        if (off + n < data.length) return step(off + n);
-        resolve();
-      });
-    };
-    step(0);
-  });
-}
-
-export function readAt(fd: number, into: Buffer, at: number, len: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    read(fd, into, at, len, position, (err, n) => (err ? reject(err) : resolve(n)));
-  });
-}
 
 async function syncDir(dir: string): Promise<void> {
   try {
@@ -346,4 +308,10 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     /* best effort: some file systems cannot fsync a folder */
   }
+}
+
+export function readAt(fd: number, into: Buffer, at: number, len: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, into, at, len, position, (err, n) => (err ? reject(err) : resolve(n)));
+  });
 }
