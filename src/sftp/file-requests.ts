@@ -27,7 +27,14 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
     const { name } = r.place as OutFile; // allow() let only a file in /OUT through
     cx.handles.checkRoom();
     await cx.home.checkParents(r);
-    const quota = cx.quota ? await quotaState(cx.home.outDir, cx.quota) : undefined;
+    // The database is asked for the quota; while it cannot answer, uploads go on without one
+    // (as they did before quotas), rather than stop with it.
+    const quota = cx.quota
+      ? await quotaState(cx.home.outDir, cx.quota).catch((err: unknown) => {
+          cx.log.warn({ op: 'upload', system: cx.owner.username, err: (err as Error).message }, 'could not read the quota; this upload is not held to it');
+          return undefined;
+        })
+      : undefined;
     const upload = await Upload.begin({
       owner: cx.owner,
       outDir: cx.home.outDir,

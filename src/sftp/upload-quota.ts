@@ -14,9 +14,20 @@ export interface QuotaState {
  * Uploads open at the same time are each measured against what was held when they opened.
  */
 export async function quotaState(outDir: string, lookup: () => Promise<{ quotaBytes: number; spooledBytes: number }>): Promise<QuotaState> {
-  const [names, { quotaBytes, spooledBytes }] = await Promise.all([readdir(outDir).catch(() => [] as string[]), lookup()]);
+  const [names, { quotaBytes, spooledBytes }] = await Promise.all([readdir(outDir).catch(() => [] as string[]), withinMs(lookup(), LOOKUP_MS)]);
   const sizes = await Promise.all(names.map((n) => lstat(join(outDir, n)).then((st) => (st.isFile() ? st.blocks * 512 : 0), () => 0)));
   return { quotaBytes, heldBytes: spooledBytes + sizes.reduce((a, b) => a + b, 0) };
+}
+
+/** A database that does not answer within this long does not hold up the upload. */
+const LOOKUP_MS = 3000;
+
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export function overQuota(system: string, clientPath: string, q: QuotaState): SftpError {
