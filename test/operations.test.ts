@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, freePort, startServe } from './helpers/cli.js';
@@ -13,16 +14,18 @@ describe('operations: status and metrics', () => {
   beforeAll(async () => {
     db = await createTestDatabase('ops');
     dataDir = await mkdtemp(join(tmpdir(), 'fu-ops-'));
-    // modtager-b has not fetched a file delivered two hours ago; its metadata and receipts do not count.
-    const inbox = join(dataDir, 'homes', 'modtager-b', 'IN', '0751');
-    await mkdir(inbox, { recursive: true });
-    await writeFile(join(inbox, 'borgere.csv'), 'x');
-    await writeFile(join(inbox, 'borgere.csv.metadata'), '<x/>');
-    const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
-    await utimes(join(inbox, 'borgere.csv'), twoHoursAgo, twoHoursAgo);
-    await writeFile(join(dataDir, 'homes', 'modtager-b', 'IN', 'sent.sftpreceipt'), '<x/>');
-    env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: dataDir, HTTP_PORT: String(await freePort()), SFTP_PORT: String(await freePort()) };
+    env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: dataDir, HTTP_PORT: String(await freePort()), SFTP_PORT: String(await freePort()), NOTIFY_UNFETCHED_HOURS: '1' };
     server = await startServe(env);
+    // modtager-b has not fetched a file delivered two hours ago; one it fetched and one it deleted do not count.
+    const q = (sql: string, params: unknown[] = []) => db.pool.query(sql, params);
+    await q("INSERT INTO vendors (name) VALUES ('v')");
+    await q("INSERT INTO systems (username, uuid, vendor_id) VALUES ('afsender-a', gen_random_uuid(), 1), ('modtager-b', gen_random_uuid(), 1)");
+    for (const [name, extra] of [['borgere.csv', ''], ['hentet.csv', ', fetched_at = now()'], ['slettet.csv', ', deleted_at = now()']] as const) {
+      const id = randomUUID();
+      await q("INSERT INTO transfers (id, sender_system_id, trigger_name, file_name, size_bytes, status, received_at) VALUES ($1, 1, $2, $3, 1, 'delivered', now())", [id, `${name}.trigger`, name]);
+      await q(`INSERT INTO deliveries (transfer_id, recipient_system_id, delivered_name, folder, status, placed_at) VALUES ($1, 2, $2, '0751', 'delivered', now() - interval '2 hours')`, [id, name]);
+      if (extra) await q(`UPDATE deliveries SET status = status${extra} WHERE transfer_id = $1`, [id]);
+    }
   });
   afterAll(async () => {
     await server?.stop();

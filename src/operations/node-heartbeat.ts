@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import type { Queryable } from '../db/pool.js';
 import { log } from '../log.js';
 import { activeSessions } from '../metrics/metrics.js';
+import { nodeId } from './node-id.js';
 import type { ComponentFactory } from '../serve/component.js';
 
 const HEARTBEAT_MS = 5_000;
 
 /** Reports this node in the `nodes` table every few seconds, for `filudveksling status`. */
 export const nodeHeartbeat: ComponentFactory = async ({ database, role }) => {
-  const id = `${hostname()}:${process.pid}:${Date.now().toString(36)}`;
+  const id = nodeId;
   const db: Queryable = database.pool;
   await db.query('INSERT INTO nodes (id, hostname, pid, role) VALUES ($1, $2, $3, $4)', [id, hostname(), process.pid, role]);
   const beat = async () => {

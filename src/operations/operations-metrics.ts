@@ -38,11 +38,11 @@ export const operationsMetrics: ComponentFactory = async ({ config, database }) 
     ),
     new Gauge({
       name: 'filudveksling_inbox_unfetched_files',
-      help: 'Delivered files waiting in a recipient\'s in-folders',
+      help: 'Delivered files a recipient has neither read whole nor deleted',
       labelNames: ['system'] as const,
       registers: [registry],
       async collect() {
-        backlog = cached(backlog, () => inboxBacklog(config.dataDir));
+        backlog = cached(backlog, () => inboxBacklog(database.pool));
         this.reset();
         for (const b of await backlog.value) this.set({ system: b.system }, b.files);
       },
@@ -53,7 +53,7 @@ export const operationsMetrics: ComponentFactory = async ({ config, database }) 
       labelNames: ['system'] as const,
       registers: [registry],
       async collect() {
-        backlog = cached(backlog, () => inboxBacklog(config.dataDir));
+        backlog = cached(backlog, () => inboxBacklog(database.pool));
         this.reset();
         for (const b of await backlog.value) this.set({ system: b.system }, b.oldestSeconds);
       },

@@ -73,7 +73,8 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
   const fd = await openP(r.abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
   if (cx.ended()) return closeP(fd);
   try {
-    rq.handle(cx.handles.add({ kind: 'file', r, fd, readable: true }));
+    const coverage = cx.fetches.opened(r, cx.owner.systemId, st.ino, st.size);
+    rq.handle(cx.handles.add({ kind: 'file', r, fd, readable: true, coverage }));
   } catch (err) {
     await closeP(fd).catch(() => undefined);
     throw err;
@@ -91,14 +92,16 @@ export function readFile(cx: RequestContext, rq: Reply, handle: Buffer, offset: 
     // An upload read back (READ|WRITE) first writes out what it has gathered (coalesced-writes.ts).
     const bytes = h.upload ? h.upload.flushed().then(() => readAt(h.fd, packet, DATA_HEADER, n, offset)) : readAt(h.fd, packet, DATA_HEADER, n, offset);
     return bytes.then(
-      (got) =>
+      (got) => {
+        h.coverage?.add(offset, got);
         // The read's bytes count against the budget until its reply goes (it may wait for its turn).
         rq.send(() => {
           sent();
           if (cx.ended()) return;
           if (got === 0) cx.sftp.status(rq.id, STATUS.EOF, 'End of file');
           else sendPacket(cx.sftp, finishData(packet, rq.id, got));
-        }),
+        });
+      },
       (err: unknown) => {
         sent();
         cx.fail(rq, 'READ', h.r.path, err);
@@ -138,6 +141,7 @@ export async function closeHandle(cx: RequestContext, rq: Reply, handle: Buffer)
   await cx.handles.idle(h);
   if (!h.upload) {
     await closeP(h.fd);
+    cx.fetches.closed(h.coverage);
     return rq.status(STATUS.OK);
   }
   const upload = h.upload;

@@ -59,6 +59,7 @@ export async function removeRequest(cx: RequestContext, rq: Reply, path: string)
   if (st.isDirectory()) throw denied(`Cannot remove ${r.path}: it is a folder, and folders are kept by the platform`);
   await unlink(r.abs);
   if (r.place.kind === 'out-file') cx.recent.forget(r.place.name);
+  else cx.fetches.removed(r, cx.owner.systemId);
   cx.log.info({ op: 'remove', system: cx.owner.username, path: r.path }, `removed ${r.path}`);
   rq.status(STATUS.OK);
 }

@@ -1,3 +1,4 @@
+import type { ReadCoverage } from './fetch-tracking.js';
 import type { HandleBudget } from './handle-budget.js';
 import { ReplyOrder } from './reply.js';
 import type { Resolved } from './sealed-home.js';
@@ -10,6 +11,8 @@ export interface FileHandle {
   fd: number;
   readable: boolean;
   upload?: Upload;
+  /** A download of a delivered file: which bytes were read (SPEC §6 fetched). */
+  coverage?: ReadCoverage;
   /** Reads and writes in flight: CLOSE and FSETSTAT wait for them. */
   pending: Set<Promise<unknown>>;
   replies: ReplyOrder;

@@ -1,5 +1,6 @@
 import type { SFTPWrapper } from 'ssh2';
 import type { Logger } from '../log.js';
+import type { FetchTracker } from './fetch-tracking.js';
 import type { FlowControl } from './flow-control.js';
 import type { HandleTable } from './handle-table.js';
 import type { RecentUploads } from './recent-uploads.js';
@@ -15,6 +16,8 @@ export interface RequestContext {
   readonly handles: HandleTable;
   readonly flow: FlowControl;
   readonly recent: RecentUploads;
+  /** Which delivered files were read whole or removed (recorded at CLOSE and REMOVE). */
+  readonly fetches: FetchTracker;
   readonly log: Logger;
   readonly maxFileBytes: number;
   readonly maxHandles: number;

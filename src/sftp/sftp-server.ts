@@ -21,6 +21,9 @@ import { batchWrites } from './batched-writes.js';
 import { dropSha1HostKeyAlgorithm, nativeCryptoLoaded, socketOf } from './sftp-wire.js';
 import { sweepStaleUploads } from './stale-uploads.js';
 import { listenForSystemChanges } from './system-changes.js';
+import { recordDeleted, recordFetched } from '../deliveries/record-fetch.js';
+import { nodeId } from '../operations/node-id.js';
+import type { DeliveryEvents } from './fetch-tracking.js';
 
 export interface SftpLimits extends LoginGuardOptions {
   /** An unauthenticated connection is closed after this long (OpenSSH's LoginGraceTime). */
@@ -113,6 +116,10 @@ interface ConnState {
 export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServer> {
   const { config, pool } = opts;
   const limits: SftpLimits = { ...DEFAULT_SFTP_LIMITS, ...opts.limits };
+  const deliveries: DeliveryEvents = {
+    fetched: (file) => recordFetched(opts.pool, file, nodeId),
+    deleted: (file) => recordDeleted(opts.pool, file, nodeId),
+  };
   const layout = dataLayout(config.dataDir);
   const hostKeys = await loadHostKeys(layout.hostkeys);
   const nativeCrypto = nativeCryptoLoaded();
@@ -239,6 +246,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       stalledMs: limits.stalledMs,
       log: slog,
       ready,
+      deliveries,
       onStalled: () => {
         sftp.end();
         state.conn.end();

@@ -4,6 +4,7 @@ import type { SFTPWrapper } from 'ssh2';
 import type { Logger } from '../log.js';
 import { fsetstatRequest, fstatRequest, setstatRequest, statRequest } from './attr-requests.js';
 import { closeHandle, openFile, readFile, writeFile } from './file-requests.js';
+import { FetchTracker, type DeliveryEvents } from './fetch-tracking.js';
 import { FlowControl } from './flow-control.js';
 import { opendirRequest, readdirRequest, realpathRequest, removeRequest, renameRequest } from './folder-requests.js';
 import type { HandleBudget } from './handle-budget.js';
@@ -35,6 +36,8 @@ export interface SessionOptions {
   onStalled(): void;
   /** Resolves when the home is prepared; requests are held until then. */
   ready: Promise<void>;
+  /** Where fetched and deleted deliveries are recorded (none: not recorded). */
+  deliveries?: DeliveryEvents;
 }
 
 /** A request that SPEC §3 never allows: answered by the policy's refusal. */
@@ -100,6 +103,7 @@ export class SftpSession {
       handles: this.handles,
       flow: this.flow,
       recent: new RecentUploads(),
+      fetches: new FetchTracker(o.deliveries, o.log),
       log: o.log,
       maxFileBytes: o.maxFileBytes,
       maxHandles: o.maxHandles,
@@ -167,6 +171,7 @@ export class SftpSession {
       } else {
         await Promise.allSettled([...h.pending]);
         await closeP(h.fd).catch(() => undefined);
+        this.cx.fetches.closed(h.coverage); // read whole, then the connection dropped before CLOSE
       }
     }
     if (abandoned) this.o.log.info({ op: 'upload', system: this.o.owner.username, abandoned }, `session ended mid-upload; removed ${abandoned} unfinished upload(s)`);

@@ -2,9 +2,6 @@ import type { Command } from 'commander';
 import { action } from '../context.js';
 import { table } from '../output.js';
 
-/** A recipient whose oldest unfetched file is older than this is "falling behind". */
-const BEHIND_SECONDS = 3600;
-
 export function registerStatus(program: Command): void {
   program
     .command('status')
@@ -12,11 +9,13 @@ export function registerStatus(program: Command): void {
     .action(
       action(async (ctx) => {
         const { liveNodes, queueStatus } = await import('../../operations/cluster-status.js');
-        const { inboxBacklog } = await import('../../operations/inbox-backlog.js');
+        const { inboxBacklog, isFallingBehind } = await import('../../operations/inbox-backlog.js');
         const db = await ctx.db();
-        const [nodes, queue, backlog] = await Promise.all([liveNodes(db.pool), queueStatus(db.pool), inboxBacklog(ctx.config.dataDir)]);
+        const [nodes, queue, backlog] = await Promise.all([liveNodes(db.pool), queueStatus(db.pool), inboxBacklog(db.pool)]);
         const sessions = nodes.reduce((n, x) => n + x.sessions, 0);
-        const behind = backlog.filter((b) => b.oldestSeconds >= BEHIND_SECONDS);
+        // SPEC §6: falling behind once the oldest unfetched delivery is older than NOTIFY_UNFETCHED_HOURS.
+        const hours = ctx.config.notifyUnfetchedHours;
+        const behind = backlog.filter((b) => isFallingBehind(b, hours));
         ctx.out.result({ nodes, sessions, queue, inboxes: backlog, fallingBehind: behind.map((b) => b.system) }, () =>
           [
             `Nodes (${nodes.length} alive):`,
@@ -36,16 +35,16 @@ export function registerStatus(program: Command): void {
             `Routing: ${queue.inFlight} transfer(s) in flight${queue.inFlight ? `, oldest ${duration(queue.oldestSeconds)}` : ''}; ` +
               `${queue.failed} failed${queue.failed ? ' (see `filudveksling transfer list --status failed`, then `transfer retry <uuid>`)' : ''}`,
             '',
-            `Recipients with unfetched files (${backlog.length}; ${behind.length} older than ${duration(BEHIND_SECONDS)}):`,
+            `Recipients with unfetched files (${backlog.length}; ${behind.length} older than ${duration(hours * 3600)}):`,
             table(
               backlog,
               [
                 { header: 'SYSTEM', value: (b) => b.system },
                 { header: 'FILES', value: (b) => b.files, align: 'right' },
                 { header: 'OLDEST', value: (b) => duration(b.oldestSeconds), align: 'right' },
-                { header: '', value: (b) => (b.oldestSeconds >= BEHIND_SECONDS ? 'FALLING BEHIND' : '') },
+                { header: '', value: (b) => (isFallingBehind(b, hours) ? 'FALLING BEHIND' : '') },
               ],
-              '  none — every delivered file has been fetched',
+              '  none — every delivered file has been fetched or deleted',
             ),
           ].join('\n'),
         );

@@ -53,12 +53,12 @@ export function registerTransfer(program: Command): void {
       action(async (ctx, id: string) => {
         const { auditTrail } = await import('../../audit/audit.js');
         const { findTransfer } = await import('../../router/sql/find-transfer.js');
-        const { deliveriesOf } = await import('../../router/sql/pending-deliveries.js');
+        const { deliveryStates } = await import('../../deliveries/delivery-states.js');
         const { transferSteps } = await import('../../router/sql/transfer-steps.js');
         const db = await ctx.db();
         const t = await findTransfer(db.pool, id);
         if (!t) throw new RefusedError(`No transfer ${id}; 'filudveksling transfer list' shows the transfers`);
-        const [steps, deliveries, trail] = await Promise.all([transferSteps(db.pool, t.id), deliveriesOf(db.pool, t.id), auditTrail(db.pool, 'transfer', t.id)]);
+        const [steps, deliveries, trail] = await Promise.all([transferSteps(db.pool, t.id), deliveryStates(db.pool, t.id), auditTrail(db.pool, 'transfer', t.id)]);
         const data = {
           id: t.id,
           status: t.status,
@@ -75,7 +75,7 @@ export function registerTransfer(program: Command): void {
           finishedAt: t.finishedAt,
           retries: t.retries,
           steps,
-          deliveries: deliveries.map((d) => ({ recipient: d.username, folder: d.folder, status: d.status, deliveredName: d.deliveredName })),
+          deliveries,
           receipt: t.receiptXml,
           audit: trail,
         };
@@ -97,9 +97,12 @@ export function registerTransfer(program: Command): void {
             table(
               deliveries,
               [
-                { header: 'RECIPIENT', value: (d) => d.username },
+                { header: 'RECIPIENT', value: (d) => d.recipient },
                 { header: 'STATUS', value: (d) => d.status },
                 { header: 'DELIVERED AS', value: (d) => (d.deliveredName ? (d.folder ? `IN/${d.folder}/${d.deliveredName}` : `IN/${d.deliveredName}`) : null) },
+                { header: 'PLACED', value: (d) => d.placedAt?.toISOString() ?? null },
+                { header: 'FETCHED', value: (d) => (d.fetchedAt ? `${d.fetchedAt.toISOString()} (${d.fetchedByNode})` : null) },
+                { header: 'DELETED', value: (d) => (d.deletedAt ? `${d.deletedAt.toISOString()} (${d.deletedByNode})` : null) },
               ],
               'None.',
             ),

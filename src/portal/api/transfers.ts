@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { findTransfer } from '../../router/sql/find-transfer.js';
-import { deliveriesOf } from '../../router/sql/pending-deliveries.js';
+import { deliveryStates } from '../../deliveries/delivery-states.js';
 import { transferSteps } from '../../router/sql/transfer-steps.js';
 import { personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
@@ -43,7 +43,15 @@ const transferDetailSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { recipient: { type: 'string' }, folder: { type: 'string' }, status: { type: 'string' }, deliveredName: { type: 'string' } },
+        properties: {
+          recipient: { type: 'string' },
+          folder: { type: 'string' },
+          status: { type: 'string' },
+          deliveredName: { type: 'string' },
+          placedAt: { type: 'string', description: 'when the file and its metadata were in the recipient\'s IN' },
+          fetchedAt: { type: 'string', description: 'when the recipient first had read the whole file (SPEC §6)' },
+          deletedAt: { type: 'string', description: 'when the recipient deleted it' },
+        },
         required: ['recipient', 'status'],
       },
     },
@@ -109,8 +117,8 @@ export async function transfersApi(app: FastifyInstance): Promise<void> {
     const scope: TransferScope = scopeFilter(scopeOf(personOf(request)));
     const t = (await transferInScope(pool, scope, id)) ? await findTransfer(pool, id) : undefined;
     if (!t) throw new Problem(404, `No transfer ${request.params.id}.`);
-    const [steps, deliveries] = await Promise.all([transferSteps(pool, t.id), deliveriesOf(pool, t.id)]);
-    const recipients = deliveries.map((d) => d.username);
+    const [steps, deliveries] = await Promise.all([transferSteps(pool, t.id), deliveryStates(pool, t.id)]);
+    const recipients = deliveries.map((d) => d.recipient);
     return {
       id: t.id,
       receivedAt: t.receivedAt.toISOString(),
@@ -125,7 +133,15 @@ export async function transfersApi(app: FastifyInstance): Promise<void> {
       ...(t.finishedAt ? { finishedAt: t.finishedAt.toISOString() } : {}),
       recipients,
       steps: steps.map((s) => ({ step: s.step, at: s.at.toISOString() })),
-      deliveries: deliveries.map((d) => ({ recipient: d.username, ...(d.folder ? { folder: d.folder } : {}), status: d.status, ...(d.deliveredName ? { deliveredName: d.deliveredName } : {}) })),
+      deliveries: deliveries.map((d) => ({
+        recipient: d.recipient,
+        ...(d.folder ? { folder: d.folder } : {}),
+        status: d.status,
+        ...(d.deliveredName ? { deliveredName: d.deliveredName } : {}),
+        ...(d.placedAt ? { placedAt: d.placedAt.toISOString() } : {}),
+        ...(d.fetchedAt ? { fetchedAt: d.fetchedAt.toISOString() } : {}),
+        ...(d.deletedAt ? { deletedAt: d.deletedAt.toISOString() } : {}),
+      })),
       ...(t.receiptXml ? { receipt: t.receiptXml } : {}),
     };
   });

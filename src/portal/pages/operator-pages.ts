@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { addAuthority } from '../../authority/add-authority.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
 import { liveNodes, queueStatus } from '../../operations/cluster-status.js';
-import { inboxBacklog } from '../../operations/inbox-backlog.js';
+import { inboxBacklog, isFallingBehind } from '../../operations/inbox-backlog.js';
 import { addRoute } from '../../routes/add-route.js';
 import { listRoutes } from '../../routes/list-routes.js';
 import { removeRoute } from '../../routes/remove-route.js';
@@ -74,8 +74,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/status', operator, async (request, reply) => {
-    const [nodes, queue, backlog] = await Promise.all([liveNodes(pool), queueStatus(pool), inboxBacklog(config.dataDir)]);
-    const behindSeconds = config.notifyUnfetchedHours * 3600;
-    return renderPage(request, reply, 'status', 'status.title', { nodes, queue, backlog: backlog.map((b) => ({ ...b, behind: b.oldestSeconds >= behindSeconds })) });
+    const [nodes, queue, backlog] = await Promise.all([liveNodes(pool), queueStatus(pool), inboxBacklog(pool)]);
+    return renderPage(request, reply, 'status', 'status.title', { nodes, queue, backlog: backlog.map((b) => ({ ...b, behind: isFallingBehind(b, config.notifyUnfetchedHours) })) });
   });
 }
