@@ -173,10 +173,17 @@ describe('usage through the API', () => {
   it('counts per month or quarter, grouped by vendor, system, authority or service, within scope', async () => {
     const sys = (await portal.pool.query("SELECT id FROM systems WHERE username = 'fag-api'")).rows[0].id;
     const other = await registerSystem(portal.pool, { username: 'other-rcv', vendor: 'Andet A/S', dataDir: portal.config.dataDir });
+    // A day's usage as the delivery statement's rollup records it: the day, and the same figures added to its month.
     const day = async (d: string, authorityId: number, files: number, bytes: number) =>
       portal.pool.query(
-        `INSERT INTO usage_daily (day, authority_id, infref_id, sender_system_id, recipient_system_id, transfers, deliveries, bytes_sent, bytes)
-         VALUES ($1, $2, 1, $3, $4, $5, $5, $6, $6)`,
+        `WITH days AS (
+           INSERT INTO usage_daily (day, authority_id, infref_id, sender_system_id, recipient_system_id, transfers, deliveries, bytes_sent, bytes)
+           VALUES ($1, $2, 1, $3, $4, $5, $5, $6, $6))
+         INSERT INTO usage_monthly AS m (month, authority_id, infref_id, sender_system_id, recipient_system_id, transfers, deliveries, bytes_sent, bytes)
+         VALUES (date_trunc('month', $1::date)::date, $2, 1, $3, $4, $5, $5, $6, $6)
+         ON CONFLICT (month, authority_id, infref_id, sender_system_id, recipient_system_id) DO UPDATE
+            SET transfers = m.transfers + excluded.transfers, deliveries = m.deliveries + excluded.deliveries,
+                bytes_sent = m.bytes_sent + excluded.bytes_sent, bytes = m.bytes + excluded.bytes`,
         [d, authorityId, sys, other.id, files, bytes],
       );
     const kbhId = (await findAuthority(portal.pool, { kind: 'kommunekode', kommunekode: '0101' }))!.id;
