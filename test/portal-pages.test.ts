@@ -132,6 +132,11 @@ describe('text stays text', () => {
     await page.goto(`${portal.baseUrl}/systems/${enc(sender.username)}`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(sender.username);
     expect(await page.getByText(`Leverandør ${EVIL}`, { exact: true }).count()).toBe(1);
+    // How to connect: the server's host key fingerprints and a sample trigger with the system's UUID and its route's InfRef.
+    expect(await page.getByText(/^SHA256:[A-Za-z0-9+/]{43}$/).count()).toBeGreaterThanOrEqual(2);
+    const sample = await page.locator('pre.xml').first().innerText();
+    expect(sample).toContain(`<SenderIt-system>${sender.uuid}</SenderIt-system>`);
+    expect(sample).toContain(`<InfRef>${infref}</InfRef>`);
     await page.goto(`${portal.baseUrl}/infrefs/${infref}`);
     expect(await page.getByText(`Elevdata ${EVIL}`, { exact: true }).count()).toBe(1);
   }, 60_000);

@@ -113,6 +113,6 @@ async function visibleAgreement(pool: Pool, person: Person, idText: string): Pro
 }
 
 async function requestForm(pool: Pool, person: Person, chosen: { system?: string; service?: string; authorities?: string[]; all?: boolean }) {
-  const [systems, authorities] = await Promise.all([listSystems(pool, { vendor: person.vendor!.name }), listAuthorities(pool)]);
+  const [systems, authorities] = await Promise.all([listSystems(pool, { vendorId: person.vendor!.id }), listAuthorities(pool)]);
   return { systems, authorities, chosen: { service: 'send', authorities: [], ...chosen } };
 }

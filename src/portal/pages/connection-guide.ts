@@ -22,7 +22,7 @@ export interface ConnectionGuide {
 
 export function connectionGuide(
   config: Config & { portalPublicUrl?: string },
-  system: { username: string; uuid: string },
+  system: { username: string; uuid: string; infrefs?: Array<{ name: string; status: string; declaration: string | null }> },
   routes: RouteListRow[],
   hostKeys: HostKey[],
 ): ConnectionGuide {
@@ -30,7 +30,11 @@ export function connectionGuide(
   const port = config.sftpPort;
   const first = routes[0];
   const authorityCvr = first?.cvr ?? '55133018';
-  const infRef = first ? `FagsystemdefineredeDataRefGDPR${first.infrefNumber}_1` : 'FagsystemdefineredeDataRefGDPR<n>_<v>';
+  // The version of the route's InfRef that carries data now (active, declaration approved), else its first.
+  const prefix = first ? `FagsystemdefineredeDataRefGDPR${first.infrefNumber}_` : undefined;
+  const versions = (system.infrefs ?? []).filter((i) => prefix && i.name.startsWith(prefix));
+  const carrying = versions.find((i) => i.status === 'active' && i.declaration === 'approved') ?? versions[0];
+  const infRef = carrying?.name ?? (prefix ? `${prefix}1` : 'FagsystemdefineredeDataRefGDPR<n>_<v>');
   const sampleTrigger = buildTrigger({
     fileName: 'udtraek-2026-11-28.csv',
     sizeInBytes: 1048576,

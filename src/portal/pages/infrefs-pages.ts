@@ -21,8 +21,7 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
 
   app.get('/infrefs', { preHandler: requireLogin }, async (request, reply) => {
     const person = vendorSide(personOf(request));
-    const { vendorId } = scopeFilter(person);
-    const rows = (await listInfRefs(pool)).filter((i) => vendorId === undefined || i.ownerVendorId === vendorId);
+    const rows = await listInfRefs(pool, { vendorId: scopeFilter(person).vendorId });
     return renderPage(request, reply, 'infrefs', 'infrefs.title', { rows, done: doneKey(request, DONE) });
   });
 

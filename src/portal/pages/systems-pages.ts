@@ -30,8 +30,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
 
   app.get('/systems', { preHandler: requireLogin }, async (request, reply) => {
     const person = vendorSide(personOf(request));
-    const { vendorId } = scopeFilter(person);
-    const rows = (await listSystems(pool)).filter((s) => vendorId === undefined || s.vendorId === vendorId);
+    const rows = await listSystems(pool, { vendorId: scopeFilter(person).vendorId });
     return renderPage(request, reply, 'systems', 'systems.title', { rows, canRegister: mayRegister(person), done: doneKey(request, DONE) });
   });
 
