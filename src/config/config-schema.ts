@@ -58,6 +58,8 @@ export const configSchema = {
     FILUDVEKSLING_DRAIN_MS: wholeNumber(0, 30_000, 'milliseconds'),
     FILUDVEKSLING_ROUTER_ATTEMPTS: wholeNumber(1, 8),
     FILUDVEKSLING_ROUTER_BACKOFF_MS: wholeNumber(1, 2000, 'milliseconds'),
+    FILUDVEKSLING_NOTICE_ATTEMPTS: wholeNumber(1, 8),
+    FILUDVEKSLING_NOTICE_BACKOFF_MS: wholeNumber(1, 30_000, 'milliseconds'),
     FILUDVEKSLING_QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'filudveksling', description: 'letters, digits, ".", "_" and "-"' },
     FILUDVEKSLING_RETENTION_EVERY_MS: wholeNumber(1000, 3_600_000, 'milliseconds'),
   },

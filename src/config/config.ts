@@ -32,6 +32,9 @@ export interface Config {
   /** Attempts of a routing job before its transfer fails (transient faults), exponential backoff from `routerBackoffMs`. */
   routerAttempts: number;
   routerBackoffMs: number;
+  /** Attempts to mail one notice (SMTP refusals), exponential backoff from `noticeBackoffMs`. */
+  noticeAttempts: number;
+  noticeBackoffMs: number;
   /** Redis key prefix of the queues, so several deployments (or test files) can share one Redis. */
   queuePrefix: string;
   retentionEveryMs: number;
@@ -122,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     drainMs: v.FILUDVEKSLING_DRAIN_MS,
     routerAttempts: v.FILUDVEKSLING_ROUTER_ATTEMPTS,
     routerBackoffMs: v.FILUDVEKSLING_ROUTER_BACKOFF_MS,
+    noticeAttempts: v.FILUDVEKSLING_NOTICE_ATTEMPTS,
+    noticeBackoffMs: v.FILUDVEKSLING_NOTICE_BACKOFF_MS,
     queuePrefix: v.FILUDVEKSLING_QUEUE_PREFIX,
     retentionEveryMs: v.FILUDVEKSLING_RETENTION_EVERY_MS,
   };

@@ -7,6 +7,7 @@ import { nodeHeartbeat } from '../operations/node-heartbeat.js';
 import { settlesWithin } from '../operations/drain.js';
 import { operationsMetrics } from '../operations/operations-metrics.js';
 import { retentionSchedule } from '../operations/retention-schedule.js';
+import { noticesComponent } from '../notices/notices-component.js';
 import { routerComponent } from '../router/router-component.js';
 import { portalComponent } from '../portal/portal-component.js';
 import { sftpComponent } from '../sftp/sftp-component.js';
@@ -16,7 +17,7 @@ import type { Component, ComponentFactory, Role } from './component.js';
  * The parts of a node, in start order (they stop in reverse). A factory returns undefined when the
  * node's role does not include it.
  */
-const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, routerComponent, retentionSchedule, sftpComponent, portalComponent];
+const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, routerComponent, noticesComponent, retentionSchedule, sftpComponent, portalComponent];
 
 export interface RunningServer {
   httpPort: number;

@@ -1,0 +1,81 @@
+import type { Language } from '../accounts/roles.js';
+import type { Queryable } from '../db/pool.js';
+
+export interface NoticeRow {
+  id: string;
+  event: string;
+  email: string;
+  language: Language;
+  subject: string;
+  body: string;
+  link: string;
+  state: string;
+  attempts: number;
+}
+
+/**
+ * Takes a pending notice for one send attempt: pending → sending under a fresh claim token. Only one
+ * node wins a row; a lost race, or a row already sent, returns undefined.
+ */
+export async function claimNotice(db: Queryable, id: string, claim: string, now: Date): Promise<NoticeRow | undefined> {
+  const r = await db.query<NoticeRow>(
+    `UPDATE notices SET state = 'sending', claim = $2, claimed_at = $3, attempts = attempts + 1
+      WHERE id = $1 AND state = 'pending'
+      RETURNING id::text, event, email, language, subject, body, link, state, attempts`,
+    [id, claim, now],
+  );
+  return r.rows[0];
+}
+
+/** sending → committing, just before the message's last line; false if the claim was lost meanwhile. */
+export async function markCommitting(db: Queryable, id: string, claim: string): Promise<boolean> {
+  const r = await db.query(`UPDATE notices SET state = 'committing' WHERE id = $1 AND claim = $2 AND state = 'sending'`, [id, claim]);
+  return r.rowCount === 1;
+}
+
+export async function markSent(db: Queryable, id: string, claim: string, now: Date): Promise<void> {
+  await db.query(`UPDATE notices SET state = 'sent', sent_at = $3, last_error = NULL WHERE id = $1 AND claim = $2`, [id, claim, now]);
+}
+
+/** The SMTP server refused (or was away): back to pending for the next attempt, or failed after the last. */
+export async function markRefused(db: Queryable, id: string, claim: string, error: string, last: boolean): Promise<void> {
+  await db.query(`UPDATE notices SET state = $3, last_error = $4 WHERE id = $1 AND claim = $2 AND state IN ('sending', 'committing')`, [
+    id,
+    claim,
+    last ? 'failed' : 'pending',
+    error.slice(0, 500),
+  ]);
+}
+
+/**
+ * Rows a node left when it stopped mid-send (claimed longer ago than the lease, which is longer than
+ * the SMTP timeouts bound a send): 'sending' never wrote the message's final line, so the server
+ * never accepted it and the row is pending again; 'committing' may have been accepted, so it becomes
+ * 'uncertain' and is never sent again (at most once), shown among the failures.
+ */
+export async function recoverAbandoned(db: Queryable, now: Date, leaseMs: number): Promise<string[]> {
+  const before = new Date(now.getTime() - leaseMs);
+  const back = await db.query<{ id: string }>(`UPDATE notices SET state = 'pending', claim = NULL WHERE state = 'sending' AND claimed_at < $1 RETURNING id::text`, [before]);
+  await db.query(
+    `UPDATE notices SET state = 'uncertain', last_error = 'the sending node stopped after the message was handed over; not sent again so it arrives at most once'
+      WHERE state = 'committing' AND claimed_at < $1`,
+    [before],
+  );
+  return back.rows.map((row) => row.id);
+}
+
+export async function pendingNoticeIds(db: Queryable, limit = 500): Promise<string[]> {
+  const r = await db.query<{ id: string }>(`SELECT id::text FROM notices WHERE state = 'pending' ORDER BY id LIMIT $1`, [limit]);
+  return r.rows.map((row) => row.id);
+}
+
+/** For status and /metrics. */
+export async function noticeCounts(db: Queryable): Promise<{ pending: number; failed: number; sent: number }> {
+  const r = await db.query<{ pending: string; failed: string; sent: string }>(
+    `SELECT count(*) FILTER (WHERE state IN ('pending', 'sending', 'committing')) AS pending,
+            count(*) FILTER (WHERE state IN ('failed', 'uncertain')) AS failed,
+            count(*) FILTER (WHERE state = 'sent') AS sent FROM notices`,
+  );
+  const row = r.rows[0]!;
+  return { pending: Number(row.pending), failed: Number(row.failed), sent: Number(row.sent) };
+}

@@ -1,0 +1,133 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../src/config/config.js';
+import { startNoticeSender, type NoticeSender, type SenderOptions } from '../src/notices/notice-sender.js';
+import { noticesComponent } from '../src/notices/notices-component.js';
+import { recordNotice } from '../src/notices/record-notice.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { migrated } from './helpers/factories.js';
+import { startSmtp, type TestSmtp } from './helpers/smtp.js';
+import { waitUntil } from './helpers/wait.js';
+
+let db: TestDatabase;
+let smtp: TestSmtp;
+const senders: NoticeSender[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase('notices');
+  await migrated(db.pool);
+  smtp = await startSmtp();
+});
+afterEach(async () => {
+  for (const s of senders.splice(0)) await s.close(true);
+});
+afterAll(async () => {
+  await smtp.close();
+  await db.drop();
+});
+
+let keys = 0;
+async function aNotice(email: string, language: 'da' | 'en' = 'da'): Promise<string> {
+  const key = `agreement.approved:test-${++keys}`;
+  await recordNotice(db.pool, {
+    event: 'agreement.approved',
+    key,
+    addressees: [{ userId: null, email, language }],
+    facts: { system: 'fagsystem-a', service: 'Sygedagpenge', authority: 'Aarhus Kommune', reason: '' },
+  });
+  const r = await db.pool.query<{ id: string }>('SELECT id::text FROM notices WHERE event_key = $1', [key]);
+  return r.rows[0]!.id;
+}
+
+async function sender(o: Partial<SenderOptions> = {}): Promise<NoticeSender> {
+  const s = await startNoticeSender({
+    pool: db.pool,
+    backend: { kind: 'postgres', databaseUrl: db.url, prefix: 'fu' },
+    smtpUrl: smtp.url,
+    mailFrom: 'advis@filudveksling.test',
+    publicUrl: 'https://portal.test',
+    attempts: 4,
+    backoffMs: 20,
+    pollMs: 50,
+    ...o,
+  });
+  senders.push(s);
+  return s;
+}
+
+const stateOf = async (id: string) =>
+  (await db.pool.query<{ state: string; attempts: number; last_error: string | null }>('SELECT state, attempts, last_error FROM notices WHERE id = $1', [id])).rows[0]!;
+const mailsTo = (email: string) => smtp.mails.filter((m) => m.to.includes(email));
+
+describe('notice sender (SPEC §12)', () => {
+  it('mails a notice once to its addressee only, in the language, with the portal link and the sender address', async () => {
+    const id = await aNotice('a@kommune.test', 'en');
+    await sender();
+    await waitUntil('the mail', async () => (await stateOf(id)).state === 'sent');
+    const mail = mailsTo('a@kommune.test')[0]!;
+    expect(mail.to).toEqual(['a@kommune.test']);
+    expect(mail.from).toBe('advis@filudveksling.test');
+    expect(mail.subject).toBe('Agreement approved: fagsystem-a (Sygedagpenge)');
+    expect(mail.data).toContain('https://portal.test/agreements');
+    expect(await stateOf(id)).toMatchObject({ state: 'sent', attempts: 1 });
+  });
+
+  it('gets the mail through on the third attempt when the server refuses the first two (451)', async () => {
+    smtp.refuseNext(2);
+    const before = smtp.refused();
+    const id = await aNotice('b@kommune.test');
+    await sender();
+    await waitUntil('the mail after two refusals', async () => (await stateOf(id)).state === 'sent');
+    expect(mailsTo('b@kommune.test')).toHaveLength(1);
+    expect(smtp.refused() - before).toBe(2);
+    expect(await stateOf(id)).toMatchObject({ state: 'sent', attempts: 3 });
+    expect(mailsTo('b@kommune.test')[0]!.subject).toBe('Serviceaftale godkendt: fagsystem-a (Sygedagpenge)');
+  });
+
+  it('marks a notice failed, naming the refusal, after the last attempt', async () => {
+    smtp.refuseNext(2);
+    const id = await aNotice('c@kommune.test');
+    await sender({ attempts: 2 });
+    await waitUntil('the notice to fail', async () => (await stateOf(id)).state === 'failed');
+    expect((await stateOf(id)).last_error).toMatch(/451/);
+    expect(mailsTo('c@kommune.test')).toHaveLength(0);
+  });
+
+  it('a node stopping before the server accepted: the next node sends it, once', async () => {
+    let stuck!: () => void;
+    const reached = new Promise<void>((resolve) => (stuck = resolve));
+    const id = await aNotice('d@kommune.test');
+    const first = await sender({ hooks: { beforeCommit: () => (stuck(), new Promise<void>(() => undefined)) } });
+    await reached;
+    await first.close(true); // the node dies with the message written but its final line not sent
+    expect((await stateOf(id)).state).toBe('sending');
+    const later = () => new Date(Date.now() + 10 * 60_000);
+    await sender({ now: later, leaseMs: 5 * 60_000 });
+    await waitUntil('the mail from the next node', async () => (await stateOf(id)).state === 'sent');
+    expect(mailsTo('d@kommune.test')).toHaveLength(1);
+  });
+
+  it('a node stopping after the server accepted: never sent again (at most once), shown as uncertain', async () => {
+    let stuck!: () => void;
+    const reached = new Promise<void>((resolve) => (stuck = resolve));
+    const id = await aNotice('e@kommune.test');
+    const first = await sender({ hooks: { afterAccepted: () => (stuck(), new Promise<void>(() => undefined)) } });
+    await reached;
+    await first.close(true);
+    expect(mailsTo('e@kommune.test')).toHaveLength(1);
+    const next = await sender({ now: () => new Date(Date.now() + 10 * 60_000), leaseMs: 5 * 60_000 });
+    await next.poll();
+    await waitUntil('the row to be uncertain', async () => (await stateOf(id)).state === 'uncertain');
+    const other = await aNotice('e2@kommune.test'); // the next node keeps working: proof it looked
+    await waitUntil('a later notice', async () => (await stateOf(other)).state === 'sent');
+    expect(mailsTo('e@kommune.test')).toHaveLength(1);
+  });
+
+  it('without SMTP_URL nothing is sent: notices stay pending in the outbox', async () => {
+    const id = await aNotice('f@kommune.test');
+    const config = loadConfig({ DATA_DIR: '/nonexistent-notices' });
+    const component = await noticesComponent({ config, database: { pool: db.pool, url: db.url } as never, role: 'all' });
+    expect(component).toBeUndefined();
+    expect((await stateOf(id)).state).toBe('pending');
+    expect(mailsTo('f@kommune.test')).toHaveLength(0);
+  });
+});
