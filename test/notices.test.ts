@@ -54,6 +54,13 @@ async function sender(o: Partial<SenderOptions> = {}): Promise<NoticeSender> {
   return s;
 }
 
+/** A node that dies at `hook`: it hangs there for good; `reached` resolves when it got there. */
+function dyingAt(hook: 'beforeCommit' | 'afterAccepted') {
+  let stuck!: () => void;
+  const reached = new Promise<void>((resolve) => (stuck = resolve));
+  return { reached, hooks: { [hook]: () => (stuck(), new Promise<void>(() => undefined)) } };
+}
+
 const stateOf = async (id: string) =>
   (await db.pool.query<{ state: string; attempts: number; last_error: string | null }>('SELECT state, attempts, last_error FROM notices WHERE id = $1', [id])).rows[0]!;
 const mailsTo = (email: string) => smtp.mails.filter((m) => m.to.includes(email));
@@ -93,11 +100,10 @@ describe('notice sender (SPEC §12)', () => {
   });
 
   it('a node stopping before the server accepted: the next node sends it, once', async () => {
-    let stuck!: () => void;
-    const reached = new Promise<void>((resolve) => (stuck = resolve));
     const id = await aNotice('d@kommune.test');
-    const first = await sender({ hooks: { beforeCommit: () => (stuck(), new Promise<void>(() => undefined)) } });
-    await reached;
+    const dying = dyingAt('beforeCommit');
+    const first = await sender({ hooks: dying.hooks });
+    await dying.reached;
     await first.close(true); // the node dies with the message written but its final line not sent
     expect((await stateOf(id)).state).toBe('sending');
     const later = () => new Date(Date.now() + 10 * 60_000);
@@ -107,11 +113,10 @@ describe('notice sender (SPEC §12)', () => {
   });
 
   it('a node stopping after the server accepted: never sent again (at most once), shown as uncertain', async () => {
-    let stuck!: () => void;
-    const reached = new Promise<void>((resolve) => (stuck = resolve));
     const id = await aNotice('e@kommune.test');
-    const first = await sender({ hooks: { afterAccepted: () => (stuck(), new Promise<void>(() => undefined)) } });
-    await reached;
+    const dying = dyingAt('afterAccepted');
+    const first = await sender({ hooks: dying.hooks });
+    await dying.reached;
     await first.close(true);
     expect(mailsTo('e@kommune.test')).toHaveLength(1);
     const next = await sender({ now: () => new Date(Date.now() + 10 * 60_000), leaseMs: 5 * 60_000 });
