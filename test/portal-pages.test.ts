@@ -68,6 +68,7 @@ async function deliveredTransfer(from: TestSystem, to: TestSystem, authorityId: 
   );
   await pool.query(`INSERT INTO deliveries (transfer_id, recipient_system_id, status, placed_at, delivered_name, folder) VALUES ($1, $2, 'placed', now() - interval '40 days', $3, '0751')`, [id, to.id, fileName]);
   await pool.query(`INSERT INTO transfer_steps (transfer_id, step, at) VALUES ($1, 'received', now()), ($1, 'delivered', now())`, [id]);
+  await pool.query(`UPDATE deliveries SET fetched_at = now() - interval '39 days' WHERE transfer_id = $1`, [id]);
   return id;
 }
 
@@ -129,6 +130,10 @@ describe('text stays text', () => {
     expect(await page.getByRole('cell', { name: `Nej tak ${EVIL}`, exact: true }).count()).toBe(1);
     await page.goto(`${portal.baseUrl}/transfers`);
     expect(await page.getByRole('link', { name: `udtraek ${EVIL}.csv`, exact: true }).count()).toBe(1);
+    // Per recipient: placed and fetched (with their times), not deleted yet.
+    await page.goto(`${portal.baseUrl}/transfers/${transferId}`);
+    const cells = await page.getByRole('row', { name: /modtager-b/ }).getByRole('cell').allInnerTexts();
+    expect(cells.slice(0, 4).map((c) => (/\d{2}\.\d{2}\.\d{4}/.test(c) ? 'time' : c))).toEqual(['modtager-b', 'time', 'time', 'Nej']);
     await page.goto(`${portal.baseUrl}/systems/${enc(sender.username)}`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(sender.username);
     expect(await page.getByText(`Leverandør ${EVIL}`, { exact: true }).count()).toBe(1);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.js';
+import { deliveryStates } from '../../deliveries/delivery-states.js';
 import { retryTransfer } from '../../router/retry-transfer.js';
 import { findTransfer } from '../../router/sql/find-transfer.js';
-import { deliveriesOf } from '../../router/sql/pending-deliveries.js';
 import { transferSteps } from '../../router/sql/transfer-steps.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
@@ -68,17 +68,15 @@ async function transferView(pool: Pool, request: FastifyRequest<{ Params: { id: 
   const id = request.params.id.toLowerCase();
   if (!(await transferInScope(pool, scopeFilter(person), id))) throw new Problem(404, 'No such transfer.');
   const t = (await findTransfer(pool, id))!;
-  const [steps, deliveries] = await Promise.all([transferSteps(pool, t.id), deliveriesOf(pool, t.id)]);
+  const [steps, deliveries] = await Promise.all([transferSteps(pool, t.id), deliveryStates(pool, t.id)]);
   return {
     tr: t,
     steps,
     deliveries: deliveries.map((d) => ({
-      recipient: d.username,
-      status: d.status,
-      placed: d.status !== 'pending',
-      // When it was fetched and deleted from IN comes with the SFTP hook (issue 10); until then the state says fetched.
-      fetched: (d as { fetchedAt?: Date | null }).fetchedAt ?? (d.status === 'fetched' ? true : null),
-      deleted: (d as { deletedAt?: Date | null }).deletedAt ?? null,
+      recipient: d.recipient,
+      placed: d.placedAt,
+      fetched: d.fetchedAt,
+      deleted: d.deletedAt,
       path: d.deliveredName ? (d.folder ? `IN/${d.folder}/${d.deliveredName}` : `IN/${d.deliveredName}`) : null,
     })),
     canRetry: can(person, 'operate') === 'allowed' && t.status === 'failed',
