@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { accountLinkNotice } from '../notices/event-notices.js';
 import type { AccountLink, LinkPurpose } from './account-links.js';
 import type { Language } from './roles.js';
 
@@ -15,6 +16,6 @@ export interface InvitationMessage {
  * reset link. The notices module writes its outbox row here (and mails it when SMTP_URL is set).
  * Until it does, the link is shown to whoever asked for it: the CLI prints it, the portal shows it.
  */
-export async function sendInvitation(_db: Queryable, _message: InvitationMessage): Promise<void> {
-  // Intentionally empty until src/notices hooks in.
+export async function sendInvitation(db: Queryable, message: InvitationMessage): Promise<void> {
+  await accountLinkNotice(db, message);
 }

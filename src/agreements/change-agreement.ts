@@ -1,6 +1,7 @@
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { UsageError } from '../errors.js';
+import { agreementDecidedNotice } from '../notices/event-notices.js';
 import { parseDay } from '../routes/validity-day.js';
 import { findAgreement, lockAgreement, parseAgreementId, type AgreementRow } from './agreement-row.js';
 import { AGREEMENT_ACTIONS, AgreementStateError, type AgreementAction } from './agreement-states.js';
@@ -47,6 +48,7 @@ export async function changeAgreement(pool: Pool, idText: string | number, actio
       await db.query('UPDATE agreements SET status = $2, reason = $3, decided_by = $4, decided_at = now() WHERE id = $1', [id, step.to, reason, by]);
     }
     const after = (await findAgreement(db, id))!;
+    await agreementDecidedNotice(db, after);
     await audit(db, {
       actor: by,
       action: `agreement.${action}`,

@@ -3,6 +3,7 @@ import { authorityLabel, requireAuthority } from '../authority/require-authority
 import type { AuthorityRow } from '../authority/find-authority.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { RefusedError, UsageError } from '../errors.js';
+import { agreementRequestedNotice } from '../notices/event-notices.js';
 import { requireSystem } from '../systems/require-system.js';
 import { findAgreement, type AgreementRow } from './agreement-row.js';
 import { parseService } from './agreement-states.js';
@@ -55,6 +56,7 @@ export async function requestAgreements(pool: Pool, input: AgreementRequest, by:
     for (const r of rows.sort((a, b) => a.id - b.id)) {
       const agreement = (await findAgreement(db, r.id))!;
       await audit(db, { actor: by, action: 'agreement.request', entity: 'agreement', entityId: r.id, after: { system: system.username, service, authority: authorityLabel({ ...agreement, name: agreement.authority }), status: 'requested' } });
+      await agreementRequestedNotice(db, agreement);
       made.push(agreement);
     }
     return made;

@@ -43,7 +43,7 @@ export async function startSmtp(): Promise<TestSmtp> {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const data = Buffer.concat(chunks).toString('utf8');
-        const subject = /^Subject: (.*(?:\r\n[ \t].*)*)/m.exec(data)?.[1] ?? '';
+        const subject = decodeWords(/^Subject: (.*(?:\r\n[ \t].*)*)/m.exec(data)?.[1] ?? '');
         mails.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -65,4 +65,15 @@ export async function startSmtp(): Promise<TestSmtp> {
     refused: () => refusals,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** RFC 2047 encoded words (nodemailer encodes a subject with æ, ø, å so). */
+function decodeWords(header: string): string {
+  return header
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?UTF-8\?([QB])\?(.*?)\?=/gi, (_all, kind: string, text: string) =>
+      kind.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_h, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+    );
 }
