@@ -1,8 +1,11 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../src/config/config.js';
 import { startNoticeSender, type NoticeSender, type SenderOptions } from '../src/notices/notice-sender.js';
 import { noticesComponent } from '../src/notices/notices-component.js';
 import { recordNotice } from '../src/notices/record-notice.js';
+import { cli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
@@ -134,5 +137,17 @@ describe('notice sender (SPEC §12)', () => {
     expect(component).toBeUndefined();
     expect((await stateOf(id)).state).toBe('pending');
     expect(mailsTo('f@kommune.test')).toHaveLength(0);
+  });
+
+  it('notice list: --failed shows the failed and the uncertain ones; --to one address; --json', async () => {
+    const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: join(tmpdir(), `notices-cli-${process.pid}`) };
+    const failed = await cli(['notice', 'list', '--failed', '--json'], env);
+    expect(failed.code).toBe(0);
+    const rows = failed.json<{ email: string; state: string; lastError: string }[]>();
+    expect(rows.map((r) => `${r.email} ${r.state}`).sort()).toEqual(['c@kommune.test failed', 'e@kommune.test uncertain']);
+    const one = await cli(['notice', 'list', '--to', 'A@kommune.test'], env);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/agreement\.approved +a@kommune\.test +sent +1 +Agreement approved: fagsystem-a/);
+    expect(one.stdout).not.toContain('b@kommune.test');
   });
 });

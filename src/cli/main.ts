@@ -14,6 +14,7 @@ import { registerSystemCommands } from './commands/system.js';
 import { registerUser } from './commands/user.js';
 import { registerVendor } from './commands/vendor.js';
 import { registerPrice } from './commands/price.js';
+import { registerNotice } from './commands/notice.js';
 
 /** `filudveksling` — the operator CLI (SPEC §8). Each command group registers itself from commands/. */
 const program = new Command('filudveksling')
@@ -25,7 +26,7 @@ const program = new Command('filudveksling')
   .exitOverride();
 
 for (const register of [registerServe, registerMigrate, registerUsage, registerStatus]) register(program);
-for (const register of [registerVendor, registerAuthority, registerSystemCommands, registerInfRef, registerRoute, registerAgreement, registerPrice]) register(program);
+for (const register of [registerVendor, registerAuthority, registerSystemCommands, registerInfRef, registerRoute, registerAgreement, registerPrice, registerNotice]) register(program);
 registerTransfer(program);
 registerUser(program);
 

@@ -79,3 +79,28 @@ export async function noticeCounts(db: Queryable): Promise<{ pending: number; fa
   const row = r.rows[0]!;
   return { pending: Number(row.pending), failed: Number(row.failed), sent: Number(row.sent) };
 }
+
+export interface NoticeListRow {
+  id: string;
+  event: string;
+  email: string;
+  language: string;
+  subject: string;
+  state: string;
+  attempts: number;
+  createdAt: Date;
+  sentAt: Date | null;
+  lastError: string | null;
+}
+
+/** The outbox, newest first: `notice list` and the portal. `failed` also shows 'uncertain' rows. */
+export async function listNotices(db: Queryable, filter: { failed?: boolean; to?: string; userId?: number; limit?: number } = {}): Promise<NoticeListRow[]> {
+  const r = await db.query<NoticeListRow>(
+    `SELECT id::text, event, email, language, subject, state, attempts, created_at AS "createdAt", sent_at AS "sentAt", last_error AS "lastError"
+       FROM notices
+      WHERE ($1::boolean IS NOT TRUE OR state IN ('failed', 'uncertain')) AND ($2::text IS NULL OR email = lower($2)) AND ($3::int IS NULL OR user_id = $3)
+      ORDER BY id DESC LIMIT $4`,
+    [filter.failed ?? false, filter.to ?? null, filter.userId ?? null, filter.limit ?? 500],
+  );
+  return r.rows;
+}
