@@ -2,9 +2,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../src/config/config.js';
+import { registry } from '../src/metrics/metrics.js';
 import { startNoticeSender, type NoticeSender, type SenderOptions } from '../src/notices/notice-sender.js';
 import { noticesComponent } from '../src/notices/notices-component.js';
 import { recordNotice } from '../src/notices/record-notice.js';
+import { operationsMetrics } from '../src/operations/operations-metrics.js';
 import { cli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { migrated } from './helpers/factories.js';
@@ -149,5 +151,19 @@ describe('notice sender (SPEC §12)', () => {
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/agreement\.approved +a@kommune\.test +sent +1 +Agreement approved: fagsystem-a/);
     expect(one.stdout).not.toContain('b@kommune.test');
+    const status = await cli(['status'], env);
+    expect(status.stdout).toContain('Notices: 1 waiting to be mailed; 2 failed (see `filudveksling notice list --failed`)');
+  });
+
+  it('/metrics: filudveksling_notices_failed and _pending from the outbox', async () => {
+    const config = loadConfig({ DATA_DIR: '/nonexistent-notices' });
+    const component = (await operationsMetrics({ config, database: { pool: db.pool, url: db.url } as never, role: 'all' }))!;
+    try {
+      const text = await registry.metrics();
+      expect(text).toMatch(/^filudveksling_notices_failed 2$/m); // c (failed) and e (uncertain)
+      expect(text).toMatch(/^filudveksling_notices_pending 1$/m); // f, no SMTP_URL
+    } finally {
+      await component.stop();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { Gauge } from 'prom-client';
 import { log } from '../log.js';
 import { registry } from '../metrics/metrics.js';
 import type { ComponentFactory } from '../serve/component.js';
+import { noticeCounts } from '../notices/outbox.js';
 import { queueStatus, type QueueStatus } from './cluster-status.js';
 import { inboxBacklog, type InboxBacklog } from './inbox-backlog.js';
 
@@ -59,6 +60,21 @@ export const operationsMetrics: ComponentFactory = async ({ config, database }) 
       },
     }),
   ];
+  let notices: { at: number; value: ReturnType<typeof noticeCounts> } | undefined;
+  const noticeGauge = (name: string, help: string, value: (n: Awaited<ReturnType<typeof noticeCounts>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        notices = cached(notices, () => noticeCounts(database.pool));
+        this.set(value(await notices.value));
+      },
+    });
+  gauges.push(
+    noticeGauge('filudveksling_notices_pending', 'Notices (SPEC §12) not yet mailed: waiting, or being sent', (n) => n.pending),
+    noticeGauge('filudveksling_notices_failed', 'Notices that failed after their attempts, or whose node stopped mid-send (see filudveksling notice list --failed)', (n) => n.failed),
+  );
   const names = gauges.map((g) => (g as unknown as { name: string }).name);
   log.debug({ op: 'metrics' }, 'operational gauges registered');
   return {

@@ -10,13 +10,14 @@ export function registerStatus(program: Command): void {
       action(async (ctx) => {
         const { liveNodes, queueStatus } = await import('../../operations/cluster-status.js');
         const { inboxBacklog, isFallingBehind } = await import('../../operations/inbox-backlog.js');
+        const { noticeCounts } = await import('../../notices/outbox.js');
         const db = await ctx.db();
-        const [nodes, queue, backlog] = await Promise.all([liveNodes(db.pool), queueStatus(db.pool), inboxBacklog(db.pool)]);
+        const [nodes, queue, backlog, notices] = await Promise.all([liveNodes(db.pool), queueStatus(db.pool), inboxBacklog(db.pool), noticeCounts(db.pool)]);
         const sessions = nodes.reduce((n, x) => n + x.sessions, 0);
         // SPEC §6: falling behind once the oldest unfetched delivery is older than NOTIFY_UNFETCHED_HOURS.
         const hours = ctx.config.notifyUnfetchedHours;
         const behind = backlog.filter((b) => isFallingBehind(b, hours));
-        ctx.out.result({ nodes, sessions, queue, inboxes: backlog, fallingBehind: behind.map((b) => b.system) }, () =>
+        ctx.out.result({ nodes, sessions, queue, inboxes: backlog, fallingBehind: behind.map((b) => b.system), notices }, () =>
           [
             `Nodes (${nodes.length} alive):`,
             table(
@@ -34,6 +35,7 @@ export function registerStatus(program: Command): void {
             `SFTP sessions: ${sessions}`,
             `Routing: ${queue.inFlight} transfer(s) in flight${queue.inFlight ? `, oldest ${duration(queue.oldestSeconds)}` : ''}; ` +
               `${queue.failed} failed${queue.failed ? ' (see `filudveksling transfer list --status failed`, then `transfer retry <uuid>`)' : ''}`,
+            `Notices: ${notices.pending} waiting to be mailed; ${notices.failed} failed${notices.failed ? ' (see `filudveksling notice list --failed`)' : ''}`,
             '',
             `Recipients with unfetched files (${backlog.length}; ${behind.length} older than ${duration(hours * 3600)}):`,
             table(
