@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { addAuthority } from '../src/authority/add-authority.js';
 import { da } from '../src/portal/i18n/da.js';
 import { viewsDir } from '../src/portal/views.js';
-import { createVendor } from './helpers/factories.js';
+import { createVendor, registerSystem } from './helpers/factories.js';
 import { addPerson, startPortal, type TestPortal } from './helpers/portal.js';
 
 let portal: TestPortal;
@@ -102,12 +102,56 @@ describe('portal security', () => {
 
   it('after login, goes back only to a path in the portal', async () => {
     const p = await addPerson(portal.pool, { role: 'operator' });
-    for (const [next, expected] of [['/users', '/users'], ['//evil.example/x', '/'], ['https://evil.example/', '/'], ['/\\evil.example', '/']]) {
+    for (const [next, expected] of [['/users', '/users'], ['//evil.example/x', '/'], ['https://evil.example/', '/'], ['/\\evil.example', '/'], ['/\t/evil.example/x', '/'], ['/users\r\nSet-Cookie: x=1', '/']]) {
       const c = portal.client();
       await c.get('/login');
       const res = await c.submit('/login', { email: p.email, password: p.password, next }, { csrf: c.csrf });
       expect(res.headers.get('location')).toBe(expected);
     }
+  });
+});
+
+describe('found by probing as an attacker', () => {
+  it('an anonymous multipart upload is refused before its body is read', async () => {
+    const form = new FormData();
+    form.append('document', new Blob([Buffer.alloc(1024 * 1024)]), 'x.pdf');
+    // A page sends the visitor to the login; the API answers 401.
+    for (const path of ['/language', '/infrefs/FagsystemdefineredeDataRefGDPR1_1/declaration']) {
+      const res = await fetch(`${portal.baseUrl}${path}`, { method: 'POST', body: form, redirect: 'manual' });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent(path)}`);
+    }
+    const api = await fetch(`${portal.baseUrl}/api/v1/infrefs/FagsystemdefineredeDataRefGDPR1_1/declaration`, { method: 'POST', body: form });
+    expect(api.status).toBe(401);
+  });
+
+  it("another vendor's system answers the API exactly as one that does not exist, and API answers are not cached", async () => {
+    const mine = await createVendor(portal.pool, 'Probe Egen A/S');
+    const theirs = await createVendor(portal.pool, 'Probe Anden A/S');
+    await registerSystem(portal.pool, { username: 'probe-anden', vendor: theirs.name, dataDir: portal.config.dataDir });
+    const p = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: mine.id });
+    const c = portal.client();
+    await c.get('/login');
+    await c.submit('/login', { email: p.email, password: p.password }, { csrf: c.csrf });
+    const detail = async (name: string) => {
+      const res = await c.api('POST', `/api/v1/systems/${name}/keys`, { sshPublicKey: 'ssh-ed25519 AAAA' });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      return (await res.json()).detail;
+    };
+    expect(await detail('probe-anden')).toBe("No system 'probe-anden'.");
+    expect(await detail('probe-ingen')).toBe("No system 'probe-ingen'.");
+  });
+
+  it('a NUL in the address is a 400 naming it, not a 500', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = portal.client();
+    await c.get('/login');
+    await c.submit('/login', { email: p.email, password: p.password }, { csrf: c.csrf });
+    expect((await c.get('/systems/%00')).status).toBe(400);
+    const api = await c.get('/api/v1/agreements?system=%00');
+    expect(api.status).toBe(400);
+    expect((await api.json()).detail).toBe('The address holds a NUL character (%00); remove it.');
   });
 });
 

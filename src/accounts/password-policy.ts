@@ -9,10 +9,12 @@ export function checkPassword(password: string, email: string): void {
     throw new AccountUsageError('password-too-short', `The password must be at least ${MIN_PASSWORD_LENGTH} characters long; choose a longer one.`, 'password');
   }
   const lower = password.toLowerCase();
-  if (lower === email.toLowerCase() || lower === email.toLowerCase().split('@')[0]) {
-    throw new AccountUsageError('password-is-email', 'The password must not be the e-mail address; choose another.', 'password');
+  const local = email.toLowerCase().split('@')[0] ?? '';
+  if (lower.includes(email.toLowerCase()) || (local.length >= 3 && lower.includes(local))) {
+    throw new AccountUsageError('password-is-email', 'The password must not be or contain the e-mail address; choose another.', 'password');
   }
-  if (COMMON_PASSWORDS.has(lower)) {
+  // Twelve spaces, 'zzzzzzzzzzzz' or 'xyxyxyxyxyxy' are long but guessed at once.
+  if (COMMON_PASSWORDS.has(lower) || new Set(lower.replace(/\s/g, '')).size < 4) {
     throw new AccountUsageError('password-common', 'That password is among the most common ones and easy to guess; choose another.', 'password');
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { personOfApiToken } from '../accounts/api-tokens.js';
 import { SESSION_MAX_MS, personOfSession } from '../accounts/sessions.js';
 import { translator } from './i18n/messages.js';
+import { Problem } from './problem.js';
 import { shared } from './shared-plugin.js';
 
 export const SESSION_COOKIE = 'filudveksling_session';
@@ -22,6 +23,8 @@ export const authenticate = shared(async (app: FastifyInstance) => {
     const cookieLanguage = request.cookies[LANGUAGE_COOKIE] === 'en' ? 'en' : 'da';
     request.language = cookieLanguage;
     request.t = translator(cookieLanguage);
+    // No name, id or filter here holds a NUL (PostgreSQL cannot even compare one): refused before any query.
+    if (/%00|\0/i.test(request.url)) throw new Problem(400, 'The address holds a NUL character (%00); remove it.');
     if (request.url.startsWith('/assets/')) return;
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (bearer !== undefined) {
@@ -43,6 +46,9 @@ export const authenticate = shared(async (app: FastifyInstance) => {
     if (request.person) {
       request.language = request.person.language;
       request.t = translator(request.person.language);
+    } else if (/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) {
+      // An upload's body (up to 20 MiB) is read before the route's checks: only someone logged in may send one.
+      throw new Problem(401, 'Log in before uploading a file.');
     }
   });
 });

@@ -3,10 +3,13 @@ import type { Person } from '../accounts/person.js';
 import { can, type Action, type Owners } from './can.js';
 import { Problem } from './problem.js';
 
-/** `can` at the edge: throws 404 out of scope, 403 for a role too weak. */
-export function authorize(person: Person, action: Action, object?: Owners): void {
+/**
+ * `can` at the edge: throws 404 out of scope, 403 for a role too weak. `notFound` is what the route
+ * answers for an object that does not exist, so one outside the person's scope reads exactly alike.
+ */
+export function authorize(person: Person, action: Action, object?: Owners, notFound = 'Not found.'): void {
   const verdict = can(person, action, object);
-  if (verdict === 'not-found') throw new Problem(404, 'Not found.');
+  if (verdict === 'not-found') throw new Problem(404, notFound);
   if (verdict === 'forbidden') throw new Problem(403, `A ${person.role} may not do this.`);
 }
 

@@ -137,8 +137,9 @@ export async function agreementsApi(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const p = personOf(request);
       const system = await findSystemByUsername(pool, request.body.system);
-      if (!system) throw new Problem(404, `No system '${request.body.system}'.`);
-      authorize(p, 'agreement.request', { vendorId: system.vendorId });
+      const unknown = `No system '${request.body.system}'.`;
+      if (!system) throw new Problem(404, unknown);
+      authorize(p, 'agreement.request', { vendorId: system.vendorId }, unknown);
       const made = await asBadField('authorities', () => requestAgreements(pool, request.body, p.email));
       return reply.code(201).send(made.map(agreementOut));
     },
@@ -159,8 +160,9 @@ export async function agreementsApi(app: FastifyInstance): Promise<void> {
       async (request) => {
         const p = personOf(request);
         const a = await findAgreement(pool, Number(request.params.id));
-        if (!a) throw new Problem(404, `No agreement ${request.params.id}.`);
-        authorize(p, action === 'withdraw' ? 'agreement.request' : 'agreement.decide', { vendorId: a.vendorId, authorityId: a.authorityId });
+        const unknown = `No agreement ${request.params.id}.`;
+        if (!a) throw new Problem(404, unknown);
+        authorize(p, action === 'withdraw' ? 'agreement.request' : 'agreement.decide', { vendorId: a.vendorId, authorityId: a.authorityId }, unknown);
         return agreementOut(await changeAgreement(pool, a.id, action, { reason: request.body?.reason, effective: request.body?.effective, now: app.portal.clock() }, p.email));
       },
     );

@@ -63,6 +63,11 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
     if (!request.person && !request.routeOptions.config.public) throw new Problem(401, 'Authenticate with a bearer token (filudveksling user token <email>) or log in to the portal.');
   });
   app.addHook('preHandler', checkCsrfOfSessionWrites);
+  // Answers are a person's own data: no shared or browser cache keeps them.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
 
   for (const area of AREAS) await app.register(area);
 

@@ -105,7 +105,7 @@ export async function infrefsApi(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const p = personOf(request);
     const infref = await infrefFor(request.params.infref);
-    authorize(p, 'declaration.upload', { vendorId: infref.ownerVendorId });
+    authorize(p, 'declaration.upload', { vendorId: infref.ownerVendorId }, `No InfRef ${request.params.infref}.`);
     const doc = request.body.document;
     if (!doc || !Buffer.isBuffer(doc.data)) throw new Problem(400, 'Send the declaration as a file in the multipart field "document".', [{ pointer: '#/document', field: 'document', detail: 'is not a file' }]);
     const d = await receiveDeclarationDocument(pool, infref.name, { name: doc.filename, contentType: doc.mimetype, data: doc.data }, p.email);
@@ -123,13 +123,13 @@ export async function infrefsApi(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const p = personOf(request);
     const infref = await infrefFor(request.params.infref);
-    authorize(p, 'operate', { vendorId: infref.ownerVendorId });
+    authorize(p, 'operate', { vendorId: infref.ownerVendorId }, `No InfRef ${request.params.infref}.`);
     const doc = await readDeclarationDocument(pool, infref.name).catch(() => {
       throw new Problem(404, `The declaration of ${infref.name} has no document.`);
     });
     // Always an attachment, never shown in the portal's origin (it could be HTML).
     return reply
-      .header('content-type', doc.contentType)
+      .header('content-type', 'application/octet-stream') // never the uploader's type: an uploaded page must not render
       .header('content-disposition', `attachment; filename="${doc.name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(doc.name)}`)
       .header('x-content-type-options', 'nosniff')
       .send(doc.data);

@@ -61,8 +61,9 @@ export async function systemsApi(app: FastifyInstance): Promise<void> {
   const systemFor = async (request: Parameters<typeof personOf>[0], username: string) => {
     const p = personOf(request);
     const system = await findSystemByUsername(pool, username);
-    if (!system) throw new Problem(404, `No system '${username}'.`);
-    authorize(p, 'system.manage', { vendorId: system.vendorId });
+    const unknown = `No system '${username}'.`;
+    if (!system) throw new Problem(404, unknown);
+    authorize(p, 'system.manage', { vendorId: system.vendorId }, unknown);
     return { p, system };
   };
 
