@@ -6,7 +6,7 @@ import { approveAgreement, rejectAgreement, terminateAgreement } from '../src/ag
 import { requestAgreement } from '../src/agreements/request-agreements.js';
 import { startNoticeSender, type NoticeSender } from '../src/notices/notice-sender.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { createVendor, migrated, registerSystem } from './helpers/factories.js';
+import { createVendor, declare, issueInfRef, migrated, registerSystem } from './helpers/factories.js';
 import { addPerson, type TestPerson } from './helpers/portal.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 import { waitUntil } from './helpers/wait.js';
@@ -83,5 +83,11 @@ describe('events of SPEC §12 reach their addressees and only them', () => {
     expect(await recipients('Agreement rejected: fagsystem-n (fetch)')).toEqual([people.vendorAdmin!.email]);
     const rejected = smtp.mails.filter((m) => m.subject.startsWith('Agreement rejected'));
     expect(rejected[0]!.data).toContain('Reason: not needed');
+  });
+
+  it('GDPR declaration rejected → the admins of the InfRef owner vendor', async () => {
+    const infref = await issueInfRef(db.pool, 'fagsystem-n', { approve: false });
+    await declare(db.pool, infref.name, 'rejected');
+    expect(await recipients(`GDPR declaration rejected: ${infref.name}`)).toEqual([people.vendorAdmin!.email]);
   });
 });

@@ -1,5 +1,6 @@
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
+import { declarationDecidedNotice } from '../notices/event-notices.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { checkDocument, findDeclarationDocument, storeDocument, type DocumentInput, type StoredDocument } from './declaration-document.js';
 import { formatInfRef } from './infref-name.js';
@@ -99,6 +100,7 @@ export async function decideDeclaration(pool: Pool, text: string, decision: 'app
     await db.query('UPDATE gdpr_declarations SET status = $2, reason = $3, decided_by = $4, decided_at = now() WHERE infref_id = $1', [infref.id, status, why, by]);
     const after = (await findDeclaration(db, infref.id))!;
     await audit(db, { actor: by, action: `declaration.${decision}`, entity: 'declaration', entityId: infref.name, before, after });
+    await declarationDecidedNotice(db, { infref: infref.name, ownerVendorId: infref.ownerVendorId, status, reason: why });
     const superseded: string[] = [];
     if (decision === 'approve') {
       // SPEC §5 INFREF_REVOKED: older versions stop carrying data once a newer one is approved.

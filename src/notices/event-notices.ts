@@ -42,3 +42,13 @@ export async function accountLinkNotice(db: Queryable, m: AccountLinkMessage): P
     facts: { name: m.to.name, link: m.link.url, expires: m.link.expiresAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' },
   });
 }
+
+/** SPEC §12, GDPR declaration approved or rejected: the InfRef owner's vendor's admins. */
+export async function declarationDecidedNotice(db: Queryable, d: { infref: string; ownerVendorId: number; status: 'approved' | 'rejected'; reason: string | null }): Promise<void> {
+  await recordNotice(db, {
+    event: `declaration.${d.status}`,
+    key: `declaration.${d.status}:${d.infref}:${Date.now()}`,
+    addressees: await vendorAdmins(db, d.ownerVendorId),
+    facts: { infref: d.infref, reason: d.reason ?? '' },
+  });
+}
