@@ -8,7 +8,7 @@ import { uploadBytesTotal, uploadsTotal } from '../metrics/metrics.js';
 import { attrsOf } from './file-attrs.js';
 import type { RecentUploads } from './recent-uploads.js';
 import { overQuota, type QuotaState } from './upload-quota.js';
-import { denied, failure, noSuchFile, SftpError } from './sftp-error.js';
+import { denied, failure, noSuchFile, SftpError, statusOf } from './sftp-error.js';
 import { uploadTempPrefix } from '../storage/temp-names.js';
 import { uploadEvents, type UploadClosed } from './upload-events.js';
 import { CoalescedWrites } from './coalesced-writes.js';
@@ -92,7 +92,11 @@ export class Upload {
     this.end = startSize;
     if (hashFromStart) this.hash = createHash('sha256');
     this.writes = new CoalescedWrites(fd, (err) => {
-      if (!this.failed) this.failed = failure(`writing ${this.clientPath} failed: ${err.message}`);
+      if (this.failed) return;
+      // The client hears it in its terms (statusOf: "out of disk space", …); the OS error goes to the log.
+      const { message, unexpected } = statusOf(err, this.clientPath);
+      if (unexpected) this.log.warn({ op: 'upload', err, path: this.clientPath }, 'writing an upload failed');
+      this.failed = failure(message);
     });
   }
 
