@@ -8,7 +8,6 @@ import type { Reply } from './reply.js';
 import { denied, failure, STATUS } from './sftp-error.js';
 import { DATA_HEADER, finishData, MAX_READ_WRITE, sendPacket } from './sftp-wire.js';
 import { readAt, Upload } from './upload.js';
-import { quotaState } from './upload-quota.js';
 
 const openP = promisify(open);
 const closeP = promisify(close);
@@ -30,7 +29,7 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
     // The database is asked for the quota; while it cannot answer, uploads go on without one
     // (as they did before quotas), rather than stop with it.
     const quota = cx.quota
-      ? await quotaState(cx.home.outDir, cx.quota).catch((err: unknown) => {
+      ? await cx.quota.measure().catch((err: unknown) => {
           cx.log.warn({ op: 'upload', system: cx.owner.username, err: (err as Error).message }, 'could not read the quota; this upload is not held to it');
           return undefined;
         })
@@ -147,6 +146,7 @@ export async function closeHandle(cx: RequestContext, rq: Reply, handle: Buffer)
   const upload = h.upload;
   try {
     await upload.close();
+    cx.quota?.closed(upload.size);
   } finally {
     if (cx.handles.uploads.get(upload.name) === upload) cx.handles.uploads.delete(upload.name);
   }

@@ -58,8 +58,10 @@ export async function removeRequest(cx: RequestContext, rq: Reply, path: string)
   const st = await cx.home.lstatNoLink(r);
   if (st.isDirectory()) throw denied(`Cannot remove ${r.path}: it is a folder, and folders are kept by the platform`);
   await unlink(r.abs);
-  if (r.place.kind === 'out-file') cx.recent.forget(r.place.name);
-  else cx.fetches.removed(r, cx.owner.systemId);
+  if (r.place.kind === 'out-file') {
+    cx.recent.forget(r.place.name);
+    cx.quota?.forget();
+  } else cx.fetches.removed(r, cx.owner.systemId);
   cx.log.info({ op: 'remove', system: cx.owner.username, path: r.path }, `removed ${r.path}`);
   rq.status(STATUS.OK);
 }
@@ -91,6 +93,7 @@ export async function renameRequest(cx: RequestContext, rq: Reply, fromPath: str
     await unlink(from.abs);
   }
   cx.recent.renamed(fromName, toName);
+  if (replace) cx.quota?.forget();
   cx.log.info({ op: 'rename', system: cx.owner.username, from: from.path, to: to.path }, `renamed ${from.path} to ${to.path}`);
   uploadEvents.emit('renamed', { systemId: cx.owner.systemId, username: cx.owner.username, from: fromName, to: toName, absPath: to.abs });
   rq.status(STATUS.OK);

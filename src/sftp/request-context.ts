@@ -1,6 +1,7 @@
 import type { SFTPWrapper } from 'ssh2';
 import type { Logger } from '../log.js';
 import type { FetchTracker } from './fetch-tracking.js';
+import type { QuotaMeter } from './upload-quota.js';
 import type { FlowControl } from './flow-control.js';
 import type { HandleTable } from './handle-table.js';
 import type { RecentUploads } from './recent-uploads.js';
@@ -23,7 +24,7 @@ export interface RequestContext {
   readonly maxHandles: number;
   readonly fsync: UploadFsync;
   /** The system's quota and its spooled bytes (undefined: no quota, as in some tests). */
-  readonly quota?: () => Promise<{ quotaBytes: number; spooledBytes: number }>;
+  readonly quota?: QuotaMeter;
   /** The session is over: late results are dropped, new handles are given back. */
   ended(): boolean;
   /** Throws while the server is stopping: no new handles (the ones open may finish). */

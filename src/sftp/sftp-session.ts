@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { fsetstatRequest, fstatRequest, setstatRequest, statRequest } from './attr-requests.js';
 import { closeHandle, openFile, readFile, writeFile } from './file-requests.js';
 import { FetchTracker, type DeliveryEvents } from './fetch-tracking.js';
+import { QuotaMeter } from './upload-quota.js';
 import { FlowControl } from './flow-control.js';
 import { opendirRequest, readdirRequest, realpathRequest, removeRequest, renameRequest } from './folder-requests.js';
 import type { HandleBudget } from './handle-budget.js';
@@ -108,7 +109,7 @@ export class SftpSession {
       maxFileBytes: o.maxFileBytes,
       maxHandles: o.maxHandles,
       fsync: o.fsync,
-      quota: o.quota,
+      quota: o.quota ? new QuotaMeter(o.home.outDir, o.quota) : undefined,
       ended: () => this.ended,
       refuseWhileDraining: (path) => {
         if (this.draining) {

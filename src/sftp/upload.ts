@@ -64,6 +64,11 @@ export class Upload {
 
   readonly owner: UploadOwner;
   readonly name: string;
+
+  /** The upload's size so far (its end: the furthest byte written, or the size SETSTAT gave it). */
+  get size(): number {
+    return this.end;
+  }
   readonly clientPath: string;
   readonly mode: UploadMode;
   private readonly maxFileBytes: number;
