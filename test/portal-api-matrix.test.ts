@@ -80,6 +80,7 @@ const CASES: Case[] = [
   { name: 'GET /infrefs', expect: ALL(200), make: async () => ({ method: 'GET', path: '/infrefs' }) },
   { name: 'GET /transfers', expect: ALL(200), make: async () => ({ method: 'GET', path: '/transfers' }) },
   { name: 'GET /usage', expect: ALL(200), make: async () => ({ method: 'GET', path: '/usage?group=vendor' }) },
+  { name: 'GET /notices', expect: ALL(200), make: async () => ({ method: 'GET', path: '/notices' }) },
 
   { name: 'POST /systems (for vendor A)', expect: [201, 201, 403, 403, 403], make: async () => ({ method: 'POST', path: '/systems', body: { username: `new-${++cell}`, sshPublicKey: generateKeyPair().publicKey, vendor: 'Vendor A' } }) },
   { name: 'POST /systems (naming vendor B)', expect: [201, 404, 403, 403, 403], make: async () => ({ method: 'POST', path: '/systems', body: { username: `new-${++cell}`, sshPublicKey: generateKeyPair().publicKey, vendor: 'Vendor B' } }) },
@@ -188,6 +189,23 @@ describe('role × resource matrix (API)', () => {
     expect(await owners('operator')).toEqual(['sys-a', 'sys-b']);
     expect(await owners('vendor-admin')).toEqual(['sys-a']);
     expect(await owners('authority-admin')).toEqual([]);
+
+    // Notices: each person sees the ones addressed to them, never another's.
+    const { rows: people } = await portal.pool.query<{ id: number; email: string; role: Role }>('SELECT id, email, role FROM users');
+    for (const p of people) {
+      await portal.pool.query(
+        `INSERT INTO notices (event, event_key, user_id, email, language, subject, body, link) VALUES ('agreement.approved', $1, $2, $3, 'da', $4, 'tekst', '/agreements')`,
+        [`matrix-${p.id}`, p.id, p.email, `til ${p.role}`],
+      );
+    }
+    // The person's invitation shows without its text (the one-time link is not shown again).
+    for (const role of ['operator', 'vendor-user', 'authority-admin'] as const) {
+      const seen = (await list(role, '/notices')).map((n) => [n.subject, n.text ?? null]);
+      expect(seen.sort()).toEqual([
+        ['Invitation til Fælleskommunal Filudveksling', null],
+        [`til ${role}`, 'tekst'],
+      ]);
+    }
 
     const transfers = async (role: Role) => new Set((await list(role, '/transfers?limit=1000')).map((t) => t.id));
     const [op, vendor, auth] = [await transfers('operator'), await transfers('vendor-user'), await transfers('authority-user')];

@@ -104,3 +104,24 @@ export async function listNotices(db: Queryable, filter: { failed?: boolean; to?
   );
   return r.rows;
 }
+
+export interface OwnNotice {
+  id: string;
+  event: string;
+  subject: string;
+  body: string;
+  state: string;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** One person's notices (the portal, GET /api/v1/notices), newest first, keyset-paged by id. */
+export async function noticesOf(db: Queryable, userId: number, page: { limit: number; after?: string }): Promise<OwnNotice[]> {
+  const { rows } = await db.query<OwnNotice>(
+    `SELECT id::text, event, subject, body, state, created_at AS "createdAt", sent_at AS "sentAt"
+       FROM notices WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+      ORDER BY id DESC LIMIT $3`,
+    [userId, page.after ?? null, page.limit],
+  );
+  return rows;
+}

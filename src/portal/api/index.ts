@@ -9,13 +9,14 @@ import { meApi } from './me.js';
 import { systemsApi } from './systems.js';
 import { transfersApi } from './transfers.js';
 import { usageApi } from './usage.js';
+import { noticesApi } from './notices.js';
 import { sharedSchemas } from './schemas.js';
 
 /**
  * The JSON API's areas, one Fastify plugin each, routes relative to /api/v1 (see docs/portal.md,
  * "How to add an API route"). Add yours to this list.
  */
-const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [meApi, systemsApi, agreementsApi, infrefsApi, transfersApi, usageApi];
+const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [meApi, systemsApi, agreementsApi, infrefsApi, transfersApi, usageApi, noticesApi];
 
 declare module 'fastify' {
   interface FastifyInstance {
