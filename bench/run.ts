@@ -9,12 +9,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { SMOKE } from './bench-util.js';
 import { exitCode, sweepDeadRuns, undoAll, undoOnSignals } from './leftovers.js';
-import { markdownTable, routingRows, sftpRows, usageRows, type TargetRow } from './targets.js';
+import { markdownTable, portalRows, routingRows, sftpRows, usageRows, type TargetRow } from './targets.js';
 
 const benchmarks: Record<string, { load: () => Promise<{ run: () => Promise<object> }>; rows: (f: Record<string, unknown>) => TargetRow[] }> = {
   sftp: { load: () => import('./sftp-bench.js'), rows: sftpRows },
   routing: { load: () => import('./routing-bench.js'), rows: routingRows },
   usage: { load: () => import('./usage-bench.js'), rows: usageRows },
+  portal: { load: () => import('./portal-bench.js'), rows: portalRows },
 };
 
 const names = process.argv.slice(2);

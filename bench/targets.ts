@@ -96,6 +96,16 @@ export function usageRows(f: Figures): TargetRow[] {
   ];
 }
 
+export function portalRows(f: Figures): TargetRow[] {
+  const full = f.transfers >= 100_000;
+  return ['operator', 'vendor-admin', 'authority-admin'].flatMap((role) =>
+    (['transfersPage1', 'transfersPage21', 'usageByMonth'] as const).map((m) => {
+      const s = f[role][m];
+      return { measure: `portal API ${m} as ${role}, ${f.transfers} transfers, p50 / p95`, before: '–', target: 'p95 < 100 ms', measured: `${s.p50Ms} / ${s.p95Ms} ms`, met: full ? s.p95Ms < 100 : null };
+    }),
+  );
+}
+
 function size(bytes: number): string {
   if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
   if (bytes >= 1024 ** 2) return `${Math.round(bytes / 1024 ** 2)} MiB`;
