@@ -94,7 +94,7 @@ describe('accounts', () => {
       ['short pw', 'short pw', 'mindst 12 tegn'],
       ['rules@example.dk', 'rules@example.dk', 'ikke være din e-mail'],
       ['Password1234', 'Password1234', 'for almindelig'],
-      ['rules12345678', 'rules12345678', 'ikke være din e-mail'],
+      ['rules@example.dk 2026', 'rules@example.dk 2026', 'ikke være din e-mail'],
       ['            ', '            ', 'for almindelig'],
       ['xyxyxyxyxyxy', 'xyxyxyxyxyxy', 'for almindelig'],
       ['a good long password', 'another long password', 'ikke ens'],

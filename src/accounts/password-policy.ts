@@ -9,8 +9,9 @@ export function checkPassword(password: string, email: string): void {
     throw new AccountUsageError('password-too-short', `The password must be at least ${MIN_PASSWORD_LENGTH} characters long; choose a longer one.`, 'password');
   }
   const lower = password.toLowerCase();
-  const local = email.toLowerCase().split('@')[0] ?? '';
-  if (lower.includes(email.toLowerCase()) || (local.length >= 3 && lower.includes(local))) {
+  // The whole address inside it counts ('pw@x.dk12345'); a local part alone does not: 'vera' may well
+  // choose 'veras own long password'.
+  if (lower.includes(email.toLowerCase()) || lower === email.toLowerCase().split('@')[0]) {
     throw new AccountUsageError('password-is-email', 'The password must not be or contain the e-mail address; choose another.', 'password');
   }
   // Twelve spaces, 'zzzzzzzzzzzz' or 'xyxyxyxyxyxy' are long but guessed at once.
