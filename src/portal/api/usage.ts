@@ -73,6 +73,12 @@ export async function usageApi(app: FastifyInstance): Promise<void> {
   });
 }
 
+/**
+ * Danish order (æ, ø, å last), made once: `localeCompare(x, 'da')` builds a collator per call, which
+ * was most of a year's usage for 500 systems (0.5 s of sorting 6,000 rows).
+ */
+const DANISH = new Intl.Collator('da');
+
 /** The periods [from, to] touches: their names and where each starts (the first at `from`). */
 function periodStarts(from: string, to: string, by: Period): Array<{ name: string; start: string }> {
   const out: Array<{ name: string; start: string }> = [];
@@ -104,7 +110,7 @@ function summed(rows: ServiceUsageRow[], periods: string[], groupOf: (r: Service
     row.bytes += Number(r.bytes);
     out.set(key, row);
   }
-  return [...out.keys()].sort((a, b) => order.get(a)!.localeCompare(order.get(b)!, 'da')).map((k) => out.get(k)!);
+  return [...out.keys()].sort((a, b) => DANISH.compare(order.get(a)!, order.get(b)!)).map((k) => out.get(k)!);
 }
 
 function groupOf(r: ServiceUsageRow, group: Group, authorities: Map<number, unknown>): Record<string, unknown> {
