@@ -4,8 +4,7 @@ import { startSftpServer } from './sftp-server.js';
 /** The SFTP listener as a part of `filudveksling serve` (roles all and sftp). */
 export const sftpComponent: ComponentFactory = async ({ config, database, role }) => {
   if (role !== 'all' && role !== 'sftp') return undefined;
-  const { fsync, nistKex, ...limits } = config.sftp;
-  const server = await startSftpServer({ config, pool: database.pool, limits, fsync, nistKex });
+  const server = await startSftpServer({ config, pool: database.pool });
   return {
     name: 'sftp',
     // Graceful: no new logins; open uploads may finish for up to the drain timeout (README, Operations).

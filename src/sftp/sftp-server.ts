@@ -12,7 +12,7 @@ import { raiseDescriptorLimit } from './descriptors.js';
 import { HandleBudget } from './handle-budget.js';
 import { quotaAndSpooled } from '../systems/held-bytes.js';
 import { PublicKeyLogin } from './public-key-login.js';
-import { DEFAULT_LOGIN_GUARD, LoginGuard, type LoginGuardOptions } from './login-guard.js';
+import { LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
 import type { UploadFsync } from './upload.js';
@@ -44,17 +44,11 @@ export interface SftpLimits extends LoginGuardOptions {
   stalledMs: number;
 }
 
-export const DEFAULT_SFTP_LIMITS: SftpLimits = {
-  ...DEFAULT_LOGIN_GUARD,
-  loginGraceMs: 30_000,
-  maxAuthTries: 10,
-  maxSessionsPerSystem: 50,
-  maxHandlesPerSession: 1024,
-  maxHandlesPerSystem: 1024,
-  descriptorReserve: 512,
-  maxChannelsPerConnection: 10,
-  stalledMs: 120_000,
-};
+/**
+ * The limits no setting changes. The others come from `config.sftp`, whose schema holds their
+ * defaults (src/config/config-schema.ts), so a default is written in one place.
+ */
+const FIXED_SFTP_LIMITS = { maxAuthTries: 10, maxChannelsPerConnection: 10, stalledMs: 120_000 };
 
 export interface SftpServerOptions {
   config: Config;
@@ -115,7 +109,8 @@ interface ConnState {
  */
 export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServer> {
   const { config, pool } = opts;
-  const limits: SftpLimits = { ...DEFAULT_SFTP_LIMITS, ...opts.limits };
+  const { fsync, nistKex, ...configured } = config.sftp;
+  const limits: SftpLimits = { ...configured, ...FIXED_SFTP_LIMITS, ...opts.limits };
   const deliveries: DeliveryEvents = {
     fetched: (file) => recordFetched(opts.pool, file, nodeId),
     deleted: (file) => recordDeleted(opts.pool, file, nodeId),
@@ -142,7 +137,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
 
   const sshServer = new ssh2.Server({
     hostKeys: hostKeys.map((k) => k.privateKey),
-    algorithms: sshAlgorithms({ nistKex: opts.nistKex }),
+    algorithms: sshAlgorithms({ nistKex: opts.nistKex ?? nistKex }),
     ident: 'filudveksling',
     ...(opts.sshDebug ? { debug: opts.sshDebug } : {}),
   });
@@ -239,7 +234,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       owner: { systemId: state.systemId!, username: state.username! },
       home,
       maxFileBytes: config.maxFileBytes,
-      fsync: opts.fsync ?? 'always',
+      fsync: opts.fsync ?? fsync,
       maxHandles: limits.maxHandlesPerSession,
       budget: handleBudget,
       quota: () => quotaAndSpooled(pool, state.systemId!),
