@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { changeAgreement, requestAgreements } from '../src/agreements/agreements.js';
 import { setPrice } from '../src/prices/prices.js';
+import { openRoutingQueue, queueBackend, retryPolicy } from '../src/router/routing-queue.js';
 import type { Role } from '../src/accounts/roles.js';
 import { launchBrowser, logIn, seriousViolations, type TestBrowser } from './helpers/browser.js';
 import { addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
@@ -188,5 +189,22 @@ describe('scope', () => {
     const res = await reader.submit(`/agreements/${agreementIds[0]}/terminate`, { reason: 'no' }, { from: `/agreements/${agreementIds[0]}` });
     expect(res.status).toBe(403);
     expect((await portal.pool.query(`SELECT status FROM agreements WHERE id = $1`, [agreementIds[0]])).rows).toEqual(before.rows);
+  });
+});
+
+describe('Overførsler: retry', () => {
+  it('an operator retries a failed transfer: it is back in its state and the routing queue has the job', async () => {
+    const id = await deliveredTransfer(sender, recipient, aarhusId, 'fejlet.csv');
+    await portal.pool.query(`UPDATE transfers SET status = 'failed', error_code = '1901', error_text = 'disk full', decided_at = now() WHERE id = $1`, [id]);
+    const operator = await portal.login(people.operator!);
+    const res = await operator.submit(`/transfers/${id}/retry`, {}, { from: `/transfers/${id}` });
+    expect(res.status).toBe(303);
+    expect((await portal.pool.query(`SELECT status, retries FROM transfers WHERE id = $1`, [id])).rows).toEqual([{ status: 'validated', retries: 1 }]);
+    const queue = openRoutingQueue(queueBackend(portal.config, portal.db.url), retryPolicy(portal.config));
+    try {
+      expect((await queue.getJob(`retry-${id}-1`))?.data).toEqual({ kind: 'transfer', transferId: id });
+    } finally {
+      await queue.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import type { Pool } from '../db/pool.js';
 import { decoyHash } from '../accounts/password-hash.js';
 import { log } from '../log.js';
+import { openRoutingQueue, queueBackend, retryPolicy, type RoutingQueue } from '../router/routing-queue.js';
 import { apiPlugin } from './api/index.js';
 import { authenticate } from './authenticate.js';
 import { errorHandling } from './error-handling.js';
@@ -17,6 +18,8 @@ import { views } from './views.js';
 export interface PortalOptions {
   pool: Pool;
   config: Config;
+  /** The database's address, for the routing queue on PostgreSQL (default: DATABASE_URL). */
+  databaseUrl?: string;
   clock?: Clock;
   rateLimits?: Partial<RateLimits>;
 }
@@ -41,11 +44,16 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });
+  const queue: { open?: RoutingQueue } = {};
   app.decorate('portal', {
     pool: o.pool,
     config: o.config,
     clock: o.clock ?? systemClock,
     secureCookies: o.config.portalPublicUrl.startsWith('https://'),
+    routingQueue: () => (queue.open ??= openRoutingQueue(queueBackend(o.config, databaseUrlOf(o)), retryPolicy(o.config))),
+  });
+  app.addHook('onClose', async () => {
+    await queue.open?.close();
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -62,6 +70,12 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
   await app.register(apiPlugin, { prefix: '/api/v1' });
   await app.register(pagesPlugin);
   return app;
+}
+
+function databaseUrlOf(o: PortalOptions): string {
+  const url = o.databaseUrl ?? o.config.databaseUrl;
+  if (!url) throw new Error('buildPortal needs the databaseUrl (DATABASE_URL, or the embedded database\'s) for the routing queue');
+  return url;
 }
 
 /** The key that signs cookies, the same on every portal node: made once and kept in the database. */

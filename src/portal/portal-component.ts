@@ -13,7 +13,7 @@ export const portalComponent: ComponentFactory = async ({ config, database, role
   if ((role !== 'all' && role !== 'portal') || !config.portal) return undefined;
   // Loaded only on nodes that serve the portal: Fastify and its plugins cost start-up time.
   const { buildPortal } = await import('./app.js');
-  const app = await buildPortal({ pool: database.pool, config });
+  const app = await buildPortal({ pool: database.pool, config, databaseUrl: database.url });
   const address = await app.listen({ host: config.portal.host, port: config.portal.port });
   log.info({ op: 'portal', address, publicUrl: config.portalPublicUrl }, `portal on ${address} (people use ${config.portalPublicUrl})`);
   const purge = setInterval(() => {

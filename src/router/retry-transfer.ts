@@ -1,16 +1,26 @@
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { RefusedError } from '../errors.js';
+import { submit, type RoutingQueue } from './routing-queue.js';
 import { findTransfer } from './sql/find-transfer.js';
 import { recordSteps, StepLog } from './sql/transfer-steps.js';
 
 /**
- * `filudveksling transfer retry`: a failed transfer goes back to where it failed (received when it
- * was never decided, else validated) for the router to run again. Refused for any other state, and
- * when a later trigger with the same SendersFileId has been delivered meanwhile (the retry would
- * deliver the file twice).
+ * `filudveksling transfer retry` and the portal's "Prøv igen": a failed transfer goes back to where
+ * it failed (received when it was never decided, else validated) and the routing queue is told to
+ * look at it again. Refused for any other state, and when a later trigger with the same
+ * SendersFileId has been delivered meanwhile (the retry would deliver the file twice). `queue`
+ * opens the routing queue (or gives the one the caller keeps), asked only once there is something to queue.
  */
-export async function retryTransfer(pool: Pool, id: string, by: string): Promise<{ id: string; status: 'received' | 'validated'; retries: number }> {
+export async function retryTransfer(pool: Pool, queue: () => RoutingQueue, id: string, by: string): Promise<{ id: string; status: 'received' | 'validated'; retries: number }> {
+  const r = await retryInDatabase(pool, id, by);
+  // Only after the commit: a worker taking the job at once finds the transfer back in its state. If
+  // this fails, the router's sweep finds the transfer waiting and queues it.
+  await submit(queue(), { kind: 'transfer', transferId: r.id }, `retry-${r.id}-${r.retries}`);
+  return r;
+}
+
+async function retryInDatabase(pool: Pool, id: string, by: string): Promise<{ id: string; status: 'received' | 'validated'; retries: number }> {
   return inTransaction(pool, async (client) => {
     const t = await findTransfer(client, id);
     if (!t) throw new RefusedError(`No transfer ${id}; 'filudveksling transfer list' shows the transfers`);

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
+import type { RoutingQueue } from '../../router/routing-queue.js';
 import { TRANSFER_STATES } from '../../router/transfer-states.js';
 import { action } from '../context.js';
 import { table } from '../output.js';
@@ -128,15 +129,15 @@ export function registerTransfer(program: Command): void {
     .action(
       action(async (ctx, id: string) => {
         const { retryTransfer } = await import('../../router/retry-transfer.js');
+        const { openRoutingQueue, queueBackend, retryPolicy } = await import('../../router/routing-queue.js');
         const db = await ctx.db();
-        const r = await retryTransfer(db.pool, id, ctx.by);
         // BullMQ only once there is something to queue.
-        const { openRoutingQueue, queueBackend, retryPolicy, submit } = await import('../../router/routing-queue.js');
-        const queue = openRoutingQueue(queueBackend(ctx.config, db.url), retryPolicy(ctx.config));
+        const queue: { open?: RoutingQueue } = {};
+        let r;
         try {
-          await submit(queue, { kind: 'transfer', transferId: r.id }, `retry-${r.id}-${r.retries}`);
+          r = await retryTransfer(db.pool, () => (queue.open ??= openRoutingQueue(queueBackend(ctx.config, db.url), retryPolicy(ctx.config))), id, ctx.by);
         } finally {
-          await queue.close();
+          await queue.open?.close();
         }
         ctx.out.result(r, `Transfer ${r.id} is queued again (from ${r.status}); 'filudveksling transfer show ${r.id}' follows it.`);
       }),

@@ -21,7 +21,7 @@ const PAGE_SIZE = 50;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export async function transfersPages(app: FastifyInstance): Promise<void> {
-  const { pool, config } = app.portal;
+  const { pool } = app.portal;
 
   app.get('/transfers', { preHandler: requireLogin }, async (request, reply) => {
     authorize(personOf(request), 'read');
@@ -45,15 +45,7 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     const view = await transferView(pool, request);
     authorize(person, 'operate');
     try {
-      const r = await retryTransfer(pool, view.tr.id, person.email);
-      // As `transfer retry` does: the routing queue is told once the transfer is back in its state.
-      const { openRoutingQueue, queueBackend, retryPolicy, submit } = await import('../../router/routing-queue.js');
-      const queue = openRoutingQueue(queueBackend(config, databaseUrlOf(pool)), retryPolicy(config));
-      try {
-        await submit(queue, { kind: 'transfer', transferId: r.id }, `retry-${r.id}-${r.retries}`);
-      } finally {
-        await queue.close();
-      }
+      await retryTransfer(pool, app.portal.routingQueue, view.tr.id, person.email);
     } catch (err) {
       const { problem, status } = problemOf(err);
       return renderPage(request, reply, 'transfer', 'transfers.one', { ...view, problem }, status);
@@ -87,9 +79,3 @@ function definedOnly(o: Record<string, string | undefined>): Record<string, stri
   return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-/** The routing queue on PostgreSQL (no REDIS_URL) needs the database's address: the pool's own (pg.Pool keeps it). */
-function databaseUrlOf(pool: Pool): string {
-  const { connectionString } = (pool as unknown as { options: { connectionString?: string } }).options;
-  if (!connectionString) throw new Error("The portal's pool has no connection string to give the routing queue");
-  return connectionString;
-}
