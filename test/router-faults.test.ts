@@ -1,6 +1,7 @@
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cli } from './helpers/cli.js';
-import { addRoute } from './helpers/factories.js';
+import { addRoute, createVendor } from './helpers/factories.js';
+import { addPerson } from './helpers/portal.js';
 import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, schemaErrors, send, waitForFile, xmlValue, type World } from './helpers/router-world.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -14,7 +15,15 @@ describe('delivery that keeps failing', () => {
   afterAll(async () => w?.close());
 
   it('withdraws what it placed, answers DELIVERY_FAILED (1901), and delivers to everyone once the operator retries', async () => {
-    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir });
+    const senderVendor = await createVendor(w.db.pool, 'Afsender A/S');
+    const recipientVendor = await createVendor(w.db.pool, 'Modtager A/S');
+    const people = {
+      senderAdmin: await addPerson(w.db.pool, { role: 'vendor-admin', vendorId: senderVendor.id, language: 'en' }),
+      senderUser: await addPerson(w.db.pool, { role: 'vendor-user', vendorId: senderVendor.id }),
+      recipientAdmin: await addPerson(w.db.pool, { role: 'vendor-admin', vendorId: recipientVendor.id }),
+      operator: await addPerson(w.db.pool, { role: 'operator' }),
+    };
+    const { sender, recipient, infref } = await routed(w.db.pool, { dataDir: w.dataDir, senderOpts: { vendor: senderVendor.name }, recipientOpts: { vendor: recipientVendor.name } });
     const blocked = await system(w.db.pool, { dataDir: w.dataDir });
     await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: blocked.username, authority: AARHUS.kommunekode });
     // A plain file where the blocked recipient's authority folder should be: every attempt to deliver there fails.
@@ -32,6 +41,15 @@ describe('delivery that keeps failing', () => {
     // All or nothing: the recipient that could be reached does not keep a file either.
     expect(await listTree(inbox(w, recipient.username))).toEqual([]);
     expect(await listTree(out(w, sender.username))).toEqual([]);
+
+    // SPEC §12: the failure's notices, written with it, to the sender's vendor's admins and the operators only.
+    const failedNotices = async () =>
+      (await w.db.pool.query<{ email: string; subject: string; body: string }>(`SELECT email, subject, body FROM notices WHERE event = 'transfer.failed' ORDER BY email`)).rows;
+    const notices = await failedNotices();
+    expect(notices.map((n) => n.email)).toEqual([people.senderAdmin.email, people.operator.email].sort());
+    const english = notices.find((n) => n.email === people.senderAdmin.email)!;
+    expect(english.subject).toBe(`Transfer failed (1901): ${sender.username}`);
+    expect(english.body).toContain(`The transfer ${id} from ${sender.username} (${sent.fileName})`);
 
     const listed = await cli(['transfer', 'list', '--status', 'failed', '--sender', sender.username, '--json'], { DATABASE_URL: w.db.url });
     expect(listed.code).toBe(0);
@@ -63,6 +81,7 @@ describe('delivery that keeps failing', () => {
     expect(t.audit.map((a: { action: string; actor: string }) => `${a.actor} ${a.action}`)).toEqual(
       expect.arrayContaining(['router transfer.received', 'router transfer.validated', 'router transfer.delivering', 'router transfer.failed', 'operatør transfer.retry', 'router transfer.delivered']),
     );
+    expect(await failedNotices()).toHaveLength(2); // delivered after the retry: nothing more to tell
     const human = await cli(['transfer', 'show', id], { DATABASE_URL: w.db.url });
     expect(human.stdout).toContain(`Transfer ${id}: delivered`);
     expect(human.stdout).toContain('<Message>SUCCESS</Message>');

@@ -1,8 +1,8 @@
 import type { Language } from '../accounts/roles.js';
 import type { AgreementRow } from '../agreements/agreement-row.js';
 import type { Queryable } from '../db/pool.js';
-import { authorityAdmins, vendorAdmins } from './addressees.js';
-import { recordNotice } from './record-notice.js';
+import { authorityAdmins, operators, vendorAdmins } from './addressees.js';
+import { recordNotice, type Addressee } from './record-notice.js';
 
 /** The accounts module's invitation or reset link (its InvitationMessage; restated here so neither imports the other both ways). */
 export interface AccountLinkMessage {
@@ -51,4 +51,36 @@ export async function declarationDecidedNotice(db: Queryable, d: { infref: strin
     addressees: await vendorAdmins(db, d.ownerVendorId),
     facts: { infref: d.infref, reason: d.reason ?? '' },
   });
+}
+
+/** The transfer as the failure notice names it (the router's row; restated so notices need not import the router). */
+export interface FailedTransfer {
+  id: string;
+  senderSystemId: number;
+  senderUsername: string;
+  fileName: string | null;
+  triggerName: string;
+  /** Operator retries so far: a transfer fails again after a retry, and each failure is an event of its own. */
+  retries: number;
+}
+
+/**
+ * SPEC §12, transfer failed (1901): the sender's vendor's admins and the operators. Called in the
+ * transaction that records the failure, so the notice exists exactly when the failure does.
+ */
+export async function transferFailedNotice(db: Queryable, t: FailedTransfer): Promise<void> {
+  const vendor = await db.query<{ vendorId: number }>('SELECT vendor_id AS "vendorId" FROM systems WHERE id = $1', [t.senderSystemId]);
+  const admins = vendor.rows[0] ? await vendorAdmins(db, vendor.rows[0].vendorId) : [];
+  await recordNotice(db, {
+    event: 'transfer.failed',
+    key: `transfer.failed:${t.id}:${t.retries}`,
+    addressees: once([...admins, ...(await operators(db))]),
+    facts: { system: t.senderUsername, transfer: t.id, fileName: t.fileName ?? t.triggerName },
+  });
+}
+
+/** Each address once (a person is one role, but an address could be given twice). */
+function once(addressees: Addressee[]): Addressee[] {
+  const seen = new Set<string>();
+  return addressees.filter((a) => !seen.has(a.email) && seen.add(a.email));
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { PoolClient } from '../db/pool.js';
 import { log as rootLog } from '../log.js';
 import { transfersTotal } from '../metrics/metrics.js';
+import { transferFailedNotice, type FailedTransfer } from '../notices/event-notices.js';
 import { buildReceipt } from '../triggers/build-xml.js';
 import { deliveryDir, withdrawUnannounced } from './place-delivery.js';
 import { spoolDir } from './spool.js';
@@ -15,6 +16,8 @@ import { writeReceipt } from './write-receipt.js';
 /**
  * Out of retries (SPEC §5 1901): withdraw data files placed but not announced, record `failed`, and
  * tell the sender with a DELIVERY_FAILED receipt. The spool keeps the file for `transfer retry`.
+ * The failure and its notices (SPEC §12: the sender's vendor's admins, the operators) are one
+ * transaction: both or neither, and a second failTransfer of the same failure records nothing.
  */
 export async function failTransfer(deps: RouterDeps, client: PoolClient, transferId: string, cause: Error, attempts: number): Promise<void> {
   const t = await findTransfer(client, transferId);
@@ -30,8 +33,21 @@ export async function failTransfer(deps: RouterDeps, client: PoolClient, transfe
   const text = `Delivery failed after ${attempts} attempts: the file could not be placed with every recipient, so none has it. The operator can retry it with 'filudveksling transfer retry ${t.id}'`;
   const sendersFileId = t.sendersFileId ?? undefined;
   const receiptXml = buildReceipt({ transferId: t.id, sendersFileId, ok: false, code: 'DELIVERY_FAILED', text });
-  if (!(await recordFailed(client, { transferId: t.id, text, receiptXml }))) return;
+  if (!(await failedWithNotices(client, t, { transferId: t.id, text, receiptXml }))) return;
   await writeReceipt({ dataDir: deps.dataDir, db: client, transfer: t }, receiptXml);
   transfersTotal.inc({ outcome: 'failed', code: 'DELIVERY_FAILED' });
   log.error({ err: cause }, `transfer failed after ${attempts} attempts: ${cause.message}`);
+}
+
+async function failedWithNotices(client: PoolClient, t: FailedTransfer, failure: Parameters<typeof recordFailed>[1]): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    const recorded = await recordFailed(client, failure);
+    if (recorded) await transferFailedNotice(client, t);
+    await client.query('COMMIT');
+    return recorded;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
