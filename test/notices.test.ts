@@ -1,3 +1,4 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -130,6 +131,52 @@ describe('notice sender (SPEC §12)', () => {
     const other = await aNotice('e2@kommune.test'); // the next node keeps working: proof it looked
     await waitUntil('a later notice', async () => (await stateOf(other)).state === 'sent');
     expect(mailsTo('e@kommune.test')).toHaveLength(1);
+  });
+
+  describe('over TLS, the server\'s self-signed certificate trusted through SMTP_CA_FILE', () => {
+    let tls: TestSmtp;
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fu-notices-ca-'));
+    });
+    afterEach(async () => tls?.close());
+    afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+    it('STARTTLS: smtp:// to a server that offers it (serve\'s component, SMTP_CA_FILE from the configuration)', async () => {
+      tls = await startSmtp({ tls: 'starttls' });
+      const caFile = join(dir, 'smtp-ca.pem');
+      await writeFile(caFile, tls.ca!);
+      const id = await aNotice('tls1@kommune.test', 'en');
+      const config = loadConfig({ DATA_DIR: '/nonexistent-notices', SMTP_URL: `${tls.url}?requireTLS=true`, SMTP_CA_FILE: caFile, MAIL_FROM: 'advis@filudveksling.test', PORTAL_PUBLIC_URL: 'https://portal.test' });
+      const component = (await noticesComponent({ config, database: { pool: db.pool, url: db.url } as never, role: 'all' }))!;
+      try {
+        await waitUntil('the mail over STARTTLS', async () => (await stateOf(id)).state === 'sent');
+      } finally {
+        await component.stop();
+      }
+      expect(tls.mails.map((m) => ({ to: m.to, secure: m.secure, subject: m.subject }))).toEqual([
+        { to: ['tls1@kommune.test'], secure: true, subject: 'Agreement approved: fagsystem-a (Sygedagpenge)' },
+      ]);
+    });
+
+    it('implicit TLS: smtps://', async () => {
+      tls = await startSmtp({ tls: 'implicit' });
+      expect(tls.url).toMatch(/^smtps:/);
+      const id = await aNotice('tls2@kommune.test');
+      await sender({ smtpUrl: tls.url, tlsCa: tls.ca });
+      await waitUntil('the mail over implicit TLS', async () => (await stateOf(id)).state === 'sent');
+      expect(tls.mails.map((m) => ({ to: m.to, secure: m.secure }))).toEqual([{ to: ['tls2@kommune.test'], secure: true }]);
+    });
+
+    it('a certificate nothing vouches for is refused: the notice fails naming it, nothing is sent', async () => {
+      tls = await startSmtp({ tls: 'implicit' });
+      const id = await aNotice('tls3@kommune.test');
+      await sender({ smtpUrl: tls.url, attempts: 1 });
+      await waitUntil('the notice to fail', async () => (await stateOf(id)).state === 'failed');
+      expect((await stateOf(id)).last_error).toMatch(/self[- ]signed certificate/);
+      expect(tls.mails).toHaveLength(0);
+      await db.pool.query(`DELETE FROM notices WHERE id = $1`, [id]); // not one of the failures the next tests count
+    });
   });
 
   it('without SMTP_URL nothing is sent: notices stay pending in the outbox', async () => {

@@ -28,6 +28,7 @@ export const configSchema = {
     PORTAL_PUBLIC_URL: { type: 'string', pattern: '^https?://[^/?#\\s]+/?$', description: 'an http:// or https:// address without a path, e.g. https://filudveksling.example.dk' },
     PORTAL_TRUST_PROXY: { type: 'string', pattern: '^(true|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$', description: '"true" (any proxy) or the proxies\' addresses/CIDRs, comma-separated, e.g. 10.0.0.0/8' },
     SMTP_URL: { type: 'string', pattern: '^smtps?://', description: 'an smtp:// or smtps:// address' },
+    SMTP_CA_FILE: { type: 'string', minLength: 1, description: 'a PEM file of the certificate(s) that sign the SMTP server\'s certificate' },
     MAIL_FROM: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', default: 'filudveksling@localhost', description: 'an e-mail address' },
     NOTIFY_UNFETCHED_HOURS: { type: 'integer', minimum: 1, maximum: 8760, default: 24, description: 'a whole number of hours ≥ 1' },
 

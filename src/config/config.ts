@@ -24,6 +24,8 @@ export interface Config {
   /** Proxies whose X-Forwarded-For gives the client's address (PORTAL_TRUST_PROXY): true, or addresses/CIDRs. */
   portalTrustProxy?: true | string[];
   smtpUrl?: string;
+  /** PEM file trusted for the SMTP server's TLS instead of the system's CAs (a private CA, a self-signed server). */
+  smtpCaFile?: string;
   mailFrom: string;
   notifyUnfetchedHours: number;
   sftp: SftpSettings;
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     ...portalSettings(v.PORTAL_HOST, v.PORTAL_PORT, v.PORTAL_PUBLIC_URL),
     portalTrustProxy: v.PORTAL_TRUST_PROXY === undefined ? undefined : v.PORTAL_TRUST_PROXY === 'true' ? true : String(v.PORTAL_TRUST_PROXY).split(/\s*,\s*/),
     smtpUrl: v.SMTP_URL,
+    smtpCaFile: v.SMTP_CA_FILE,
     mailFrom: v.MAIL_FROM,
     notifyUnfetchedHours: v.NOTIFY_UNFETCHED_HOURS,
     sftp: {

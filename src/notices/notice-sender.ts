@@ -14,6 +14,8 @@ export interface SenderOptions {
   pool: Pool;
   backend: QueueBackend;
   smtpUrl: string;
+  /** PEM certificates trusted for the SMTP server's TLS (SMTP_CA_FILE) instead of the system's CAs. */
+  tlsCa?: string;
   mailFrom: string;
   publicUrl: string;
   attempts: number;
@@ -45,7 +47,13 @@ export interface NoticeSender {
 export async function startNoticeSender(o: SenderOptions): Promise<NoticeSender> {
   const now = o.now ?? (() => new Date());
   const leaseMs = o.leaseMs ?? 3 * SMTP_TIMEOUT_MS;
-  const transport = nodemailer.createTransport({ url: o.smtpUrl, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS });
+  const transport = nodemailer.createTransport({
+    url: o.smtpUrl,
+    ...(o.tlsCa ? { tls: { ca: o.tlsCa } } : {}),
+    connectionTimeout: SMTP_TIMEOUT_MS,
+    greetingTimeout: SMTP_TIMEOUT_MS,
+    socketTimeout: SMTP_TIMEOUT_MS,
+  });
   const deps: SendDeps = { pool: o.pool, transport, mailFrom: o.mailFrom, publicUrl: o.publicUrl, now, hooks: o.hooks };
   const jobOptions = { attempts: o.attempts, backoff: { type: 'exponential', delay: o.backoffMs }, removeOnComplete: true, removeOnFail: true };
   const processor = async (job: Job<NoticeJob>) => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { log } from '../log.js';
 import { queueBackend } from '../router/routing-queue.js';
 import type { ComponentFactory } from '../serve/component.js';
@@ -17,6 +18,7 @@ export const noticesComponent: ComponentFactory = async ({ config, database, rol
     pool: database.pool,
     backend: queueBackend(config, database.url),
     smtpUrl: config.smtpUrl,
+    tlsCa: config.smtpCaFile ? await readFile(config.smtpCaFile, 'utf8') : undefined,
     mailFrom: config.mailFrom,
     publicUrl: config.portalPublicUrl,
     attempts: config.noticeAttempts,

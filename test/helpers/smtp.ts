@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -6,10 +10,14 @@ export interface ReceivedMail {
   to: string[];
   data: string;
   subject: string;
+  /** The message came over TLS (STARTTLS or implicit). */
+  secure: boolean;
 }
 
 export interface TestSmtp {
   url: string;
+  /** With `tls`: the server's self-signed certificate (PEM), for the client to trust. */
+  ca?: string;
   mails: ReceivedMail[];
   /** Answers 451 to the next n messages' RCPT TO (a server refusing for a while). */
   refuseNext(n: number): void;
@@ -18,14 +26,19 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
-/** A real SMTP server (smtp-server) on a free loopback port, keeping what it accepted. */
-export async function startSmtp(): Promise<TestSmtp> {
+/**
+ * A real SMTP server (smtp-server) on a free loopback port, keeping what it accepted. Plain by
+ * default; `tls: 'starttls'` offers STARTTLS on smtp://, `'implicit'` speaks TLS from the start
+ * (smtps://), both with a certificate made for the test.
+ */
+export async function startSmtp(o: { tls?: 'starttls' | 'implicit' } = {}): Promise<TestSmtp> {
+  const cert = o.tls ? selfSignedCertificate() : undefined;
   const mails: ReceivedMail[] = [];
   let toRefuse = 0;
   let refusals = 0;
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    ...(cert ? { key: cert.key, cert: cert.cert, secure: o.tls === 'implicit' } : { disabledCommands: ['STARTTLS'] }),
     logger: false,
     // Connections a test left mid-message (a node that died) end at close instead of after 30 s.
     closeTimeout: 50,
@@ -49,15 +62,19 @@ export async function startSmtp(): Promise<TestSmtp> {
           to: session.envelope.rcptTo.map((r) => r.address),
           data,
           subject,
+          secure: session.secure,
         });
         callback();
       });
     },
   });
+  // A client that gives up on the handshake (a certificate it does not trust) is the client's failure to report.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `${o.tls === 'implicit' ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
+    ca: cert?.cert,
     mails,
     refuseNext(n) {
       toRefuse = n;
@@ -65,6 +82,18 @@ export async function startSmtp(): Promise<TestSmtp> {
     refused: () => refusals,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl, as an operator would make one), valid a day. */
+function selfSignedCertificate(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fu-smtp-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** RFC 2047 encoded words (nodemailer encodes a subject with æ, ø, å so). */
