@@ -1,18 +1,20 @@
 import type { Language } from '../accounts/roles.js';
 
 /** SPEC §12's events. */
-export type NoticeEvent =
-  | 'agreement.requested'
-  | 'agreement.approved'
-  | 'agreement.rejected'
-  | 'agreement.terminated'
-  | 'declaration.approved'
-  | 'declaration.rejected'
-  | 'transfer.failed'
-  | 'transfers.rejected'
-  | 'recipient.behind'
-  | 'account.invitation'
-  | 'account.reset';
+export const NOTICE_EVENTS = [
+  'agreement.requested',
+  'agreement.approved',
+  'agreement.rejected',
+  'agreement.terminated',
+  'declaration.approved',
+  'declaration.rejected',
+  'transfer.failed',
+  'transfers.rejected',
+  'recipient.behind',
+  'account.invitation',
+  'account.reset',
+] as const;
+export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
 
 /** What a text may name: system, authority, service, reason, counts — never a file's contents. */
 export type NoticeFacts = Record<string, string | number>;
