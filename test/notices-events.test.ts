@@ -91,7 +91,7 @@ describe('each event of SPEC §12 reaches its addressees, and only them, at a re
     await rejectAgreement(db.pool, b.id, { reason: 'not needed' }, 'test');
     expect(await recipients('Agreement rejected: fagsystem-n (fetch)')).toEqual([people.vendorAdmin!.email]);
     const rejected = smtp.mails.filter((m) => m.subject.startsWith('Agreement rejected'));
-    expect(rejected[0]!.data).toContain('Reason: not needed');
+    expect(rejected[0]!.data).toMatch(/\nReason: not needed\r?\n\r?\nhttps:\/\/portal\.test\/agreements\r?\n/); // one blank line before the link
   });
 
   it('GDPR declaration rejected or approved → the admins of the InfRef owner vendor', async () => {

@@ -26,7 +26,7 @@ interface Text {
   path: (f: NoticeFacts) => string;
 }
 
-const reason = (f: NoticeFacts, label: string) => (f.reason ? `\n${label}: ${f.reason}\n` : '');
+const reason = (f: NoticeFacts, label: string) => (f.reason ? `\n${label}: ${f.reason}` : '');
 
 const TEXTS: Record<NoticeEvent, Record<Language, Text>> = {
   'agreement.requested': {
