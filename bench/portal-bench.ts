@@ -5,16 +5,20 @@
  * four delivered (a quarter of those to a second recipient too), the rest rejected;
  * then, through a real portal over HTTP with a bearer token per role (operator, vendor-admin,
  * authority-admin), times the transfer list's first page and its 21st (keyset paging: the Link
- * header's cursor), and the usage by month. The database is dropped at the end.
+ * header's cursor), the usage by month (grouped by system, vendor and authority), and, with a
+ * session cookie, the Forbrug page for the same year (chart, tables and, for those who see prices,
+ * the quarter's invoice basis). The database is dropped at the end.
  */
 import type { AddressInfo } from 'node:net';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { inviteUser } from '../src/accounts/invite-user.js';
 import type { Role } from '../src/accounts/roles.js';
+import { createSession } from '../src/accounts/sessions.js';
 import { loadConfig } from '../src/config/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { buildPortal } from '../src/portal/app.js';
+import { SESSION_COOKIE } from '../src/portal/authenticate.js';
 import { percentile, progress, round1, SMOKE } from './bench-util.js';
 import { benchDatabase } from './leftovers.js';
 
@@ -34,12 +38,16 @@ export async function run(): Promise<object> {
     const owners = await seed(pool);
     const seedSeconds = round1((performance.now() - seedStart) / 1000);
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1`;
+    const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const base = `${origin}/api/v1`;
     const tokens: Record<string, string> = {};
+    const sessions: Record<string, string> = {};
     for (const [role, org] of [['operator', {}], ['vendor-admin', { vendorId: owners.vendorId }], ['authority-admin', { authorityId: owners.authorityId }]] as const) {
       const email = `${role}@bench.example`;
       await inviteUser(pool, { email, role: role as Role, ...org }, 'bench', { publicUrl: 'http://bench.example', clock: () => new Date() });
       tokens[role] = (await createApiToken(pool, email, 'bench')).token;
+      const userId = (await pool.query<{ id: number }>('SELECT id FROM users WHERE email = $1', [email])).rows[0]!.id;
+      sessions[role] = await createSession(pool, userId, '127.0.0.1', () => new Date());
     }
     progress('timing the API');
     const figures: Record<string, unknown> = { transfers: TRANSFERS, systems: 500, vendors: 50, authorities: 98, seedSeconds, runs: RUNS };
@@ -58,6 +66,9 @@ export async function run(): Promise<object> {
         transfersPage1: await timed(() => get(`/transfers?limit=${PAGE}`)),
         transfersPage21: await timed(() => get(path)),
         usageByMonth: await timed(() => get('/usage?from=2026-01-01&to=2026-12-31&group=system')),
+        usageByVendor: await timed(() => get('/usage?from=2026-01-01&to=2026-12-31&group=vendor')),
+        usageByAuthorityQuarter: await timed(() => get('/usage?from=2026-01-01&to=2026-12-31&by=quarter&group=authority')),
+        usagePage: await timed(() => fetch(`${origin}/usage?from=2026-01-01&to=2026-12-31`, { headers: { cookie: `${SESSION_COOKIE}=${sessions[role]}` } })),
       };
     }
     return figures;

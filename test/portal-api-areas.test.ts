@@ -206,6 +206,24 @@ describe('usage through the API', () => {
       { period: '2026Q1', vendor: 'Fagsystem A/S', system: 'fag-api', files: 5, bytes: 500 },
       { period: '2026Q2', vendor: 'Fagsystem A/S', system: 'fag-api', files: 5, bytes: 500 },
     ]);
+    // Summed by service or authority, the vendor still counts only its own system's half (send), never the other vendor's fetch.
+    const vendorServices = await call('vendor', 'GET', '/usage?from=2026-01-01&to=2026-12-31&by=quarter&group=service');
+    expect(vendorServices.body).toEqual([
+      { period: '2026Q1', service: 'send', files: 5, bytes: 500 },
+      { period: '2026Q2', service: 'send', files: 5, bytes: 500 },
+    ]);
+    const vendorAuthorities = await call('vendor', 'GET', '/usage?from=2026-01-01&to=2026-12-31&group=authority');
+    expect(vendorAuthorities.body).toEqual([
+      { period: '2026-01', authority: { cvr: '55133018', kommunekode: '0751', name: 'Aarhus' }, files: 2, bytes: 200 },
+      { period: '2026-02', authority: { cvr: '55133018', kommunekode: '0751', name: 'Aarhus' }, files: 3, bytes: 300 },
+      { period: '2026-04', authority: { cvr: '64942212', kommunekode: '0101', name: 'København' }, files: 5, bytes: 500 },
+    ]);
+    // The operator's by authority: each delivery once for its sender and once for its recipient.
+    const everyAuthority = await call('operator', 'GET', '/usage?from=2026-01-01&to=2026-12-31&by=quarter&group=authority');
+    expect(everyAuthority.body.map((r: any) => [r.period, r.authority.name, r.files, r.bytes])).toEqual([
+      ['2026Q1', 'Aarhus', 10, 1000],
+      ['2026Q2', 'København', 10, 1000],
+    ]);
     // An authority sees its own data's usage.
     const aarhus = await call('aarhus', 'GET', '/usage?from=2026-01-01&to=2026-12-31&by=quarter&group=authority');
     expect(aarhus.body).toEqual([{ period: '2026Q1', authority: { cvr: '55133018', kommunekode: '0751', name: 'Aarhus' }, files: 10, bytes: 1000 }]);

@@ -1,3 +1,4 @@
+import type { QueryResultRow } from 'pg';
 import type { Queryable } from '../db/pool.js';
 import { usageSource } from './usage-source.js';
 
@@ -18,6 +19,7 @@ export interface ServiceUsageQuery {
    */
   cuts?: string[];
   authorityId?: number;
+  /** That vendor's systems only (as sender for `send`, as recipient for `fetch`). */
   vendorId?: number;
 }
 
@@ -36,31 +38,91 @@ export interface ServiceUsageRow {
   bytes: number;
 }
 
-export async function serviceUsage(db: Queryable, q: ServiceUsageQuery): Promise<ServiceUsageRow[]> {
+/** What usage can be summed by besides the segment (the portal API's `group`). */
+export type UsageGroup = 'vendor' | 'system' | 'authority' | 'service';
+
+/** One segment's usage summed over everything but the group asked for; only that group's fields are set. */
+export interface UsageTotalRow {
+  segment: number;
+  vendor?: string;
+  system?: string;
+  authority?: { cvr: string | null; kommunekode: string | null; name: string };
+  service?: 'send' | 'fetch';
+  files: number;
+  bytes: number;
+}
+
+/** Per group: what the per-system halves are summed by (none: they are the answer), and what names the rows that are left. */
+const GROUPS: Record<UsageGroup | 'all', { keys?: string[]; names: string; joins: string }> = {
+  all: {
+    names: `g.authority_id AS "authorityId", coalesce(a.kommunekode, a.cvr, a.folder) AS authority, a.name AS "authorityName",
+            v.id AS "vendorId", v.name AS vendor, s.id AS "systemId", s.username AS system, g.service`,
+    joins: 'JOIN authorities a ON a.id = g.authority_id JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id',
+  },
+  vendor: { keys: ['s.vendor_id'], names: 'v.name AS vendor', joins: 'JOIN vendors v ON v.id = g.vendor_id' },
+  system: { keys: ['h.system_id'], names: 'v.name AS vendor, s.username AS system', joins: 'JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id' },
+  authority: {
+    keys: ['h.authority_id'],
+    names: "json_build_object('cvr', a.cvr, 'kommunekode', a.kommunekode, 'name', a.name) AS authority",
+    joins: 'JOIN authorities a ON a.id = g.authority_id',
+  },
+  service: { keys: ['h.service'], names: 'g.service', joins: '' },
+};
+
+/**
+ * The usage of [from, next) per segment, summed in the database by `group` (every field of
+ * ServiceUsageRow for 'all'), so that only the answer's rows leave it.
+ *
+ * The rollup rows are summed in one pass into two halves (grouping sets): by sender (send) and by
+ * recipient (fetch) — cheaper than doubling every row first. A vendor's scope reads the rows with
+ * one of its systems at either end and keeps the halves of its own systems. Without it, summing by
+ * authority or service needs no halves at all: each delivery counts once for its sender and once
+ * for its recipient, so send and fetch are the same sums — an authority's files are twice its
+ * deliveries, and `send` and `fetch` each are all of them.
+ */
+async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsageQuery, group: UsageGroup | 'all'): Promise<R[]> {
   const starts = [q.from, ...(q.cuts ?? []).filter((d) => d > q.from && d < q.next)].sort();
-  const source = usageSource({ from: q.from, next: q.next, cuts: starts }, 6);
-  const { rows } = await db.query<ServiceUsageRow>(
-    `WITH u AS (
-       SELECT width_bucket(day, $3::date[]) - 1 AS segment, authority_id, sender_system_id, recipient_system_id,
-              sum(deliveries) AS files, sum(bytes) AS bytes
-         FROM ${source.sql} AS ud
-        WHERE day >= $1::date AND day < $2::date AND ($4::int IS NULL OR authority_id = $4)
-        GROUP BY 1, 2, 3, 4
-     ), attributed AS (
-       SELECT segment, authority_id, sender_system_id AS system_id, 'send' AS service, sum(files) AS files, sum(bytes) AS bytes FROM u GROUP BY 1, 2, 3
-       UNION ALL
-       SELECT segment, authority_id, recipient_system_id, 'fetch', sum(files), sum(bytes) FROM u GROUP BY 1, 2, 3
-     )
-     SELECT x.segment, x.authority_id AS "authorityId", coalesce(a.kommunekode, a.cvr, a.folder) AS authority, a.name AS "authorityName",
-            v.id AS "vendorId", v.name AS vendor, s.id AS "systemId", s.username AS system, x.service,
-            x.files::bigint AS files, x.bytes::bigint AS bytes
-       FROM attributed x
-       JOIN authorities a ON a.id = x.authority_id
-       JOIN systems s ON s.id = x.system_id
-       JOIN vendors v ON v.id = s.vendor_id
-      WHERE ($5::int IS NULL OR v.id = $5)`,
-    [q.from, q.next, starts, q.authorityId ?? null, q.vendorId ?? null, ...source.params],
-  );
+  const source = usageSource({ from: q.from, next: q.next, cuts: starts }, 2);
+  const params: unknown[] = [starts, ...source.params];
+  const param = (value: unknown) => `$${params.push(value)}::int`;
+  const authority = q.authorityId === undefined ? undefined : param(q.authorityId);
+  const vendor = q.vendorId === undefined ? undefined : param(q.vendorId);
+  const where = [
+    ...(authority ? [`ud.authority_id = ${authority}`] : []),
+    ...(vendor ? [`(ud.sender_system_id IN (SELECT id FROM systems WHERE vendor_id = ${vendor}) OR ud.recipient_system_id IN (SELECT id FROM systems WHERE vendor_id = ${vendor}))`] : []),
+  ];
+  const from = `FROM ${source.sql} AS ud ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+  const segment = 'width_bucket(ud.day, $1::date[]) - 1 AS segment';
+  const byAuthority = group === 'all' || group === 'authority' ? 'ud.authority_id, ' : '';
+  let summed: string;
+  if (!vendor && group === 'authority') {
+    summed = `SELECT ${segment}, ud.authority_id, 2 * sum(ud.deliveries) AS files, 2 * sum(ud.bytes) AS bytes ${from} GROUP BY 1, 2`;
+  } else if (!vendor && group === 'service') {
+    summed = `SELECT h.segment, x.service, h.files, h.bytes
+                FROM (SELECT ${segment}, sum(ud.deliveries) AS files, sum(ud.bytes) AS bytes ${from} GROUP BY 1) AS h
+               CROSS JOIN (VALUES ('send'), ('fetch')) AS x(service)`;
+  } else {
+    const halves = `SELECT ${segment}, ${byAuthority}coalesce(ud.sender_system_id, ud.recipient_system_id) AS system_id,
+                           CASE WHEN grouping(ud.sender_system_id) = 0 THEN 'send' ELSE 'fetch' END AS service,
+                           sum(ud.deliveries)::bigint AS files, sum(ud.bytes)::bigint AS bytes
+                      ${from}
+                     GROUP BY GROUPING SETS ((1, ${byAuthority}ud.sender_system_id), (1, ${byAuthority}ud.recipient_system_id))`;
+    const own = vendor ? `SELECT h.* FROM (${halves}) AS h JOIN systems s ON s.id = h.system_id WHERE s.vendor_id = ${vendor}` : halves;
+    const keys = GROUPS[group].keys;
+    summed = keys
+      ? `SELECT h.segment, ${keys.map((k) => `${k} AS ${k.split('.')[1]}`).join(', ')}, sum(h.files) AS files, sum(h.bytes) AS bytes
+           FROM (${own}) AS h ${group === 'vendor' ? 'JOIN systems s ON s.id = h.system_id' : ''}
+          GROUP BY ${keys.map((_, i) => i + 2).concat(1).join(', ')}`
+      : own;
+  }
+  const g = GROUPS[group];
+  const { rows } = await db.query<R>(`SELECT g.segment, ${g.names}, g.files::bigint AS files, g.bytes::bigint AS bytes FROM (${summed}) AS g ${g.joins}`, params);
+  return rows;
+}
+
+/** One row per segment × authority × system × service, ordered by authority (municipalities first), vendor, system, service, segment. */
+export async function serviceUsage(db: Queryable, q: ServiceUsageQuery): Promise<ServiceUsageRow[]> {
+  const rows = await attributed<ServiceUsageRow>(db, q, 'all');
   // Sorted here rather than in SQL: PostgreSQL sorts tens of thousands of wide rows by collated text
   // on disk (work_mem), which took most of the query's time. One key per row, compared as strings.
   const key = (r: ServiceUsageRow) =>
@@ -69,4 +131,9 @@ export async function serviceUsage(db: Queryable, q: ServiceUsageQuery): Promise
     .map((r) => ({ r, k: key(r) }))
     .sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0))
     .map((x) => x.r);
+}
+
+/** Usage per segment and one group (vendor, system, authority or service), unordered. */
+export async function usageTotals(db: Queryable, q: ServiceUsageQuery & { group: UsageGroup }): Promise<UsageTotalRow[]> {
+  return attributed<UsageTotalRow>(db, q, q.group);
 }
