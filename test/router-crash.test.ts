@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addRoute } from './helpers/factories.js';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { addRoute, createVendor } from './helpers/factories.js';
+import { addPerson } from './helpers/portal.js';
 import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitForFile, xmlValue, type Backend, type World } from './helpers/router-world.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -127,6 +128,53 @@ describe('a trigger replaced under the same name before the router took it', () 
       expect(await listTree(out(w, sender.username))).toEqual([]);
       const { rows } = await w.db.pool.query(`SELECT file_name FROM transfers WHERE sender_system_id = $1 ORDER BY received_at`, [sender.id]);
       expect(rows.map((r) => r.file_name)).toEqual([first.fileName, second.fileName]);
+    } finally {
+      await w.stop();
+    }
+  }, 90_000);
+});
+
+describe('crash while recording a failure (1901)', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await createWorld('crashfail', 'postgres', { FILUDVEKSLING_ROUTER_ATTEMPTS: '2', FILUDVEKSLING_ROUTER_BACKOFF_MS: '50' });
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it('killed with the failure and its notices written, not committed: after the restart it fails once, one receipt, one notice per addressee', async () => {
+    const vendor = await createVendor(w.db.pool, 'Afsender A/S');
+    const admin = await addPerson(w.db.pool, { role: 'vendor-admin', vendorId: vendor.id });
+    const operator = await addPerson(w.db.pool, { role: 'operator' });
+    const { sender, infref } = await routed(w.db.pool, { dataDir: w.dataDir, senderOpts: { vendor: vendor.name } });
+    const blocked = await system(w.db.pool, { dataDir: w.dataDir });
+    await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: blocked.username, authority: AARHUS.kommunekode });
+    await mkdir(inbox(w, blocked.username), { recursive: true });
+    await writeFile(inbox(w, blocked.username, AARHUS.kommunekode), 'in the way'); // every delivery attempt fails
+
+    await w.start({ FILUDVEKSLING_FAILPOINT: 'failure-noticed' });
+    const sent = await send(w, { sender, infref });
+    const killed = w.serve!;
+    w.serve = undefined;
+    expect(await waitUntil('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
+    expect(killed.output()).toContain('failpoint failure-noticed');
+    const failedNotices = async () => (await w.db.pool.query<{ email: string }>(`SELECT email FROM notices WHERE event = 'transfer.failed' ORDER BY email`)).rows.map((r) => r.email);
+    expect(await failedNotices()).toEqual([]); // neither the failure nor its notices outlived the kill
+    const { rows: before } = await w.db.pool.query(`SELECT status FROM transfers WHERE sender_system_id = $1`, [sender.id]);
+    expect(before).toEqual([{ status: 'delivering' }]);
+
+    await w.start();
+    try {
+      const receipt = await waitForFile(sent.receiptPath, 30_000);
+      expect(receiptOutcome(receipt)).toBe('1901');
+      const id = xmlValue(receipt, 'FileTransferUUID')!;
+      expect(await failedNotices()).toEqual([admin.email, operator.email].sort());
+      const { rows } = await w.db.pool.query(
+        `SELECT t.status, (SELECT count(*)::int FROM transfer_steps s WHERE s.transfer_id = t.id AND s.step LIKE 'failed:%') AS failures
+           FROM transfers t WHERE t.id = $1`,
+        [id],
+      );
+      expect(rows).toEqual([{ status: 'failed', failures: 1 }]);
+      expect(await listTree(inbox(w, sender.username))).toEqual([sent.receiptPath.split('/').pop()]);
     } finally {
       await w.stop();
     }

@@ -4,6 +4,7 @@ import { log as rootLog } from '../log.js';
 import { transfersTotal } from '../metrics/metrics.js';
 import { transferFailedNotice, type FailedTransfer } from '../notices/event-notices.js';
 import { buildReceipt } from '../triggers/build-xml.js';
+import { failpoint } from './failpoint.js';
 import { deliveryDir, withdrawUnannounced } from './place-delivery.js';
 import { spoolDir } from './spool.js';
 import { findTransfer } from './sql/find-transfer.js';
@@ -44,6 +45,7 @@ async function failedWithNotices(client: PoolClient, t: FailedTransfer, failure:
   try {
     const recorded = await recordFailed(client, failure);
     if (recorded) await transferFailedNotice(client, t);
+    failpoint('failure-noticed');
     await client.query('COMMIT');
     return recorded;
   } catch (err) {

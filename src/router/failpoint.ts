@@ -17,6 +17,7 @@ export const FAILPOINTS = [
   'receipt-written', // receipt in the sender's IN, spool not yet cleared
   'rejected', // rejection committed, nothing quarantined
   'quarantined', // quarantine done, no receipt yet
+  'failure-noticed', // out of retries: failed and its notices written, not committed
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
