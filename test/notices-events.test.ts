@@ -91,7 +91,7 @@ describe('each event of SPEC §12 reaches its addressees, and only them, at a re
     await rejectAgreement(db.pool, b.id, { reason: 'not needed' }, 'test');
     expect(await recipients('Agreement rejected: fagsystem-n (fetch)')).toEqual([people.vendorAdmin!.email]);
     const rejected = smtp.mails.filter((m) => m.subject.startsWith('Agreement rejected'));
-    expect(rejected[0]!.data).toMatch(/\nReason: not needed\r?\n\r?\nhttps:\/\/portal\.test\/agreements\r?\n/); // one blank line before the link
+    expect(rejected[0]!.text).toMatch(/\nReason: not needed\r?\n\r?\nhttps:\/\/portal\.test\/agreements\r?\n/); // one blank line before the link
   });
 
   it('GDPR declaration rejected or approved → the admins of the InfRef owner vendor', async () => {
@@ -120,8 +120,8 @@ describe('each event of SPEC §12 reaches its addressees, and only them, at a re
     expect(await recipients('Transfer failed (1901): fagsystem-n')).toEqual([people.vendorAdmin!.email]);
     expect(await recipients('Overførsel fejlet (1901): fagsystem-n')).toEqual([people.operator!.email]);
     const mail = smtp.mails.find((m) => m.subject.startsWith('Transfer failed'))!;
-    expect(mail.data).toContain('borgere-1901.csv');
-    expect(mail.data).not.toContain('Secret Name');
+    expect(mail.text).toContain('borgere-1901.csv');
+    expect(mail.text).not.toContain('Secret Name');
   });
 
   it('transfers rejected (11xx/12xx) → one digest per system per hour to its vendor admins: counts, code, file name, time; 10xx not counted', async () => {
@@ -147,8 +147,9 @@ describe('each event of SPEC §12 reaches its addressees, and only them, at a re
     const theirs = smtp.mails.filter((m) => m.subject.endsWith(`rejected: ${other.username}`) || m.subject.endsWith(`afvist: ${other.username}`));
     expect(ours.flatMap((m) => m.to)).toEqual([people.vendorAdmin!.email]);
     expect(theirs.flatMap((m) => m.to)).toEqual([people.otherVendorAdmin!.email]);
-    const text = ours[0]!.data;
+    const text = ours[0]!.text;
     expect(ours[0]!.subject).toBe('2 transfers rejected: fagsystem-n');
+    expect(theirs[0]!.subject).toBe(`1 overførsel afvist: ${other.username}`);
     expect(text).toContain('1204 ROUTE_MISSING: 1');
     expect(text).toContain('1101 INFREF_UNKNOWN: 1');
     expect(text).toMatch(/\d\d:\d\d:\d\d UTC  1204  no-route\.csv/);
@@ -174,7 +175,7 @@ describe('each event of SPEC §12 reaches its addressees, and only them, at a re
     expect(await writeFallingBehindNotices(db.pool, hours(47), 24)).toBe(0); // the same day
     expect(await recipients(`Filer hentes ikke: ${late.username}`)).toEqual([people.otherVendorAdmin!.email]);
     const mail = smtp.mails.find((m) => m.subject === `Filer hentes ikke: ${late.username}`)!;
-    expect(mail.data).toContain(`${late.username} har 1 leverede filer`);
+    expect(mail.text).toContain(`${late.username} har 1 leveret fil, der ikke er hentet; den blev leveret`);
     expect(await writeFallingBehindNotices(db.pool, hours(48.2), 24)).toBe(1); // a day later, still behind: told again
     expect(await recipients(`Filer hentes ikke: ${late.username}`)).toEqual([people.otherVendorAdmin!.email, people.otherVendorAdmin!.email]);
   });

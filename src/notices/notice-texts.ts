@@ -26,6 +26,9 @@ interface Text {
   path: (f: NoticeFacts) => string;
 }
 
+/** "1 file", "2 files". */
+const n = (count: string | number | undefined, one: string, many: string) => `${count} ${Number(count) === 1 ? one : many}`;
+
 const reason = (f: NoticeFacts, label: string) => (f.reason ? `\n${label}: ${f.reason}` : '');
 
 const TEXTS: Record<NoticeEvent, Record<Language, Text>> = {
@@ -58,12 +61,12 @@ const TEXTS: Record<NoticeEvent, Record<Language, Text>> = {
     en: { subject: (f) => `Transfer failed (1901): ${f.system}`, body: (f) => `The transfer ${f.transfer} from ${f.system} (${f.fileName}) could not be completed and failed with code 1901.\nOperations have been told.`, path: (f) => `/transfers/${f.transfer}` },
   },
   'transfers.rejected': {
-    da: { subject: (f) => `${f.count} overførsler afvist: ${f.system}`, body: (f) => `${f.count} overførsler fra ${f.system} blev afvist i timen fra ${f.hour}:\n${f.lines}`, path: () => '/transfers' },
-    en: { subject: (f) => `${f.count} transfers rejected: ${f.system}`, body: (f) => `${f.count} transfers from ${f.system} were rejected in the hour from ${f.hour}:\n${f.lines}`, path: () => '/transfers' },
+    da: { subject: (f) => `${n(f.count, 'overførsel', 'overførsler')} afvist: ${f.system}`, body: (f) => `${n(f.count, 'overførsel', 'overførsler')} fra ${f.system} blev afvist i timen fra ${f.hour}:\n${f.lines}`, path: () => '/transfers' },
+    en: { subject: (f) => `${n(f.count, 'transfer', 'transfers')} rejected: ${f.system}`, body: (f) => `${n(f.count, 'transfer', 'transfers')} from ${f.system} ${f.count === 1 ? 'was' : 'were'} rejected in the hour from ${f.hour}:\n${f.lines}`, path: () => '/transfers' },
   },
   'recipient.behind': {
-    da: { subject: (f) => `Filer hentes ikke: ${f.system}`, body: (f) => `${f.system} har ${f.count} leverede filer, der ikke er hentet; den ældste blev leveret ${f.oldest} (mere end ${f.hours} timer siden).`, path: () => '/transfers' },
-    en: { subject: (f) => `Files not collected: ${f.system}`, body: (f) => `${f.system} has ${f.count} delivered files not collected; the oldest was delivered ${f.oldest} (more than ${f.hours} hours ago).`, path: () => '/transfers' },
+    da: { subject: (f) => `Filer hentes ikke: ${f.system}`, body: (f) => `${f.system} har ${n(f.count, 'leveret fil', 'leverede filer')}, der ikke er hentet; ${Number(f.count) === 1 ? 'den' : 'den ældste'} blev leveret ${f.oldest} (mere end ${f.hours} timer siden).`, path: () => '/transfers' },
+    en: { subject: (f) => `Files not collected: ${f.system}`, body: (f) => `${f.system} has ${n(f.count, 'delivered file', 'delivered files')} not collected; ${Number(f.count) === 1 ? 'it' : 'the oldest'} was delivered ${f.oldest} (more than ${f.hours} hours ago).`, path: () => '/transfers' },
   },
   'account.invitation': {
     da: { subject: () => 'Invitation til Fælleskommunal Filudveksling', body: (f) => `${f.name ? `Hej ${f.name}\n\n` : ''}Du er inviteret til selvbetjeningen. Vælg din adgangskode via linket nedenfor inden ${f.expires}.`, path: (f) => String(f.link) },

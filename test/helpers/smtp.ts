@@ -10,6 +10,8 @@ export interface ReceivedMail {
   to: string[];
   data: string;
   subject: string;
+  /** The body as the reader sees it (quoted-printable decoded). */
+  text: string;
   /** The message came over TLS (STARTTLS or implicit). */
   secure: boolean;
 }
@@ -62,6 +64,7 @@ export async function startSmtp(o: { tls?: 'starttls' | 'implicit' } = {}): Prom
           to: session.envelope.rcptTo.map((r) => r.address),
           data,
           subject,
+          text: bodyText(data),
           secure: session.secure,
         });
         callback();
@@ -94,6 +97,16 @@ function selfSignedCertificate(): { key: string; cert: string } {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The body after the headers, quoted-printable decoded when it says so (nodemailer's choice for text with æ, ø, å). */
+function bodyText(data: string): string {
+  const split = data.indexOf('\r\n\r\n');
+  const headers = data.slice(0, split);
+  const body = data.slice(split + 4);
+  if (!/^Content-Transfer-Encoding: quoted-printable/im.test(headers)) return body;
+  const bytes = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_all, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
 /** RFC 2047 encoded words (nodemailer encodes a subject with æ, ø, å so). */
