@@ -68,7 +68,7 @@ describe('systems and agreements through the API', () => {
     const again = await call('kbh', 'POST', `/agreements/${kbh.id}/approve`, {});
     expect(again.status).toBe(409);
     expect(again.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(again.body.detail).toBe(`Agreement ${kbh.id} is already rejected (Ingen databehandleraftale); it cannot be approved. A new request can be made.`);
+    expect(again.body.detail).toBe(`Agreement ${kbh.id} is «Rejected»; «Approve» is only possible while it is «Pending». A new request can be made.`);
     // The audit trail names the people.
     const trail = await portal.pool.query("SELECT action, actor FROM audit_log WHERE entity = 'agreement' AND entity_id = $1 ORDER BY id", [String(aarhus.id)]);
     expect(trail.rows.map((r) => r.action)).toEqual(['agreement.request', 'agreement.approve', 'agreement.terminate']);
@@ -95,7 +95,7 @@ describe('systems and agreements through the API', () => {
     expect(unknown.body.errors).toEqual([{ pointer: '#/authorities', field: 'authorities', detail: expect.stringMatching(/Unknown kommunekode 0999/) }]);
     const key = await call('vendor', 'POST', '/systems', { username: 'fag-x', sshPublicKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----' });
     expect(key.status).toBe(400);
-    expect(key.body.errors[0]).toMatchObject({ field: 'sshPublicKey', detail: expect.stringMatching(/is a PRIVATE key: it was not stored/) });
+    expect(key.body.errors[0]).toMatchObject({ field: 'sshPublicKey', detail: expect.stringMatching(/^That is a PRIVATE key, and it was not stored\. Paste the public key/) });
     const noReason = await call('aarhus', 'POST', '/agreements/1/reject', {});
     expect(noReason.status).toBe(400);
     expect(noReason.body.errors).toEqual([{ pointer: '#/reason', field: 'reason', detail: 'is required' }]);

@@ -12,7 +12,7 @@ import { openRoutingQueue, queueBackend, retryPolicy } from '../src/router/routi
 import type { Role } from '../src/accounts/roles.js';
 import { launchBrowser, logIn, seriousViolations, type TestBrowser } from './helpers/browser.js';
 import { addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
-import { addPerson, startPortal, type TestPortal, type TestPerson } from './helpers/portal.js';
+import { addPerson, apiToken, startPortal, type TestPortal, type TestPerson } from './helpers/portal.js';
 
 const EVIL = `"><script>document.title='pwned'</script>'`;
 let portal: TestPortal;
@@ -207,4 +207,57 @@ describe('Overførsler: retry', () => {
       await queue.close();
     }
   });
+});
+
+describe('refusals in the person\'s language', () => {
+  it('a refused agreement action or request is said from the catalogue, in Danish or English, never with the CLI\'s commands', async () => {
+    const authority = await pageAs('authority-admin');
+    // A stale page: the vendor withdrew the request meanwhile, and the authority presses Godkend.
+    const [fetching] = await requestAgreements(portal.pool, { system: sender.username, service: 'fetch', authorities: ['0751'] }, 'admin@leverandor.dk');
+    await authority.goto(`${portal.baseUrl}/agreements/${fetching!.id}`);
+    await changeAgreement(portal.pool, fetching!.id, 'withdraw', {}, 'admin@leverandor.dk');
+    await authority.getByRole('button', { name: 'Godkend' }).click();
+    expect(await authority.getByRole('alert').innerText()).toBe(`Serviceaftale ${fetching!.id} har status «Trukket tilbage»; «Godkend» kan kun bruges, mens den har status «Afventer». Der kan laves en ny anmodning.`);
+
+    const vendor = await pageAs('vendor-admin');
+    await vendor.goto(`${portal.baseUrl}/agreements/new`);
+    await vendor.getByLabel('Myndigheder').selectOption(['0751']);
+    await vendor.getByRole('button', { name: 'Send anmodning' }).click();
+    expect(await vendor.getByRole('alert').innerText()).toBe(
+      `${sender.username} har allerede en afventende eller godkendt serviceaftale om afsendelse (send) med 0751 Aarhus. Se den under Serviceaftaler.`,
+    );
+    await vendor.getByRole('button', { name: 'English' }).click();
+    await vendor.waitForURL(/\/agreements\/new/);
+    await vendor.getByLabel('Authorities').selectOption(['0751']);
+    await vendor.getByRole('button', { name: 'Send request' }).click();
+    expect(await vendor.getByRole('alert').innerText()).toBe(`${sender.username} already has a pending or approved send agreement with 0751 Aarhus. See it under Service agreements.`);
+    expect(await vendor.content()).not.toContain('filudveksling agreement');
+    await vendor.getByRole('button', { name: 'Dansk' }).click();
+
+    // The API says it in English, without the CLI's hint.
+    const token = await apiToken(portal.pool, people['vendor-admin']!.email);
+    const api = await fetch(`${portal.baseUrl}/api/v1/agreements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ system: sender.username, service: 'send', authorities: ['0751'] }),
+    });
+    expect(api.status).toBe(409);
+    expect((await api.json()).detail).toBe(`${sender.username} already has a pending or approved send agreement with 0751 Aarhus. See it under Service agreements.`);
+  }, 60_000);
+
+  it('a refusal the catalogue has no words for is shown in Danish with the domain\'s English beside it, without the CLI\'s commands', async () => {
+    const operator = await pageAs('operator');
+    await operator.goto(`${portal.baseUrl}/routes`);
+    await operator.getByLabel('Afsender (it-system)').fill('ukendt-system');
+    await operator.getByLabel('InfRef', { exact: true }).fill(infref);
+    await operator.getByLabel('Modtager (it-system)').fill(recipient.username);
+    await operator.getByLabel('Myndighed (kommunekode eller CVR-nummer)').fill('0751');
+    await operator.getByRole('button', { name: 'Etablér rute' }).click();
+    const alert = operator.getByRole('alert');
+    expect(await alert.locator('p').first().innerText()).toBe('Det kunne ikke lade sig gøre.');
+    expect(await alert.locator('p[lang="en"]').innerText()).toBe("Unknown sender system 'ukendt-system': no system has that user name.");
+    // What was typed is still there.
+    expect(await operator.getByLabel('Afsender (it-system)').inputValue()).toBe('ukendt-system');
+    expect(await seriousViolations(operator)).toEqual([]);
+  }, 60_000);
 });

@@ -19,13 +19,17 @@ export type AccountErrorCode =
   | 'link-invalid';
 
 export class AccountUsageError extends UsageError {
-  constructor(readonly code: AccountErrorCode, message: string, readonly field?: string) {
-    super(message);
+  declare readonly code: AccountErrorCode;
+
+  constructor(code: AccountErrorCode, message: string, readonly field?: string) {
+    super(message, { code });
   }
 }
 
 export class AccountRefusedError extends RefusedError {
-  constructor(readonly code: AccountErrorCode, message: string) {
-    super(message);
+  declare readonly code: AccountErrorCode;
+
+  constructor(code: AccountErrorCode, message: string) {
+    super(message, { code });
   }
 }

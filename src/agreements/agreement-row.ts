@@ -52,7 +52,7 @@ export async function findAgreement(db: Queryable, id: number): Promise<Agreemen
 export async function lockAgreement(db: Queryable, id: number): Promise<AgreementRow> {
   const locked = await db.query('SELECT 1 FROM agreements WHERE id = $1 FOR UPDATE', [id]);
   const row = locked.rows.length > 0 ? await findAgreement(db, id) : undefined;
-  if (!row) throw new RefusedError(`Unknown agreement ${id} (see 'filudveksling agreement list').`);
+  if (!row) throw new RefusedError(`Unknown agreement ${id} (see 'filudveksling agreement list').`, { code: 'agreement-unknown', values: { id } });
   return row;
 }
 

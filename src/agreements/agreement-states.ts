@@ -28,7 +28,7 @@ export function parseAgreementStatus(text: string, option = '--status'): Agreeme
 
 export function parseService(text: string, option = '--service'): AgreementService {
   if ((AGREEMENT_SERVICES as readonly string[]).includes(text)) return text as AgreementService;
-  throw new UsageError(`${option} '${text}' is not a service: use 'send' or 'fetch'.`);
+  throw new UsageError(`${option} '${text}' is not a service: use 'send' or 'fetch'.`, { code: 'agreement-service', values: { service: text } });
 }
 
 /** An action asked of an agreement in the wrong state (the API's 409): names the state and what to do. */
@@ -40,14 +40,27 @@ export class AgreementStateError extends RefusedError {
     detail: string | null,
   ) {
     const state = status === 'requested' ? 'still requested' : `already ${status}`;
-    super(`Agreement ${agreementId} is ${state}${detail ? ` (${detail})` : ''}; it cannot be ${AGREEMENT_ACTIONS[action].past}. ${whatToDo(status, action)}.`);
+    const next = whatToDo(status, action);
+    super(`Agreement ${agreementId} is ${state}${detail ? ` (${detail})` : ''}; it cannot be ${AGREEMENT_ACTIONS[action].past}. ${NEXT[next]}.`, {
+      code: 'agreement-state',
+      values: { id: agreementId, status, action, from: AGREEMENT_ACTIONS[action].from, next },
+    });
   }
 }
 
-function whatToDo(status: AgreementStatus, action: AgreementAction): string {
-  if (status === 'requested') return 'A pending request is approved, rejected or withdrawn; terminating is for an approved one';
-  if (status === 'approved') return action === 'approve' ? 'Nothing to do' : 'To end it, terminate it with a reason and an effective day';
-  if (status === 'terminated' && action === 'terminate') return 'It stops counting on that day; nothing more to do';
-  if (status === AGREEMENT_ACTIONS[action].to) return 'Nothing to do';
-  return 'A new request can be made';
+/** What can be done instead, by name (the portal says it in its own words) and in the CLI's. */
+const NEXT = {
+  decide: 'A pending request is approved, rejected or withdrawn; terminating is for an approved one',
+  terminate: 'To end it, terminate it with a reason and an effective day',
+  'nothing-terminated': 'It stops counting on that day; nothing more to do',
+  nothing: 'Nothing to do',
+  'new-request': 'A new request can be made',
+} as const;
+
+function whatToDo(status: AgreementStatus, action: AgreementAction): keyof typeof NEXT {
+  if (status === 'requested') return 'decide';
+  if (status === 'approved') return action === 'approve' ? 'nothing' : 'terminate';
+  if (status === 'terminated' && action === 'terminate') return 'nothing-terminated';
+  if (status === AGREEMENT_ACTIONS[action].to) return 'nothing';
+  return 'new-request';
 }

@@ -23,14 +23,14 @@ export interface ChangeInput {
 export async function changeAgreement(pool: Pool, idText: string | number, action: AgreementAction, input: ChangeInput, by: string): Promise<AgreementRow> {
   const id = parseAgreementId(idText);
   const reason = input.reason?.trim() || null;
-  if (reason && reason.length > 2000) throw new UsageError(`The reason is ${reason.length} characters; keep it to 2000.`);
+  if (reason && reason.length > 2000) throw new UsageError(`The reason is ${reason.length} characters; keep it to 2000.`, { code: 'reason-too-long', values: { length: reason.length, max: 2000 } });
   if (!reason && (action === 'reject' || action === 'terminate')) {
-    throw new UsageError(`Give the reason for ${action === 'reject' ? 'rejecting' : 'terminating'} agreement ${id} with --reason "…" (the vendor is told it).`);
+    throw new UsageError(`Give the reason for ${action === 'reject' ? 'rejecting' : 'terminating'} agreement ${id} with --reason "…" (the vendor is told it).`, { code: 'reason-missing' });
   }
   const today = danishDay(input.now);
   const effective = action === 'terminate' ? (input.effective === undefined ? today : parseDay(input.effective, '--effective')) : null;
   if (effective !== null && effective < today) {
-    throw new UsageError(`--effective ${effective} is in the past; a termination takes effect today (${today}) or on a later day.`);
+    throw new UsageError(`--effective ${effective} is in the past; a termination takes effect today (${today}) or on a later day.`, { code: 'agreement-effective-past', values: { effective, today } });
   }
   if (input.effective !== undefined && action !== 'terminate') throw new UsageError('--effective goes with terminate.');
   const step = AGREEMENT_ACTIONS[action];

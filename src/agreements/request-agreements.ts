@@ -28,7 +28,7 @@ export async function requestAgreements(pool: Pool, input: AgreementRequest, by:
   const service = parseService(input.service);
   const all = input.authorities === ALL_MUNICIPALITIES;
   if (!all && (!Array.isArray(input.authorities) || input.authorities.length === 0)) {
-    throw new UsageError(`Name at least one authority (kommunekode or CVR number), or ask all municipalities at once.`);
+    throw new UsageError(`Name at least one authority (kommunekode or CVR number), or ask all municipalities at once.`, { code: 'agreement-authorities-missing' });
   }
   return inTransaction(pool, async (db) => {
     const system = await requireSystem(db, input.system);
@@ -43,10 +43,19 @@ export async function requestAgreements(pool: Pool, input: AgreementRequest, by:
     const openFor = new Map(open.map((o) => [o.authorityId, o]));
     if (!all && open.length > 0) {
       const list = authorities.filter((a) => openFor.has(a.id)).map((a) => `agreement ${openFor.get(a.id)!.id} (${openFor.get(a.id)!.status}) with ${authorityLabel(a)}`);
-      throw new RefusedError(`'${system.username}' already has ${list.join(', ')} for the ${service} service; see 'filudveksling agreement list --system ${system.username}'.`);
+      const names = authorities.filter((a) => openFor.has(a.id)).map((a) => authorityLabel(a)).join(', ');
+      throw new RefusedError(`'${system.username}' already has ${list.join(', ')} for the ${service} service; see 'filudveksling agreement list --system ${system.username}'.`, {
+        code: 'agreement-open',
+        values: { system: system.username, service, authorities: names },
+      });
     }
     const asking = authorities.filter((a) => !openFor.has(a.id));
-    if (asking.length === 0) throw new RefusedError(`'${system.username}' already has a pending or approved ${service} agreement with every municipality; nothing to request.`);
+    if (asking.length === 0) {
+      throw new RefusedError(`'${system.username}' already has a pending or approved ${service} agreement with every municipality; nothing to request.`, {
+        code: 'agreement-open-all',
+        values: { system: system.username, service },
+      });
+    }
     const { rows } = await db.query<{ id: number; authorityId: number }>(
       `INSERT INTO agreements (system_id, service, authority_id, requested_by)
          SELECT $1, $2, unnest($3::int[]), $4 RETURNING id, authority_id AS "authorityId"`,

@@ -51,8 +51,13 @@ export async function receiveDeclaration(pool: Pool, text: string, document: Doc
     const infref = await requireInfRef(db, text, { forUpdate: true });
     refuseIfRetired(infref, 'record a declaration for it');
     const before = await findDeclaration(db, infref.id);
-    if (before?.status === 'pending') throw new RefusedError(`The declaration for ${infref.name} was already received (by ${before.receivedBy}) and awaits a decision: approve it with --approve or reject it with --reject --reason "…".`);
-    if (before?.status === 'approved') throw new RefusedError(`The declaration for ${infref.name} is already approved; nothing to receive.`);
+    if (before?.status === 'pending') {
+      throw new RefusedError(`The declaration for ${infref.name} was already received (by ${before.receivedBy}) and awaits a decision: approve it with --approve or reject it with --reject --reason "…".`, {
+        code: 'declaration-pending',
+        values: { infref: infref.name },
+      });
+    }
+    if (before?.status === 'approved') throw new RefusedError(`The declaration for ${infref.name} is already approved; nothing to receive.`, { code: 'declaration-approved', values: { infref: infref.name } });
     const documentId = doc ? await storeDocument(db, infref.id, doc, by) : null;
     await db.query(
       `INSERT INTO gdpr_declarations (infref_id, status, document_name, document_sha256, document_id, received_by)

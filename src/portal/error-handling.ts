@@ -1,14 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AccountRefusedError, AccountUsageError } from '../accounts/account-error.js';
+import { AccountUsageError } from '../accounts/account-error.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { isMessageKey } from './i18n/messages.js';
 import { Problem, type FieldError } from './problem.js';
+import { apiDetail, refusalText } from './refusals.js';
 import { renderPage } from './render.js';
 import { shared } from './shared-plugin.js';
 
 /**
  * One mapping from errors to answers: problem+json (RFC 9457) under /api, an error page elsewhere.
- * Domain errors map as the CLI's exit codes do: bad input 400, unknown 404, refused (state, duplicate) 409.
+ * Domain errors map as the CLI's exit codes do: bad input 400, unknown 404, refused (state, duplicate) 409;
+ * their words come from refusals.ts (the catalogue's, never the CLI's hints).
  */
 export const errorHandling = shared(async (app: FastifyInstance) => {
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
@@ -27,18 +29,20 @@ function answer(request: FastifyRequest, reply: FastifyReply, problem: Problem, 
   }
   if (problem.status === 401) return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
   const code = err && 'code' in err ? String(err.code) : '';
-  const key = code.startsWith('FST_CSRF') ? 'error.csrf' : err instanceof AccountUsageError || err instanceof AccountRefusedError ? `account.${err.code}` : `error.${problem.status}`;
-  return renderPage(request, reply, 'error.eta', { message: request.t(isMessageKey(key) ? key : 'error.500'), status: problem.status }, { title: 'error.title', status: problem.status });
+  const key = code.startsWith('FST_CSRF') ? 'error.csrf' : `error.${problem.status}`;
+  const message = refusalText(request.t, err) ?? request.t(isMessageKey(key) ? key : 'error.500');
+  return renderPage(request, reply, 'error.eta', { message, status: problem.status }, { title: 'error.title', status: problem.status });
 }
 
 export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
   if (err instanceof UsageError) {
     const field = err instanceof AccountUsageError ? err.field : undefined;
-    return new Problem(400, err.message, field ? [{ pointer: `#/${field}`, field, detail: err.message }] : undefined);
+    const detail = apiDetail(err);
+    return new Problem(400, detail, field ? [{ pointer: `#/${field}`, field, detail }] : undefined);
   }
-  if (err instanceof NotFoundError) return new Problem(404, err.message);
-  if (err instanceof RefusedError) return new Problem(409, err.message);
+  if (err instanceof NotFoundError) return new Problem(404, apiDetail(err));
+  if (err instanceof RefusedError) return new Problem(409, apiDetail(err));
   const e = err as FastifyError;
   if (e.validation) {
     const errors = e.validation.map((v) => fieldError(v, e.validationContext ?? 'body'));

@@ -23,10 +23,10 @@ export async function retryTransfer(pool: Pool, queue: () => RoutingQueue, id: s
 async function retryInDatabase(pool: Pool, id: string, by: string): Promise<{ id: string; status: 'received' | 'validated'; retries: number }> {
   return inTransaction(pool, async (client) => {
     const t = await findTransfer(client, id);
-    if (!t) throw new RefusedError(`No transfer ${id}; 'filudveksling transfer list' shows the transfers`);
+    if (!t) throw new RefusedError(`No transfer ${id}; 'filudveksling transfer list' shows the transfers`, { code: 'transfer-unknown', values: { id } });
     await client.query('SELECT 1 FROM transfers WHERE id = $1 FOR UPDATE', [t.id]);
     if (t.status !== 'failed') {
-      throw new RefusedError(`Transfer ${t.id} is ${t.status}; only a failed transfer can be retried`);
+      throw new RefusedError(`Transfer ${t.id} is ${t.status}; only a failed transfer can be retried`, { code: 'transfer-not-failed', values: { id: t.id, status: t.status } });
     }
     if (t.sendersFileId !== null) {
       const { rows } = await client.query<{ id: string }>(
@@ -34,7 +34,10 @@ async function retryInDatabase(pool: Pool, id: string, by: string): Promise<{ id
         [t.senderSystemId, t.sendersFileId, t.id],
       );
       if (rows[0]) {
-        throw new RefusedError(`Transfer ${t.id} is not retried: transfer ${rows[0].id} with the same SendersFileId '${t.sendersFileId}' has been delivered since`);
+        throw new RefusedError(`Transfer ${t.id} is not retried: transfer ${rows[0].id} with the same SendersFileId '${t.sendersFileId}' has been delivered since`, {
+          code: 'transfer-delivered-since',
+          values: { id: t.id, other: rows[0].id, sendersFileId: t.sendersFileId },
+        });
       }
     }
     const status = t.decidedAt ? 'validated' : 'received';

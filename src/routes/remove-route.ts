@@ -14,8 +14,8 @@ export async function removeRoute(pool: Pool, idText: string, by: string): Promi
   return inTransaction(pool, async (db) => {
     const { rows } = await db.query<RouteRow & { removedAt: Date | null }>(`SELECT ${ROUTE_COLUMNS}, removed_at AS "removedAt" FROM routes WHERE id = $1 FOR UPDATE`, [id]);
     const route = rows[0];
-    if (!route) throw new RefusedError(`Unknown route ${id} (see 'filudveksling route list').`);
-    if (route.removedAt) throw new RefusedError(`Route ${id} was already removed (${route.removedAt.toISOString()}); nothing to do.`);
+    if (!route) throw new RefusedError(`Unknown route ${id} (see 'filudveksling route list').`, { code: 'route-unknown', values: { id } });
+    if (route.removedAt) throw new RefusedError(`Route ${id} was already removed (${route.removedAt.toISOString()}); nothing to do.`, { code: 'route-removed', values: { id } });
     await db.query('UPDATE routes SET removed_at = now(), removed_by = $2 WHERE id = $1', [id, by]);
     const { removedAt: _, ...before } = route;
     await audit(db, { actor: by, action: 'route.remove', entity: 'route', entityId: id, before });

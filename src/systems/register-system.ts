@@ -29,7 +29,7 @@ export async function registerSystem(pool: Pool, input: RegisterSystemInput, opt
   const uuid = input.uuid ?? randomUUID();
   if (!LOWER_UUID.test(uuid)) {
     const hint = LOWER_UUID.test(uuid.toLowerCase()) ? ` Give it in lower case: ${uuid.toLowerCase()}` : ' Give a UUID like 3f2c6d1e-8b7a-4c5d-9e0f-112233445566, in lower case, as KOMBIT\'s Administrationsmodul shows it, or leave --uuid out to have one made.';
-    throw new UsageError(`--uuid '${uuid}' is not a lower-case UUID (SPEC §1).${hint}`);
+    throw new UsageError(`--uuid '${uuid}' is not a lower-case UUID (SPEC §1).${hint}`, { code: 'system-uuid-invalid', values: { uuid } });
   }
   const inbox = input.inbox ?? 'per-authority';
   if (inbox !== 'per-authority' && inbox !== 'flat') throw new UsageError(`--inbox '${inbox}' is not a layout: use 'per-authority' (the default) or 'flat'.`);
@@ -38,9 +38,11 @@ export async function registerSystem(pool: Pool, input: RegisterSystemInput, opt
 
   return inTransaction(pool, async (db) => {
     const vendor = await requireVendor(db, input.vendor);
-    if (await findSystemByUsername(db, username)) throw new RefusedError(`A system named '${username}' is already registered (see 'filudveksling system show ${username}'); choose another user name.`);
+    if (await findSystemByUsername(db, username)) {
+      throw new RefusedError(`A system named '${username}' is already registered (see 'filudveksling system show ${username}'); choose another user name.`, { code: 'system-exists', values: { username } });
+    }
     const sameUuid = await findSystemByUuid(db, uuid);
-    if (sameUuid) throw new RefusedError(`UUID ${uuid} already belongs to system '${sameUuid.username}'; each system has its own UUID.`);
+    if (sameUuid) throw new RefusedError(`UUID ${uuid} already belongs to system '${sameUuid.username}'; each system has its own UUID.`, { code: 'system-uuid-taken', values: { uuid } });
     // A registration racing this one for the same name or UUID fails on the unique index: say so.
     const { rows } = await db
       .query<{ id: number }>(
@@ -49,11 +51,12 @@ export async function registerSystem(pool: Pool, input: RegisterSystemInput, opt
       )
       .catch((err: { code?: string; constraint?: string }) => {
         if (err.code !== '23505') throw err;
-        throw new RefusedError(
-          err.constraint?.includes('uuid')
-            ? `UUID ${uuid} was just registered for another system; each system has its own UUID.`
-            : `A system named '${username}' was just registered by someone else (see 'filudveksling system show ${username}'); choose another user name.`,
-        );
+        throw err.constraint?.includes('uuid')
+          ? new RefusedError(`UUID ${uuid} was just registered for another system; each system has its own UUID.`, { code: 'system-uuid-taken', values: { uuid } })
+          : new RefusedError(`A system named '${username}' was just registered by someone else (see 'filudveksling system show ${username}'); choose another user name.`, {
+              code: 'system-exists',
+              values: { username },
+            });
       });
     const id = rows[0]!.id;
     const k = input.key;

@@ -13,7 +13,7 @@ export async function setSystemEnabled(pool: Pool, username: string, enabled: bo
     const system = await requireSystem(db, username);
     const { rowCount } = await db.query('UPDATE systems SET enabled = $2 WHERE id = $1 AND enabled <> $2', [system.id, enabled]);
     if (!rowCount) {
-      throw new RefusedError(`System '${username}' is already ${enabled ? 'enabled' : 'disabled'}; nothing to do.`);
+      throw new RefusedError(`System '${username}' is already ${enabled ? 'enabled' : 'disabled'}; nothing to do.`, { code: enabled ? 'system-already-enabled' : 'system-already-disabled', values: { username } });
     }
     await audit(db, { actor: by, action: enabled ? 'system.enable' : 'system.disable', entity: 'system', entityId: system.id, before: { enabled: !enabled }, after: { enabled } });
     await notifySystemChanged(db, username);

@@ -29,12 +29,18 @@ export function parsePublicKey(text: string, source = 'the key'): SshPublicKey {
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const oneLine = lines.length > 0 && !lines[0]!.startsWith('----');
   if (oneLine && lines.length > 1) {
-    throw new RefusedError(`'${source}' holds ${lines.length} lines; give one SSH public key per file (add more keys one at a time with 'filudveksling system key add').`);
+    throw new RefusedError(`'${source}' holds ${lines.length} lines; give one SSH public key per file (add more keys one at a time with 'filudveksling system key add').`, {
+      code: 'key-lines',
+      values: { lines: lines.length },
+    });
   }
   const parsed = ssh2.utils.parseKey(oneLine ? lines[0]! : text);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key instanceof Error) {
-    throw new RefusedError(`'${source}' is not an SSH public key (${key instanceof Error ? key.message : 'nothing found'}). Give an OpenSSH public key file, one line like 'ssh-rsa AAAA… comment' (the .pub file 'ssh-keygen' writes).`);
+    throw new RefusedError(
+      `'${source}' is not an SSH public key (${key instanceof Error ? key.message : 'nothing found'}). Give an OpenSSH public key file, one line like 'ssh-rsa AAAA… comment' (the .pub file 'ssh-keygen' writes).`,
+      { code: 'key-invalid' },
+    );
   }
   if (key.isPrivateKey()) throw privateKeyRefusal(source);
   const blob = key.getPublicSSH();
@@ -43,5 +49,7 @@ export function parsePublicKey(text: string, source = 'the key'): SshPublicKey {
 }
 
 function privateKeyRefusal(source: string): RefusedError {
-  return new RefusedError(`'${source}' is a PRIVATE key: it was not stored. Give the PUBLIC key (the .pub file next to it, e.g. id_rsa.pub), and keep the private key with the system that logs in.`);
+  return new RefusedError(`'${source}' is a PRIVATE key: it was not stored. Give the PUBLIC key (the .pub file next to it, e.g. id_rsa.pub), and keep the private key with the system that logs in.`, {
+    code: 'key-private',
+  });
 }

@@ -31,7 +31,7 @@ export async function addSystemKey(pool: Pool, username: string, key: SshPublicK
     await db.query('SELECT 1 FROM systems WHERE id = $1 FOR UPDATE', [system.id]);
     const active = await listSystemKeys(db, system.id);
     if (active.some((k) => k.fingerprint === key.fingerprint)) {
-      throw new RefusedError(`System '${username}' already has the key ${key.fingerprint} (${key.keyType}); nothing to add.`);
+      throw new RefusedError(`System '${username}' already has the key ${key.fingerprint} (${key.keyType}); nothing to add.`, { code: 'key-exists', values: { username, fingerprint: key.fingerprint } });
     }
     const { rows } = await db.query<{ id: number }>(
       'INSERT INTO system_keys (system_id, key_type, fingerprint, public_key, comment) VALUES ($1, $2, $3, $4, $5) RETURNING id',
@@ -53,7 +53,10 @@ export async function removeSystemKey(pool: Pool, username: string, fingerprint:
     const key = active.find((k) => k.fingerprint === fingerprint);
     if (!key) {
       const list = active.map((k) => k.fingerprint).join(', ') || 'none';
-      throw new RefusedError(`System '${username}' has no active key ${fingerprint} (its active keys: ${list}; see 'filudveksling system show ${username}').`);
+      throw new RefusedError(`System '${username}' has no active key ${fingerprint} (its active keys: ${list}; see 'filudveksling system show ${username}').`, {
+        code: 'key-unknown',
+        values: { username, fingerprint },
+      });
     }
     await db.query('UPDATE system_keys SET removed_at = now() WHERE id = $1', [key.id]);
     await audit(db, { actor: by, action: 'system.key.remove', entity: 'system_key', entityId: key.id, before: { system: username, keyType: key.keyType, fingerprint, comment: key.comment } });

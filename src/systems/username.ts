@@ -6,7 +6,9 @@ import { UsageError } from '../errors.js';
  */
 export function checkUsername(username: string): string {
   const problem = usernameProblem(username);
-  if (problem) throw new UsageError(`'${username}' cannot be a system user name: ${problem}. Use 1–255 characters such as letters, digits, '-', '_' and '.' (not first).`);
+  if (problem) {
+    throw new UsageError(`'${username}' cannot be a system user name: ${problem}. Use 1–255 characters such as letters, digits, '-', '_' and '.' (not first).`, { code: 'system-username-invalid', values: { username } });
+  }
   return username;
 }
 

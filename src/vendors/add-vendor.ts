@@ -13,14 +13,14 @@ export async function addVendor(pool: Pool, input: { name: string; cvr?: string 
     throw new UsageError(`'${cvr}' is not a valid CVR number: give the vendor's 8-digit CVR number (it fails the modulus-11 check or is not 8 digits).`);
   }
   return inTransaction(pool, async (db) => {
-    if (await findVendor(db, name)) throw new RefusedError(`A vendor named '${name}' already exists (see 'filudveksling vendor list'); choose another name.`);
+    if (await findVendor(db, name)) throw new RefusedError(`A vendor named '${name}' already exists (see 'filudveksling vendor list'); choose another name.`, { code: 'vendor-exists', values: { name } });
     const { rows } = await db.query<VendorRow>(
       `INSERT INTO vendors (name, cvr) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING
        RETURNING id, name, cvr, created_at AS "createdAt"`,
       [name, cvr ?? null],
     );
     const vendor = rows[0];
-    if (!vendor) throw new RefusedError(`A vendor named '${name}' already exists (see 'filudveksling vendor list'); choose another name.`);
+    if (!vendor) throw new RefusedError(`A vendor named '${name}' already exists (see 'filudveksling vendor list'); choose another name.`, { code: 'vendor-exists', values: { name } });
     await audit(db, { actor: by, action: 'vendor.add', entity: 'vendor', entityId: vendor.id, after: { name, cvr: cvr ?? null } });
     return vendor;
   });

@@ -1,5 +1,6 @@
 import { RefusedError } from '../../errors.js';
 import { Problem } from '../problem.js';
+import { apiDetail } from '../refusals.js';
 
 /** 'YYYY-MM-DD' in a schema (whether the day exists is the domain's check). */
 export const dayPattern = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
@@ -27,7 +28,8 @@ export async function asBadField<T>(field: string, fn: () => Promise<T>): Promis
     return await fn();
   } catch (err) {
     if (err instanceof RefusedError && /^Unknown (kommunekode|authority|vendor)/.test(err.message)) {
-      throw new Problem(400, err.message, [{ pointer: `#/${field.replace(/\./g, '/')}`, field, detail: err.message }]);
+      const detail = apiDetail(err);
+      throw new Problem(400, detail, [{ pointer: `#/${field.replace(/\./g, '/')}`, field, detail }]);
     }
     throw err;
   }

@@ -52,7 +52,7 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
     try {
       await requestAgreements(pool, { system: input.system, service: input.service, authorities: input.all ? ALL_MUNICIPALITIES : input.authorities }, person.email);
     } catch (err) {
-      const { problem, status } = problemOf(err);
+      const { problem, status } = problemOf(request, err);
       return again({ problem }, status);
     }
     return redirectDone(reply, '/agreements', 'requested');
@@ -79,7 +79,7 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
       try {
         await changeAgreement(pool, agreement.id, action, { reason: reason || undefined, effective }, person.email);
       } catch (err) {
-        const { problem, status } = problemOf(err);
+        const { problem, status } = problemOf(request, err);
         return again({ problem }, status);
       }
       return redirectDone(reply, `/agreements/${agreement.id}`, action);

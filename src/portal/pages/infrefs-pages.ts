@@ -7,7 +7,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person } from './page-kit.js';
+import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person, type Shown } from './page-kit.js';
 import { uploadForm } from './uploads.js';
 
 /**
@@ -39,7 +39,7 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
     try {
       await receiveDeclarationDocument(pool, i.name, { name: form.file.filename, contentType: form.file.mimetype, data: form.file.data }, person.email);
     } catch (err) {
-      return show(request, reply, i, problemOf(err));
+      return show(request, reply, i, problemOf(request, err));
     }
     return redirectDone(reply, `/infrefs/${i.name}`, 'uploaded');
   });
@@ -54,7 +54,7 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
       try {
         await decideDeclaration(pool, i.name, decision, reason || undefined, person.email);
       } catch (err) {
-        return show(request, reply, i, problemOf(err));
+        return show(request, reply, i, problemOf(request, err));
       }
       return redirectDone(reply, `/infrefs/${i.name}`, decision === 'approve' ? 'approved' : 'rejected');
     });
@@ -76,7 +76,7 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
       .send(doc.data);
   });
 
-  function show(request: FastifyRequest, reply: FastifyReply, i: InfRefDetails, extra: { done?: string; problem?: string; problemKey?: string; status?: number }) {
+  function show(request: FastifyRequest, reply: FastifyReply, i: InfRefDetails, extra: { done?: string; problem?: Shown; problemKey?: string; status?: number }) {
     const person = personOf(request);
     const open = i.status === 'active';
     const declaration = i.declaration?.status;

@@ -11,7 +11,7 @@ import { listVendors } from '../../vendors/find-vendor.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import type { MessageKey } from '../i18n/messages.js';
-import { doneKey, field, problemOf, redirectDone, renderPage } from './page-kit.js';
+import { doneKey, field, problemOf, redirectDone, renderPage, type Shown } from './page-kit.js';
 
 /**
  * The operator's own pages (SPEC §11): vendors, authorities, routes and the status of the service —
@@ -24,7 +24,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
 
   /** A list page with its "add" form: shown, or shown again with the refusal above the form. */
   function listPage(view: string, title: MessageKey, load: () => Promise<unknown[]>, done: readonly string[]) {
-    return async (request: FastifyRequest, reply: FastifyReply, extra: { chosen?: Record<string, string>; problem?: string; status?: number } = {}) =>
+    return async (request: FastifyRequest, reply: FastifyReply, extra: { chosen?: Record<string, string>; problem?: Shown; status?: number } = {}) =>
       renderPage(request, reply, view, title, { rows: await load(), done: doneKey(request, done), chosen: extra.chosen ?? {}, problem: extra.problem }, extra.status ?? 200);
   }
   const vendors = listPage('vendors', 'vendors.title', () => listVendors(pool), ['vendor-added']);
@@ -37,7 +37,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
     try {
       await addVendor(pool, { name: chosen.name, cvr: chosen.cvr || undefined }, personOf(request).email);
     } catch (err) {
-      return vendors(request, reply, { chosen, ...problemOf(err) });
+      return vendors(request, reply, { chosen, ...problemOf(request, err) });
     }
     return redirectDone(reply, '/vendors', 'vendor-added');
   });
@@ -48,7 +48,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
     try {
       await addAuthority(pool, { cvr: chosen.cvr, name: chosen.name, folder: chosen.folder || undefined }, personOf(request).email);
     } catch (err) {
-      return authorities(request, reply, { chosen, ...problemOf(err) });
+      return authorities(request, reply, { chosen, ...problemOf(request, err) });
     }
     return redirectDone(reply, '/authorities', 'authority-added');
   });
@@ -60,7 +60,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
     try {
       await addRoute(pool, { ...chosen, validFrom: chosen.validFrom || undefined, validTo: chosen.validTo || undefined }, personOf(request).email);
     } catch (err) {
-      return routes(request, reply, { chosen, ...problemOf(err) });
+      return routes(request, reply, { chosen, ...problemOf(request, err) });
     }
     return redirectDone(reply, '/routes', 'route-added');
   });
@@ -68,7 +68,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
     try {
       await removeRoute(pool, request.params.id, personOf(request).email);
     } catch (err) {
-      return routes(request, reply, problemOf(err));
+      return routes(request, reply, problemOf(request, err));
     }
     return redirectDone(reply, '/routes', 'route-removed');
   });

@@ -3,6 +3,7 @@ import type { Person } from '../../accounts/person.js';
 import { RefusedError, UsageError } from '../../errors.js';
 import { scopeOf, type Scope } from '../can.js';
 import type { MessageKey } from '../i18n/messages.js';
+import { refusalText, withoutCliHints } from '../refusals.js';
 import { renderPage as renderInLayout } from '../render.js';
 import { formatsFor } from './formats.js';
 
@@ -20,15 +21,25 @@ export function scopeFilter(person: Person): { vendorId?: number; authorityId?: 
   return 'vendorId' in scope ? { vendorId: scope.vendorId } : 'authorityId' in scope ? { authorityId: scope.authorityId } : {};
 }
 
+/** A refusal as a page shows it: in the person's words, and the domain's English when there are none. */
+export interface Shown {
+  text: string;
+  /** The domain's own English (without the CLI's hints), when the catalogue has no words for it. */
+  detail?: string;
+}
+
 /**
  * A refusal from a domain function (unknown name, wrong state, bad value) becomes the `problem`
- * shown above the form, with the status the API would answer; anything else is a real fault and
- * goes on to the portal's error handler.
+ * shown above the form, in the catalogue's words (refusals.ts), with the status the API would
+ * answer; anything else is a real fault and goes on to the portal's error handler.
  */
-export function problemOf(err: unknown): { problem: string; status: number } {
-  if (err instanceof UsageError) return { problem: err.message, status: 400 };
-  if (err instanceof RefusedError) return { problem: err.message, status: 409 };
-  throw err;
+export function problemOf(request: FastifyRequest, err: unknown): { problem: Shown; status: number } {
+  if (!(err instanceof UsageError || err instanceof RefusedError)) throw err;
+  const status = err instanceof UsageError ? 400 : 409;
+  const text = refusalText(request.t, err);
+  if (text !== undefined) return { problem: { text }, status };
+  const english = withoutCliHints(err.message);
+  return { problem: request.language === 'en' ? { text: english } : { text: request.t('common.refused'), detail: english }, status };
 }
 
 /** After a successful action: back to a page (303), with a catalogue key saying what was done. */

@@ -15,7 +15,7 @@ import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { connectionGuide } from './connection-guide.js';
-import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person } from './page-kit.js';
+import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person, type Shown } from './page-kit.js';
 import { uploadForm } from './uploads.js';
 
 /**
@@ -56,7 +56,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
       );
       return redirectDone(reply, systemPath(s.username), 'registered');
     } catch (err) {
-      const { problem, status } = problemOf(err);
+      const { problem, status } = problemOf(request, err);
       return renderPage(request, reply, 'system-register', 'systems.register', { chosen, problem }, status);
     }
   });
@@ -75,7 +75,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     try {
       await addSystemKey(pool, s.username, parsePublicKey(keyText, form.file && !form.fields.sshPublicKey?.trim() ? form.file.filename : 'the pasted key'), person.email);
     } catch (err) {
-      return showSystemPage(request, reply, s, problemOf(err));
+      return showSystemPage(request, reply, s, problemOf(request, err));
     }
     return redirectDone(reply, systemPath(s.username), 'key-added');
   });
@@ -86,7 +86,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     try {
       await removeSystemKey(pool, s.username, field(request.body, 'fingerprint'), person.email);
     } catch (err) {
-      return showSystemPage(request, reply, s, problemOf(err));
+      return showSystemPage(request, reply, s, problemOf(request, err));
     }
     return redirectDone(reply, systemPath(s.username), 'key-removed');
   });
@@ -98,13 +98,13 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
       try {
         await setSystemEnabled(pool, s.username, enabled, person.email);
       } catch (err) {
-        return showSystemPage(request, reply, s, problemOf(err));
+        return showSystemPage(request, reply, s, problemOf(request, err));
       }
       return redirectDone(reply, systemPath(s.username), enabled ? 'enabled' : 'disabled');
     });
   }
 
-  async function showSystemPage(request: FastifyRequest, reply: FastifyReply, system: SystemDetails, extra: { done?: string; problem?: string; status?: number }) {
+  async function showSystemPage(request: FastifyRequest, reply: FastifyReply, system: SystemDetails, extra: { done?: string; problem?: Shown; status?: number }) {
     const s = await showSystem(pool, system.username);
     const guide = connectionGuide(config, s, await listRoutes(pool, { sender: s.username }), await hostKeys(config));
     const canChange = can(personOf(request), 'system.manage', { vendorId: s.vendorId }) === 'allowed';

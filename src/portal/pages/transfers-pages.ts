@@ -47,7 +47,7 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     try {
       await retryTransfer(pool, app.portal.routingQueue, view.tr.id, person.email);
     } catch (err) {
-      const { problem, status } = problemOf(err);
+      const { problem, status } = problemOf(request, err);
       return renderPage(request, reply, 'transfer', 'transfers.one', { ...view, problem }, status);
     }
     return redirectDone(reply, `/transfers/${view.tr.id}`, 'retried');

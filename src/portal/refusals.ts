@@ -1,0 +1,54 @@
+import { AccountRefusedError, AccountUsageError } from '../accounts/account-error.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { isMessageKey, translator, type Translate } from './i18n/messages.js';
+
+/**
+ * A domain refusal in the portal's words. The domain's messages are the CLI's English, with its
+ * commands as hints ("see 'filudveksling agreement list'"); a refusal that carries a code is said
+ * from the catalogue instead — `account.<code>` or `refusal.<code>` — in the person's language on
+ * pages and in English in the API's problem+json. One place for both edges, as the CLI has one.
+ */
+
+/** Values that are words themselves (a state, an action): said in the same language, by their catalogue key. */
+const WORD_VALUES: Record<string, Record<string, string>> = {
+  'agreement-state': { status: 'agreements.status.', from: 'agreements.status.', action: 'agreements.', next: 'refusal.agreement-state.' },
+  'agreement-open': { service: 'refusal.service.' },
+  'agreement-open-all': { service: 'refusal.service.' },
+  'transfer-not-failed': { status: 'transfers.status.' },
+};
+
+/** The refusal in the catalogue's words, or undefined when it carries no code the catalogue knows. */
+export function refusalText(t: Translate, err: unknown): string | undefined {
+  if (!(err instanceof RefusedError || err instanceof UsageError) || !err.code) return undefined;
+  const key = err instanceof AccountUsageError || err instanceof AccountRefusedError ? `account.${err.code}` : `refusal.${err.code}`;
+  if (!isMessageKey(key)) return undefined;
+  const words = WORD_VALUES[err.code] ?? {};
+  const values = Object.fromEntries(
+    Object.entries(err.values ?? {}).map(([name, value]) => {
+      const word = words[name] !== undefined ? `${words[name]}${value}` : undefined;
+      return [name, word !== undefined && isMessageKey(word) ? t(word) : value];
+    }),
+  );
+  return t(key, values);
+}
+
+const english = translator('en');
+
+/** What the API says of a refusal: the catalogue's English, else the domain's message without the CLI's hints. */
+export function apiDetail(err: RefusedError | UsageError): string {
+  return refusalText(english, err) ?? withoutCliHints(err.message);
+}
+
+/**
+ * A domain message without the CLI's commands, which mean nothing in a browser or to an API
+ * client: "(see 'filudveksling …')", "; see 'filudveksling …'", and a sentence that is only such a hint.
+ */
+export function withoutCliHints(message: string): string {
+  const cli = `'filudveksling [^']*'`;
+  const text = message
+    .replace(new RegExp(`\\s*\\([^()]*${cli}[^()]*\\)`, 'g'), '')
+    .replace(new RegExp(`[;:,]\\s*[^;:.]*${cli}[^;.]*`, 'g'), '')
+    .replace(new RegExp(`\\s*[^.;:]*${cli}[^.]*\\.?`, 'g'), '')
+    .trim();
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
