@@ -47,6 +47,8 @@ export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
       SFTP_PORT: String(sftpPort),
       // The portal is not measured here, and its fixed default port would clash between benches.
       PORTAL_PORT: 'off',
+      // BENCH_SERVE_NODE_OPTIONS: node options for serve alone (--perf-basic-prof for perf, --max-semi-space-size…).
+      ...(process.env.BENCH_SERVE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVE_NODE_OPTIONS } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

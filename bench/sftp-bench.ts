@@ -7,7 +7,8 @@
  *
  * Needs root (the private sshd runs as user `fubench`), PostgreSQL (TEST_DATABASE_URL) and
  * openssh-server. BENCH_QUICK=1 small sizes, BENCH_SMOKE=1 tiny ones (CI), BENCH_ONLY=upload,…
- * some scenarios, BENCH_CPU_PROF=<dir> a CPU profile of serve, SFTP_FSYNC=on-request our server
+ * some scenarios (upload, download, parallelUpload, smallFiles, connect, idle), BENCH_BIG_MIB and
+ * the like one size (below), BENCH_CPU_PROF=<dir> a CPU profile of serve, SFTP_FSYNC=on-request our server
  * without the per-upload fsync.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,15 @@ const SIZES = SMOKE
   : QUICK
     ? { big: 64 * MiB, parallel: 8, parallelSize: 16 * MiB, small: 200, connects: 7, idle: 50, rounds: 2 }
     : { big: 1024 * MiB, parallel: 8, parallelSize: 128 * MiB, small: 1000, connects: 21, idle: 500, rounds: 3 };
+// One size changed for trying a change on a loaded machine (each a whole number): BENCH_BIG_MIB,
+// BENCH_PARALLEL_MIB (each of the 8), BENCH_SMALL_FILES, BENCH_ROUNDS; BENCH_SMALL_WAITING files
+// of 4 KiB already wait in the upload folder when the small files go up (none by default), as
+// when routing has not taken a system's files yet.
+const WAITING = Number(process.env.BENCH_SMALL_WAITING ?? 0) || 0;
+for (const [key, env, unit] of [['big', 'BENCH_BIG_MIB', MiB], ['parallelSize', 'BENCH_PARALLEL_MIB', MiB], ['small', 'BENCH_SMALL_FILES', 1], ['rounds', 'BENCH_ROUNDS', 1]] as const) {
+  const v = process.env[env];
+  if (v !== undefined && /^[1-9][0-9]*$/.test(v)) SIZES[key] = Number(v) * unit;
+}
 const FSYNC = process.env.SFTP_FSYNC === 'on-request' ? 'on-request' : 'always';
 
 interface Target {
@@ -136,7 +146,11 @@ export async function run(): Promise<object> {
     for (const f of await readdir(t.upDir)) await unlink(join(t.upDir, f)).catch(() => undefined);
   };
 
-  const scenarios: Record<string, { bytes: number; files: number; run: (t: Target) => Promise<unknown> }> = {
+  const waiting = async (t: Target) => {
+    for (let i = 0; i < WAITING; i++) await writeFile(join(t.upDir, `waiting${String(i).padStart(5, '0')}.dat`), randomBytes(4096));
+    if (t.name === 'openssh') await execOk('chown', ['-R', `${BENCH_USER}:`, t.upDir]);
+  };
+  const scenarios: Record<string, { bytes: number; files: number; prepare?: (t: Target) => Promise<unknown>; run: (t: Target) => Promise<unknown> }> = {
     upload: { bytes: SIZES.big, files: 1, run: (t) => sftp(t, [`put ${big} ${t.up}/big.bin`]) },
     download: { bytes: SIZES.big, files: 1, run: (t) => sftp(t, [`get ${t.down}/big.bin /dev/null`]) },
     parallelUpload: {
@@ -147,6 +161,7 @@ export async function run(): Promise<object> {
     smallFiles: {
       bytes: SIZES.small * 4096,
       files: SIZES.small,
+      prepare: waiting,
       run: (t) => sftp(t, Array.from({ length: SIZES.small }, (_, i) => `put ${join(smallDir, smallName(i))} ${t.up}/`)),
     },
   };
@@ -160,6 +175,7 @@ export async function run(): Promise<object> {
       const m: Partial<Record<Target['name'], Measure>> = {};
       for (const t of order) {
         await clean(t);
+        await sc.prepare?.(t);
         m[t.name] = await (t.name === 'filudveksling' ? profileWindow(name, () => t.measure(() => sc.run(t))) : t.measure(() => sc.run(t)));
         await clean(t);
       }

@@ -73,3 +73,35 @@ describe('uploads over the quota', () => {
   });
 });
 
+
+describe('uploads open at the same time', () => {
+  it('share the room left, also between two sessions of one system: the write that would go over fails, whichever upload it is in', async () => {
+    const key = await makeKey(h.keysDir, 'ed25519');
+    await addSystem(h, 'kvote-c', [key]);
+    expect((await cli(['system', 'update', 'kvote-c', '--quota', '300000'], env)).code).toBe(0);
+    const one = await connect(h.port, 'kvote-c', key.privateKey);
+    const two = await connect(h.port, 'kvote-c', key.privateKey);
+    const chunk = Buffer.alloc(30_000, 7);
+    try {
+      // All three open before any writes: each found /OUT empty.
+      const a = await p.open(one.sftp, '/OUT/a.bin', 'w');
+      const b = await p.open(two.sftp, '/OUT/b.bin', 'w');
+      const c = await p.open(one.sftp, '/OUT/c.bin', 'w');
+      for (let i = 0; i < 5; i++) await p.write(one.sftp, a, chunk, i * chunk.length);
+      for (let i = 0; i < 5; i++) await p.write(two.sftp, b, chunk, i * chunk.length);
+      const overB = await refusal(p.write(two.sftp, b, chunk, 5 * chunk.length));
+      expect(overB.message).toMatch(/kvote-c would hold more than its quota of 300000 bytes \(0\.00 GiB\) in \/OUT and the spool, where 300000 bytes/);
+      const overC = await refusal(p.write(one.sftp, c, Buffer.alloc(1), 0));
+      expect(overC.message).toMatch(/where 300000 bytes \(0\.00 GiB\) are held already/);
+      await p.close(one.sftp, a);
+      expect((await refusal(p.close(two.sftp, b))).message).toMatch(/nothing was stored/);
+      expect((await refusal(p.close(one.sftp, c))).message).toMatch(/nothing was stored/);
+      // The refused uploads gave their bytes back: the rest of the quota can be used.
+      await p.put(two.sftp, '/OUT/d.bin', Buffer.alloc(100_000, 4));
+      expect((await readdir(join(h.dataDir, 'homes', 'kvote-c', 'OUT'))).sort()).toEqual(['a.bin', 'd.bin']);
+    } finally {
+      one.end();
+      two.end();
+    }
+  });
+});

@@ -26,14 +26,9 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
     const { name } = r.place as OutFile; // allow() let only a file in /OUT through
     cx.handles.checkRoom();
     await cx.home.checkParents(r);
-    // The database is asked for the quota; while it cannot answer, uploads go on without one
-    // (as they did before quotas), rather than stop with it.
-    const quota = cx.quota
-      ? await cx.quota.measure().catch((err: unknown) => {
-          cx.log.warn({ op: 'upload', system: cx.owner.username, err: (err as Error).message }, 'could not read the quota; this upload is not held to it');
-          return undefined;
-        })
-      : undefined;
+    // Measures the system's /OUT and asks the database again only when the last measurement is
+    // stale (upload-quota.ts); while the database cannot answer, uploads go on without a quota.
+    await cx.quota?.current();
     const upload = await Upload.begin({
       owner: cx.owner,
       outDir: cx.home.outDir,
@@ -51,7 +46,7 @@ export async function openFile(cx: RequestContext, rq: Reply, path: string, flag
       fsync: cx.fsync,
       recent: cx.recent,
       log: cx.log,
-      quota,
+      quota: cx.quota,
     });
     if (cx.ended()) return upload.abandon();
     let handle: Buffer;
@@ -146,7 +141,6 @@ export async function closeHandle(cx: RequestContext, rq: Reply, handle: Buffer)
   const upload = h.upload;
   try {
     await upload.close();
-    cx.quota?.closed(upload.size);
   } finally {
     if (cx.handles.uploads.get(upload.name) === upload) cx.handles.uploads.delete(upload.name);
   }

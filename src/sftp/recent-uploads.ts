@@ -16,7 +16,13 @@ export class RecentUploads {
 
   remember(name: string, attrs: SftpAttrs): void {
     const now = this.now();
-    for (const [k, v] of this.byName) if (now - v.at > RECENT_UPLOAD_MS) this.byName.delete(k);
+    // Oldest first (a name remembered again moves to the end): the expired ones are at the front,
+    // so each upload looks at those and the first still in its grace, not at all of them.
+    for (const [k, v] of this.byName) {
+      if (now - v.at <= RECENT_UPLOAD_MS) break;
+      this.byName.delete(k);
+    }
+    this.byName.delete(name);
     this.byName.set(name, { attrs, at: now });
   }
 

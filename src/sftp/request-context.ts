@@ -1,7 +1,7 @@
 import type { SFTPWrapper } from 'ssh2';
 import type { Logger } from '../log.js';
 import type { FetchTracker } from './fetch-tracking.js';
-import type { QuotaMeter } from './upload-quota.js';
+import type { SystemQuota } from './upload-quota.js';
 import type { FlowControl } from './flow-control.js';
 import type { HandleTable } from './handle-table.js';
 import type { RecentUploads } from './recent-uploads.js';
@@ -23,8 +23,8 @@ export interface RequestContext {
   readonly maxFileBytes: number;
   readonly maxHandles: number;
   readonly fsync: UploadFsync;
-  /** The system's quota and its spooled bytes (undefined: no quota, as in some tests). */
-  readonly quota?: QuotaMeter;
+  /** The system's quota, shared by its sessions on this node (undefined: no quota). */
+  readonly quota?: SystemQuota;
   /** The session is over: late results are dropped, new handles are given back. */
   ended(): boolean;
   /** Throws while the server is stopping: no new handles (the ones open may finish). */

@@ -15,6 +15,7 @@ import { PublicKeyLogin } from './public-key-login.js';
 import { LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { SealedHome } from './sealed-home.js';
 import { SftpSession } from './sftp-session.js';
+import { SystemQuota, SystemQuotas } from './upload-quota.js';
 import type { UploadFsync } from './upload.js';
 import { sshAlgorithms } from './ssh-algorithms.js';
 import { batchWrites } from './batched-writes.js';
@@ -134,6 +135,15 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
   const conns = new Set<ConnState>();
   const sessionsBySystem = new Map<string, Set<ConnState>>();
   const logins = new PublicKeyLogin(pool, limits.maxAuthTries);
+  const quotas = new SystemQuotas(
+    (systemId, outDir) =>
+      new SystemQuota(outDir, () => quotaAndSpooled(pool, systemId), (err, kept) =>
+        log.warn(
+          { op: 'upload', systemId, err: err.message },
+          kept ? 'could not measure the quota again; uploads are held to the last measurement' : 'could not read the quota; uploads go on without it until the database answers',
+        ),
+      ),
+  );
 
   const sshServer = new ssh2.Server({
     hostKeys: hostKeys.map((k) => k.privateKey),
@@ -237,7 +247,7 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       fsync: opts.fsync ?? fsync,
       maxHandles: limits.maxHandlesPerSession,
       budget: handleBudget,
-      quota: () => quotaAndSpooled(pool, state.systemId!),
+      quota: quotas.acquire(state.systemId!, home.outDir),
       stalledMs: limits.stalledMs,
       log: slog,
       ready,
@@ -248,8 +258,11 @@ export async function startSftpServer(opts: SftpServerOptions): Promise<SftpServ
       },
     });
     state.sessions.add(session);
+    let released = false;
     const end = () => {
       state.sessions.delete(session);
+      if (!released) quotas.release(state.systemId!);
+      released = true;
       void session.end();
     };
     sftp.on('error', (err: Error) => {

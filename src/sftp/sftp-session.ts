@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { fsetstatRequest, fstatRequest, setstatRequest, statRequest } from './attr-requests.js';
 import { closeHandle, openFile, readFile, writeFile } from './file-requests.js';
 import { FetchTracker, type DeliveryEvents } from './fetch-tracking.js';
-import { QuotaMeter } from './upload-quota.js';
+import type { SystemQuota } from './upload-quota.js';
 import { FlowControl } from './flow-control.js';
 import { opendirRequest, readdirRequest, realpathRequest, removeRequest, renameRequest } from './folder-requests.js';
 import type { HandleBudget } from './handle-budget.js';
@@ -27,8 +27,8 @@ export interface SessionOptions {
   maxFileBytes: number;
   fsync: UploadFsync;
   maxHandles: number;
-  /** The system's quota and its spooled bytes, asked when an upload opens. */
-  quota?: () => Promise<{ quotaBytes: number; spooledBytes: number }>;
+  /** The system's quota, shared by its sessions on this node. */
+  quota?: SystemQuota;
   /** Handles across this system's sessions and the whole process. */
   budget: HandleBudget;
   /** A client that leaves responses unread this long (window closed) loses the session. */
@@ -109,7 +109,7 @@ export class SftpSession {
       maxFileBytes: o.maxFileBytes,
       maxHandles: o.maxHandles,
       fsync: o.fsync,
-      quota: o.quota ? new QuotaMeter(o.home.outDir, o.quota) : undefined,
+      quota: o.quota,
       ended: () => this.ended,
       refuseWhileDraining: (path) => {
         if (this.draining) {

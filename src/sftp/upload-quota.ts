@@ -8,54 +8,111 @@ export interface QuotaState {
   heldBytes: number;
 }
 
+type Lookup = () => Promise<{ quotaBytes: number; spooledBytes: number }>;
+
 /**
- * What an upload opening now may hold (issue 12 item 3): the quota less the allocated blocks of every
- * file in /OUT (uploads in progress included) and the system's transfers still in the spool.
- * Uploads open at the same time are each measured against what was held when they opened.
+ * One full measurement (issue 12 item 3): the allocated blocks of every file in /OUT (uploads in
+ * progress included) and the system's transfers still in the spool, by the database.
  */
-export async function quotaState(outDir: string, lookup: () => Promise<{ quotaBytes: number; spooledBytes: number }>): Promise<QuotaState> {
+export async function quotaState(outDir: string, lookup: Lookup): Promise<QuotaState> {
   const [names, { quotaBytes, spooledBytes }] = await Promise.all([readdir(outDir).catch(() => [] as string[]), withinMs(lookup(), LOOKUP_MS)]);
   const sizes = await Promise.all(names.map((n) => lstat(join(outDir, n)).then((st) => (st.isFile() ? st.blocks * 512 : 0), () => 0)));
   return { quotaBytes, heldBytes: spooledBytes + sizes.reduce((a, b) => a + b, 0) };
 }
 
-/**
- * One measurement of /OUT and the database serves a session's uploads for this long; the bytes of
- * the uploads it closes meanwhile are added to it. Measuring at every OPEN listed and stat-ed all of
- * /OUT and asked PostgreSQL for each small file (10 ms of CPU per file with 1,000 files in /OUT).
- */
-const REUSE_MS = 1000;
+/** A measurement this old is taken again at the next upload's OPEN… */
+export const QUOTA_MAX_AGE_MS = 10_000;
+/** …and one older than this while less than a tenth of the quota is free, or after a removal. */
+export const QUOTA_NEAR_AGE_MS = 1000;
+/** Without a measurement (the database did not answer), the next upload asks again after this long. */
+const RETRY_MS = 1000;
 
-/** A session's view of its system's quota: measured at most once a second, kept up to date in between. */
-export class QuotaMeter {
-  private last: { at: number; state: Promise<QuotaState> } | undefined;
+/**
+ * A system's quota as this node's sessions see it: all its sessions on the node share one. It is
+ * measured (quotaState) at the first upload's OPEN and then kept by count: every byte an upload of
+ * these sessions adds is counted as it is written, so uploads open at the same time share the
+ * room left, and a discarded upload or a replaced file gives its bytes back. Measuring at every
+ * OPEN listed and stat-ed all of /OUT and queried PostgreSQL for each small file (10 ms of CPU per
+ * file with 1,000 files in /OUT); now a measurement serves every upload for 10 s.
+ *
+ * What the count cannot see — uploads through other nodes, deliveries leaving the spool — is seen
+ * at the next measurement: after 10 s, or after 1 s while less than a tenth of the quota is free
+ * (a removal in /OUT also asks for one then), so near the quota it is as fresh as it was when
+ * every OPEN measured at most once a second.
+ */
+export class SystemQuota {
+  private base: QuotaState | undefined;
+  private measuredAt = -Infinity;
+  /** Bytes this node's uploads added since `base` was measured (less what they gave back). */
   private added = 0;
+  private removed = false;
+  private measuring: Promise<void> | undefined;
 
   constructor(
     private readonly outDir: string,
-    private readonly lookup: () => Promise<{ quotaBytes: number; spooledBytes: number }>,
+    private readonly lookup: Lookup,
+    private readonly onError: (err: Error, kept: boolean) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async measure(): Promise<QuotaState> {
-    const t = this.now();
-    if (!this.last || t - this.last.at > REUSE_MS) {
-      this.last = { at: t, state: quotaState(this.outDir, this.lookup) };
-      this.added = 0;
-    }
-    const added = this.added;
-    const s = await this.last.state;
-    return { quotaBytes: s.quotaBytes, heldBytes: s.heldBytes + added };
+  /**
+   * Before an upload opens: measures again when the measurement is stale (see the class), and
+   * returns what is held now — undefined while the database has not told the quota (the upload
+   * then goes on without one, as uploads did before quotas).
+   */
+  async current(): Promise<QuotaState | undefined> {
+    if (this.stale()) await (this.measuring ??= this.measure().finally(() => (this.measuring = undefined)));
+    return this.state();
   }
 
-  /** An upload of this session closed with `bytes`: held from now on. */
-  closed(bytes: number): void {
+  /** What is held now, by the last measurement and the count since; undefined without one. */
+  state(): QuotaState | undefined {
+    return this.base && { quotaBytes: this.base.quotaBytes, heldBytes: this.base.heldBytes + this.added };
+  }
+
+  /**
+   * An upload grows by `bytes`: counted, unless `enforce` and that would hold more than the quota
+   * (then false, and nothing is counted).
+   */
+  grow(bytes: number, enforce: boolean): boolean {
+    if (enforce && this.base && this.base.heldBytes + this.added + bytes > this.base.quotaBytes) return false;
     this.added += bytes;
+    return true;
   }
 
-  /** Something left /OUT (removed or renamed): the next upload measures again. */
+  /** `bytes` counted by `grow` are no longer held (the upload was discarded, or replaced a file). */
+  shrink(bytes: number): void {
+    this.added -= bytes;
+  }
+
+  /** A file left /OUT (REMOVE, a replacing RENAME): near the quota, the next OPEN measures again. */
   forget(): void {
-    this.last = undefined;
+    this.removed = true;
+  }
+
+  private stale(): boolean {
+    const age = this.now() - this.measuredAt;
+    if (!this.base) return age > RETRY_MS;
+    if (age > QUOTA_MAX_AGE_MS) return true;
+    const s = this.state()!;
+    const near = s.quotaBytes - s.heldBytes < s.quotaBytes / 10;
+    return near && (this.removed || age > QUOTA_NEAR_AGE_MS);
+  }
+
+  private async measure(): Promise<void> {
+    const at = this.now();
+    const addedBefore = this.added;
+    this.removed = false;
+    try {
+      this.base = await quotaState(this.outDir, this.lookup);
+      // What was added while the folder was being measured stays counted (at worst twice, for a
+      // moment): the count errs towards holding more, never less.
+      this.added -= addedBefore;
+    } catch (err) {
+      this.onError(err as Error, this.base !== undefined);
+    } finally {
+      this.measuredAt = at;
+    }
   }
 }
 
@@ -76,4 +133,27 @@ export function overQuota(system: string, clientPath: string, q: QuotaState): Sf
     `Cannot store ${clientPath}: ${system} would hold more than its quota of ${q.quotaBytes} bytes (${gib(q.quotaBytes)}) in /OUT and the spool, ` +
       `where ${q.heldBytes} bytes (${gib(q.heldBytes)}) are held already; nothing was stored. Remove files from /OUT or let routing take them, or ask the operator to raise the quota`,
   );
+}
+
+/**
+ * The quotas of the systems with sessions on this node, one each, for as long as the system has a
+ * session here.
+ */
+export class SystemQuotas {
+  private readonly bySystem = new Map<number, { quota: SystemQuota; sessions: number }>();
+
+  constructor(private readonly make: (systemId: number, outDir: string) => SystemQuota) {}
+
+  /** A session of `systemId` begins: its system's quota (made at the first). Call `release` at its end. */
+  acquire(systemId: number, outDir: string): SystemQuota {
+    let e = this.bySystem.get(systemId);
+    if (!e) this.bySystem.set(systemId, (e = { quota: this.make(systemId, outDir), sessions: 0 }));
+    e.sessions++;
+    return e.quota;
+  }
+
+  release(systemId: number): void {
+    const e = this.bySystem.get(systemId);
+    if (e && --e.sessions === 0) this.bySystem.delete(systemId);
+  }
 }

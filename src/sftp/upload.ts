@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { uploadBytesTotal, uploadsTotal } from '../metrics/metrics.js';
 import { attrsOf } from './file-attrs.js';
 import type { RecentUploads } from './recent-uploads.js';
-import { overQuota, type QuotaState } from './upload-quota.js';
+import { overQuota, type SystemQuota } from './upload-quota.js';
 import { denied, failure, noSuchFile, SftpError, statusOf } from './sftp-error.js';
 import { uploadTempPrefix } from '../storage/temp-names.js';
 import { uploadEvents, type UploadClosed } from './upload-events.js';
@@ -61,6 +61,8 @@ export class Upload {
   private unsynced = 0;
   private syncName = false;
   private backgroundSync: Promise<void> | undefined;
+  /** Bytes this upload counts against its system's quota (its temp file's). */
+  private counted = 0;
 
   readonly owner: UploadOwner;
   readonly name: string;
@@ -75,7 +77,7 @@ export class Upload {
   private readonly fsyncMode: UploadFsync;
   private readonly recent: RecentUploads;
   private readonly log: Logger;
-  private readonly quota: QuotaState | undefined;
+  private readonly quota: SystemQuota | undefined;
 
   private constructor(
     opts: Parameters<typeof Upload.begin>[0],
@@ -84,6 +86,8 @@ export class Upload {
     readonly fd: number,
     startSize: number,
     hashFromStart: boolean,
+    /** The file this upload replaces at its close, as it was when the upload opened. */
+    private readonly replaces: boolean,
   ) {
     this.owner = opts.owner;
     this.name = opts.name;
@@ -95,6 +99,8 @@ export class Upload {
     this.log = opts.log;
     this.quota = opts.quota;
     this.end = startSize;
+    // A copy of an existing file (resume, append) holds its bytes again until the close replaces it.
+    if (startSize > 0) this.count(startSize, false);
     if (hashFromStart) this.hash = createHash('sha256');
     this.writes = new CoalescedWrites(fd, (err) => {
       if (this.failed) return;
@@ -115,8 +121,8 @@ export class Upload {
     fsync?: UploadFsync;
     /** Where a closed upload is remembered for the STAT grace. */
     recent: RecentUploads;
-    /** The system's quota and what it held when this upload opened. */
-    quota?: QuotaState;
+    /** The system's quota: what the upload adds counts against it, and is refused past it. */
+    quota?: SystemQuota;
     log: Logger;
   }): Promise<Upload> {
     const { outDir, name, clientPath, mode } = opts;
@@ -150,7 +156,7 @@ export class Upload {
       fd = openSync(tempPath, access | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o640);
     }
     // The hash covers the file only when it starts empty and the bytes arrive in order.
-    return new Upload(opts, finalPath, tempPath, fd, startSize, startSize === 0);
+    return new Upload(opts, finalPath, tempPath, fd, startSize, startSize === 0, existing !== undefined);
   }
 
   /**
@@ -168,8 +174,8 @@ export class Upload {
       );
       return Promise.reject(this.failed);
     }
-    if (this.quota && position + len > Math.max(this.end, this.quota.quotaBytes - this.quota.heldBytes)) {
-      this.failed = overQuota(this.owner.username, this.clientPath, this.quota);
+    if (position + len > this.end && !this.count(position + len - this.end, true)) {
+      this.failed = overQuota(this.owner.username, this.clientPath, this.quota!.state()!);
       return Promise.reject(this.failed);
     }
     if (this.hash) {
@@ -216,6 +222,7 @@ export class Upload {
         );
       }
       await ftruncateP(this.fd, attrs.size);
+      this.count(attrs.size - this.end, false);
       if (attrs.size !== this.nextOffset) this.hash = undefined;
       this.end = attrs.size;
     }
@@ -255,7 +262,10 @@ export class Upload {
       throw err;
     }
     try {
+      // The file this one replaces stops holding its bytes.
+      const replaced = this.replaces ? lstatSync(this.finalPath, { throwIfNoEntry: false }) : undefined;
       renameSync(this.tempPath, this.finalPath);
+      if (replaced?.isFile()) this.quota?.shrink(replaced.blocks * 512);
     } catch (err) {
       await unlinkP(this.tempPath).catch(() => undefined);
       throw err;
@@ -300,6 +310,16 @@ export class Upload {
   private async discard(): Promise<void> {
     await closeP(this.fd).catch(() => undefined);
     await unlinkP(this.tempPath).catch(() => undefined);
+    this.count(-this.counted, false);
+  }
+
+  /** Counts `bytes` more (or fewer) against the quota; false when the quota refuses them (`enforce`). */
+  private count(bytes: number, enforce: boolean): boolean {
+    if (!this.quota) return true;
+    if (bytes > 0 && !this.quota.grow(bytes, enforce)) return false;
+    if (bytes < 0) this.quota.shrink(-bytes);
+    this.counted += bytes;
+    return true;
   }
 
   /** Every accepted write in the file (or failed: `failed` says so), and no background sync running. */
