@@ -3,7 +3,7 @@ import type { Queryable } from '../db/pool.js';
 import { serviceUsage } from '../usage/service-usage.js';
 import { agreementDays, buffetAmount, buffetParts } from './buffet.js';
 import { perUseCuts, pricePerUse } from './per-use.js';
-import { listPrices, spansWithin } from './prices.js';
+import { listPrices, perUsePriceWithin, spansWithin } from './prices.js';
 import { dayBefore, parseQuarter } from './quarter.js';
 
 /**
@@ -81,9 +81,10 @@ export async function invoiceForQuarter(db: Queryable, q: InvoiceQuery): Promise
   const prices = await listPrices(db);
   const range = { from: quarter.first, next: quarter.next, authorityId: only?.id };
   const cuts = perUseCuts(prices, quarter.first, quarter.next);
+  // Without a per-use price in the quarter there are no per-use lines: the usage need not be read.
   const [days, usage, authorities] = await Promise.all([
     agreementDays(db, range),
-    serviceUsage(db, { ...range, cuts }),
+    perUsePriceWithin(prices, quarter.first, quarter.next) ? serviceUsage(db, { ...range, cuts }) : [],
     db.query<AuthorityInfo>('SELECT id, kommunekode, cvr, name, folder, inhabitants FROM authorities WHERE $1::int IS NULL OR id = $1 ORDER BY kommunekode IS NULL, kommunekode, name', [only?.id ?? null]),
   ]);
   const buffetSpans = spansWithin(prices, 'buffet', null, quarter.first, quarter.next);

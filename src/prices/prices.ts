@@ -112,6 +112,11 @@ export function spansWithin(prices: PriceRow[], model: PriceRow['model'], servic
   return spans;
 }
 
+/** Whether a per-use price (either service) holds on some day of [from, next): if none does, usage costs nothing beyond the buffet there. */
+export function perUsePriceWithin(prices: PriceRow[], from: string, next: string): boolean {
+  return spansWithin(prices, 'per-use', 'send', from, next).length > 0 || spansWithin(prices, 'per-use', 'fetch', from, next).length > 0;
+}
+
 /** How `price list` and invoices show a price. */
 export function describePrice(p: PriceRow): string {
   return p.model === 'buffet'

@@ -4,7 +4,7 @@ import { perUseAmount } from '../prices/per-use.js';
 import { listPrices, spansWithin } from '../prices/prices.js';
 import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
-import { serviceUsage } from './service-usage.js';
+import { serviceUsage, usageTotals } from './service-usage.js';
 import { usageSource } from './usage-source.js';
 
 /**
@@ -95,13 +95,50 @@ export async function usageReport(db: Queryable, q: UsageQuery): Promise<UsageRo
   return rows;
 }
 
-async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; vendorId?: number }): Promise<ServiceUsageReportRow[]> {
+export interface MonthUsage {
+  /** YYYY-MM */
+  period: string;
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Files and bytes per month as `by: 'service'` counts them (once for the sender, once for each
+ * recipient), each month the sum of that report's rows — but summed in the database, without a
+ * row per authority, system and service: what a chart and a table per month need. Months without
+ * usage are left out, as the report has no rows for them.
+ */
+export async function usagePerMonth(db: Queryable, q: Omit<UsageQuery, 'by' | 'prices'>): Promise<MonthUsage[]> {
+  const authority = q.authority === undefined ? undefined : await requireAuthority(db, q.authority, '--authority');
+  const vendor = q.vendor === undefined ? undefined : await requireVendor(db, q.vendor);
+  const range = await usageBounds(db, q);
+  if (!range) return [];
+  const starts = [range.first, ...monthStarts(range.first, range.next)];
+  const rows = await usageTotals(db, { from: range.first, next: range.next, cuts: starts.slice(1), group: 'service', authorityId: authority?.id, vendorId: vendor?.id });
+  const months = new Map<number, MonthUsage>();
+  for (const r of rows) {
+    const month = months.get(r.segment) ?? { period: starts[r.segment]!.slice(0, 7), files: 0, bytes: 0 };
+    month.files += r.files;
+    month.bytes += r.bytes;
+    months.set(r.segment, month);
+  }
+  return [...months.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
+}
+
+/** The days [first, next) of [from, to] that can hold usage (none: no usage there at all). */
+async function usageBounds(db: Queryable, q: { from?: string; to?: string }): Promise<{ first: string; next: string } | undefined> {
   const bounds = await db.query<{ first: string | null; next: string | null }>(
     `SELECT greatest(min(day), $1::date)::text AS first, (least(max(day), $2::date) + 1)::text AS next FROM usage_daily`,
     [q.from ?? null, q.to ?? null],
   );
   const { first, next } = bounds.rows[0]!;
-  if (!first || !next || first >= next) return [];
+  return first && next && first < next ? { first, next } : undefined;
+}
+
+async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; vendorId?: number }): Promise<ServiceUsageReportRow[]> {
+  const range = await usageBounds(db, q);
+  if (!range) return [];
+  const { first, next } = range;
   const months = monthStarts(first, next);
   const prices = q.prices ? await listPrices(db) : [];
   const changes = prices.filter((p) => p.model === 'per-use').map((p) => p.validFrom);

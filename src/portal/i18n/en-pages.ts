@@ -226,6 +226,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'usage.col.amount': 'Amount',
   'usage.inbuffet': 'In the buffet price',
   'usage.csv': 'Download as CSV',
+  'usage.details.first': 'The table shows the first {rows} rows; the CSV file has them all.',
   'usage.field.quarter': 'Quarter',
   'usage.invoice': 'Invoice basis',
   'usage.invoice.lead': 'What the quarter’s invoice is made of: the buffet price (per inhabitant per year, for the quarter’s days with an approved service agreement) and services priced per use.',

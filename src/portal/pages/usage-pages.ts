@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invoiceCsv } from '../../prices/invoice-csv.js';
 import { invoiceForQuarter } from '../../prices/invoice.js';
-import { parseQuarter } from '../../prices/quarter.js';
-import { usageReport, type ServiceUsageReportRow } from '../../usage/usage-report.js';
+import { listPrices, perUsePriceWithin } from '../../prices/prices.js';
+import { dayAfter, parseQuarter } from '../../prices/quarter.js';
+import { usagePerMonth, usageReport, type MonthUsage, type ServiceUsageReportRow } from '../../usage/usage-report.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
@@ -17,6 +18,9 @@ import { barChart } from './usage-chart.js';
  * never prices.
  */
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** Rows of the breakdown table on the page; the CSV has every row. */
+const DETAIL_ROWS = 500;
+const FAR_FUTURE = '9999-12-31';
 
 interface Period {
   period: string;
@@ -28,24 +32,57 @@ interface Period {
 export async function usagePages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  /** The person's usage rows for the period asked, and whether they see prices. */
+  /** The person's usage rows for the period asked (all of them), and whether they see prices. */
   async function usageOf(request: FastifyRequest) {
     const person = personOf(request);
     authorize(person, 'read');
     const q = usageQuery(request);
     const priced = seesPrices(person);
-    const rows = regroup(await usageReport(pool, { by: 'service', from: q.from, to: q.to, authority: authorityRef(person), vendor: person.vendor?.name, prices: priced }), q.by);
+    const rows = regroup(await usageReport(pool, { by: 'service', ...scopeOf(person, q), prices: priced }), q.by);
     return { person, q, rows, priced };
   }
 
+  /**
+   * What the page shows: the totals per period, and the first DETAIL_ROWS rows (the CSV has them
+   * all). Each row's amount is rounded on its own, so a period's amount needs every row, but only
+   * where a per-use price holds; otherwise the totals are summed in the database and only the
+   * first periods' rows are read.
+   */
+  async function pageOf(request: FastifyRequest) {
+    const person = personOf(request);
+    authorize(person, 'read');
+    const q = usageQuery(request);
+    const priced = seesPrices(person);
+    const scope = scopeOf(person, q);
+    if (priced && perUsePriceWithin(await listPrices(pool), q.from, q.to ? dayAfter(q.to) : FAR_FUTURE)) {
+      const rows = regroup(await usageReport(pool, { by: 'service', ...scope, prices: true }), q.by);
+      return { person, q, priced, periods: totals(rows), rows: rows.slice(0, DETAIL_ROWS), more: rows.length > DETAIL_ROWS };
+    }
+    const periods = regroupMonths(await usagePerMonth(pool, scope), q.by);
+    const rows: ServiceUsageReportRow[] = [];
+    // The first period's rows, and if they are not enough the rest of the range's.
+    const first = periods[0];
+    if (first) {
+      const firstEnd = lastDayOf(first.period);
+      const to = q.to !== undefined && q.to < firstEnd ? q.to : firstEnd;
+      rows.push(...(await usageReport(pool, { by: 'service', ...scope, to, prices: priced })));
+      if (rows.length <= DETAIL_ROWS && (q.to === undefined || q.to > to)) {
+        rows.push(...(await usageReport(pool, { by: 'service', ...scope, from: dayAfter(to), prices: priced })));
+      }
+    }
+    const shown = regroup(rows, q.by);
+    return { person, q, priced, periods, rows: shown.slice(0, DETAIL_ROWS), more: shown.length > DETAIL_ROWS };
+  }
+
   app.get('/usage', { preHandler: requireLogin }, async (request, reply) => {
-    const { person, q, rows, priced } = await usageOf(request);
-    const periods = totals(rows);
+    const { person, q, rows, priced, periods, more } = await pageOf(request);
     const quarter = quarterOf(request);
     const invoice = priced ? await invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined;
     return renderPage(request, reply, 'usage', 'usage.title', {
       q,
       rows,
+      more,
+      shownRows: DETAIL_ROWS,
       periods,
       priced,
       quarter,
@@ -79,6 +116,10 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
 /** Prices are the authority's own and the operators' (SPEC §13), never a vendor's. */
 function seesPrices(person: Person): boolean {
   return person.vendor === undefined && (person.authority !== undefined || can(person, 'operate') === 'allowed');
+}
+
+function scopeOf(person: Person, q: { from: string; to?: string }) {
+  return { from: q.from, to: q.to, authority: authorityRef(person), vendor: person.vendor?.name };
 }
 
 function authorityRef(person: Person): string | undefined {
@@ -115,7 +156,7 @@ function regroup(rows: ServiceUsageReportRow[], by: 'month' | 'quarter'): Servic
   if (by === 'month') return rows;
   const out = new Map<string, ServiceUsageReportRow>();
   for (const r of rows) {
-    const period = `${r.period.slice(0, 4)}Q${Math.floor((Number(r.period.slice(5, 7)) - 1) / 3) + 1}`;
+    const period = quarterName(r.period);
     const key = `${period}|${r.authority}|${r.vendor}|${r.system}|${r.service}`;
     const sum = out.get(key) ?? { ...r, period, files: 0, bytes: 0, ...(r.amountOre !== undefined ? { amountOre: null } : {}) };
     sum.files += r.files;
@@ -124,6 +165,31 @@ function regroup(rows: ServiceUsageReportRow[], by: 'month' | 'quarter'): Servic
     out.set(key, sum);
   }
   return [...out.values()];
+}
+
+/** Months' totals gathered into quarters when asked; no amounts (no per-use price held). */
+function regroupMonths(months: MonthUsage[], by: 'month' | 'quarter'): Period[] {
+  const out = new Map<string, Period>();
+  for (const m of months) {
+    const period = by === 'month' ? m.period : quarterName(m.period);
+    const p = out.get(period) ?? { period, files: 0, bytes: 0, amountOre: null };
+    p.files += m.files;
+    p.bytes += m.bytes;
+    out.set(period, p);
+  }
+  return [...out.values()];
+}
+
+/** `2026-11` → `2026Q4`. */
+function quarterName(month: string): string {
+  return `${month.slice(0, 4)}Q${Math.floor((Number(month.slice(5, 7)) - 1) / 3) + 1}`;
+}
+
+/** The last day of a period (`2026-02` or `2026Q1`). */
+function lastDayOf(period: string): string {
+  const year = Number(period.slice(0, 4));
+  const month = period[4] === 'Q' ? Number(period[5]) * 3 : Number(period.slice(5, 7));
+  return new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
 }
 
 function totals(rows: ServiceUsageReportRow[]): Period[] {

@@ -1,0 +1,81 @@
+/**
+ * The Forbrug page at volume: its breakdown table shows the first rows and says the CSV has them
+ * all, while its totals per period still count every row — summed in the database when no per-use
+ * price holds, from every row's own rounded amount when one does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setPrice } from '../src/prices/prices.js';
+import { registerSystem } from './helpers/factories.js';
+import { addPerson, startPortal, type TestPerson, type TestPortal } from './helpers/portal.js';
+
+let portal: TestPortal;
+let operator: TestPerson;
+const MONTHS = ['2026-01', '2026-02', '2026-03'];
+
+beforeAll(async () => {
+  portal = await startPortal();
+  const pool = portal.pool;
+  const sender = await registerSystem(pool, { username: 'page-afsender', vendor: 'Side A/S', dataDir: portal.config.dataDir });
+  const recipient = await registerSystem(pool, { username: 'page-modtager', vendor: 'Side B/S', dataDir: portal.config.dataDir });
+  // Every municipality's data, sent once a month from one system to another: 98 × 2 rows (send, fetch) a month.
+  for (const [i, month] of MONTHS.entries()) {
+    for (const table of ['usage_daily', 'usage_monthly']) {
+      await pool.query(
+        `INSERT INTO ${table} SELECT $1::date, a.id, 1, $2, $3, 1, a.id % 7 + $4, 1000, (a.id % 7 + $4) * 123457 FROM authorities a WHERE a.kommunekode IS NOT NULL`,
+        [table === 'usage_daily' ? `${month}-15` : `${month}-01`, sender.id, recipient.id, i + 1],
+      );
+    }
+  }
+  operator = await addPerson(pool, { role: 'operator' });
+}, 60_000);
+
+afterAll(async () => {
+  await portal?.close();
+});
+
+/** The breakdown table's rows and the periods table's cells, as text. */
+function tables(html: string) {
+  const breakdown = html.slice(html.indexOf('<div class="scroll"'));
+  const rows = (breakdown.slice(0, breakdown.indexOf('</table>')).match(/<tr>/g) ?? []).length - 1; // less the header
+  const periods = [...html.matchAll(/<tr><th scope="row">([^<]+)<\/th>((?:<td class="num">[^<]*<\/td>)+)<\/tr>/g)].map((m) => [
+    m[1],
+    ...[...m[2]!.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((c) => c[1]!.replace(/\u00a0/g, ' ')),
+  ]);
+  return { rows, periods };
+}
+
+describe('Forbrug at volume', () => {
+  it('shows the first 500 rows of the breakdown, says the CSV has them all, and totals every row per period', async () => {
+    const client = await portal.login(operator);
+    const page = await client.get('/usage?from=2026-01-01&to=2026-03-31');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const csv = (await (await client.get('/usage.csv?from=2026-01-01&to=2026-03-31')).text()).trim().split('\n').slice(1);
+    expect(csv).toHaveLength(3 * 98 * 2);
+    const { rows, periods } = tables(html);
+    expect(rows).toBe(500);
+    expect(html).toContain('Tabellen viser de første 500 rækker; CSV-filen har dem alle.');
+    const number = new Intl.NumberFormat('da-DK', { maximumFractionDigits: 0 });
+    for (const month of MONTHS) {
+      const files = csv.filter((l) => l.startsWith(`${month},`)).reduce((sum, l) => sum + Number(l.split(',')[6]), 0);
+      expect(periods.find((p) => p[0] === month)?.[1]).toBe(number.format(files));
+    }
+  });
+
+  it('totals each row’s own rounded amount per period when a per-use price holds', async () => {
+    // 0.01 DKK per file and 0.07 DKK per GiB: every row's bytes are a fraction of an øre, rounded on its own.
+    await setPrice(portal.pool, { model: 'per-use', service: 'fetch', perFile: '0.01', perGib: '0.07', from: '2026-02-01' }, 'test');
+    const client = await portal.login(operator);
+    const html = await (await client.get('/usage?from=2026-01-01&to=2026-03-31&by=quarter')).text();
+    const csv = (await (await client.get('/usage.csv?from=2026-01-01&to=2026-03-31&by=quarter')).text()).trim().split('\n').slice(1);
+    const ore = csv.reduce((sum, l) => sum + Number(l.split(',')[8] || 0), 0);
+    expect(ore).toBeGreaterThan(0);
+    const kroner = new Intl.NumberFormat('da-DK', { style: 'currency', currency: 'DKK', minimumFractionDigits: 2 });
+    const { rows, periods } = tables(html);
+    expect(periods).toHaveLength(1);
+    expect(periods[0]![3]).toBe(kroner.format(ore / 100).replace(/\u00a0/g, ' '));
+    // A quarter gathers the months' rows: 98 authorities × send and fetch, all shown.
+    expect(rows).toBe(98 * 2);
+    expect(html).not.toContain('Tabellen viser de første');
+  });
+});
