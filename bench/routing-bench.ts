@@ -13,7 +13,9 @@
  * - serve's RSS, sampled every second.
  *
  * BENCH_QUICK=1 small sizes, BENCH_SMOKE=1 tiny ones (CI), BENCH_ONLY=postgres|redis one backend,
- * BENCH_CPU_PROF=<dir> a CPU profile of each serve. Needs PostgreSQL and Redis, like the tests.
+ * BENCH_CPU_PROF=<dir> a CPU profile of each serve. One size at a time (e.g. on a shared machine):
+ * BENCH_ONE_SENDER_FILES, BENCH_FILES_PER_SENDER, BENCH_SUSTAIN_S, BENCH_DRAIN (triggers; 0 skips).
+ * Needs PostgreSQL and Redis, like the tests.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -39,6 +41,11 @@ const SIZES = SMOKE
   : QUICK
     ? { oneSenderFiles: 100, filesPerSender: 20, sustainMs: 15_000, drain: 1000, big: 256 * MiB }
     : { oneSenderFiles: 200, filesPerSender: 50, sustainMs: 120_000, drain: 4000, big: GiB };
+const sized = (name: string, fallback: number) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : fallback);
+SIZES.oneSenderFiles = sized('BENCH_ONE_SENDER_FILES', SIZES.oneSenderFiles);
+SIZES.filesPerSender = sized('BENCH_FILES_PER_SENDER', SIZES.filesPerSender);
+SIZES.sustainMs = sized('BENCH_SUSTAIN_S', SIZES.sustainMs / 1000) * 1000;
+SIZES.drain = sized('BENCH_DRAIN', SIZES.drain);
 const SENDERS = SMOKE ? 2 : Number(process.env.BENCH_SENDERS) || 10;
 const BIG_BYTES = Number(process.env.BENCH_BIG_BYTES) || SIZES.big;
 const AARHUS_CVR = '55133018';
@@ -73,7 +80,7 @@ export async function run(): Promise<object> {
     progress(`${backend}: ${SENDERS} senders p50/p99 ${manySenders.p50}/${manySenders.p99} ms`);
     const sustained = await profileWindow(`${backend}-sustained`, () => measureSustained(env));
     progress(`${backend}: sustained ${JSON.stringify(sustained)}`);
-    const routerOnlyDrain = await measureRouterDrain(env, SIZES.drain);
+    const routerOnlyDrain = SIZES.drain > 0 ? await profileWindow(`${backend}-drain`, () => measureRouterDrain(env, SIZES.drain)) : undefined;
     const bigFile = backend === 'postgres' ? await measureBigFile(env) : undefined;
     await env.serve.stop();
     results[backend] = {
@@ -198,8 +205,13 @@ function latencySummary(l: number[]): { files: number; mean: number; p50: number
 }
 
 /** Each sender sends `files` files one after another, waiting for each one's receipt. */
-async function measureLatency(env: Env, senders: Sender[], files: number): Promise<ReturnType<typeof latencySummary> & { breakdownP50: object; serveCpuMsPerTransfer: number }> {
+async function measureLatency(
+  env: Env,
+  senders: Sender[],
+  files: number,
+): Promise<ReturnType<typeof latencySummary> & { breakdownP50: object; serveCpuMsPerTransfer: number; postgresCommitsPerTransfer: number }> {
   const since = new Date();
+  const commits0 = await xactCommits(env.pool);
   const cpu0 = await processCpuSeconds(env.serve.pid);
   await Promise.all(
     senders.map(async (s) => {
@@ -219,6 +231,8 @@ async function measureLatency(env: Env, senders: Sender[], files: number): Promi
   // A sender sees its receipt a moment before the delivery is recorded: wait for the last records.
   for (let i = 0; i < 200 && (await finishedSince(env.pool, since)) < senders.length * files; i++) await sleep(50);
   const serveCpuMsPerTransfer = round1((((await processCpuSeconds(env.serve.pid)) - cpu0) * 1000) / (senders.length * files));
+  // The bench's own polling (finishedSince above) adds a commit now and then: ~0.1 per transfer.
+  const postgresCommitsPerTransfer = round1(((await xactCommits(env.pool)) - commits0) / (senders.length * files));
   const { rows: parts } = await env.pool.query<{ queue: number; decide: number; place: number; finish: number }>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.at - t.trigger_closed_at) * 1000) AS queue,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM v.at - r.at) * 1000) AS decide,
@@ -233,7 +247,7 @@ async function measureLatency(env: Env, senders: Sender[], files: number): Promi
     [since],
   );
   const breakdownP50 = Object.fromEntries(Object.entries(parts[0] ?? {}).map(([k, v]) => [k, round1(Number(v))]));
-  return { ...latencySummary(await latencies(env.pool, since)), breakdownP50, serveCpuMsPerTransfer };
+  return { ...latencySummary(await latencies(env.pool, since)), breakdownP50, serveCpuMsPerTransfer, postgresCommitsPerTransfer };
 }
 
 async function xactCommits(pool: Pool): Promise<number> {
@@ -301,9 +315,21 @@ async function measureRouterDrain(env: Env, files: number): Promise<object> {
     await writeFile(join(out, `${name}.trigger`), triggerFor(s, name, content.length));
   }
   const since = new Date();
+  const commits0 = await xactCommits(env.pool);
   await restartServe(env);
+  // How long an operator waits for the node to answer /readyz (and SFTP) over this backlog.
+  const readyMs = Date.now() - since.getTime();
   for (let i = 0; i < 2400 && (await finishedSince(env.pool, since)) < files; i++) await sleep(250);
-  return { files, ...(await deliveredRate(env.pool, since)) };
+  const rate = await deliveredRate(env.pool, since);
+  // This serve was started for the drain: all its CPU (its start included, ~1 s) is the drain's.
+  const cpu = await processCpuSeconds(env.serve.pid);
+  return {
+    files,
+    readyMs,
+    ...rate,
+    serveCpuMsPerTransfer: round1((cpu * 1000) / Math.max(1, rate.delivered)),
+    postgresCommitsPerTransfer: round1(((await xactCommits(env.pool)) - commits0) / Math.max(1, rate.delivered)),
+  };
 }
 
 async function measureBigFile(env: Env): Promise<object> {

@@ -72,7 +72,7 @@ export function routingRows(f: Figures): TargetRow[] {
     const many = (pg ?? redis)!.latencyManySendersMs;
     rows.push({ measure: `routing latency, ${f.senders} senders, p50 / p99`, before: '73 / 172 ms', target: '< 30 / < 100 ms', measured: both('latencyManySendersMs'), met: judge(many.p50 < 30 && many.p99 < 100) });
     const rate = (b: Figures | undefined) => (b ? `${b.sustained.deliveredFilesPerSecond} (serve CPU ${b.sustained.serveCpuMsPerTransfer} ms/transfer)` : '–');
-    const drain = (b: Figures | undefined) => (b ? `${b.routerOnlyDrain.filesPerSecond}` : '–');
+    const drain = (b: Figures | undefined) => (b?.routerOnlyDrain ? `${b.routerOnlyDrain.filesPerSecond} (ready after ${b.routerOnlyDrain.readyMs} ms)` : '–');
     rows.push({
       measure: 'delivered files/s sustained, Redis · PostgreSQL queue',
       before: '156 · 146',

@@ -5,7 +5,7 @@ import type { ComponentFactory } from '../serve/component.js';
 import { startTriggerIntake } from './intake/trigger-intake.js';
 import { UploadHashCache } from './intake/upload-hash-cache.js';
 import { routingProcessor } from './routing-processor.js';
-import { openRoutingQueue, openRoutingWorker, queueBackend, retryPolicy, submit, type RoutingWorker } from './routing-queue.js';
+import { openRoutingQueue, openRoutingWorker, queueBackend, retryPolicy, submitMany, type RoutingWorker } from './routing-queue.js';
 import { tightenDataFolders } from '../storage/homes.js';
 import { clearFinishedSpool } from './spool.js';
 import { unfinishedTransfers } from './sql/unfinished-transfers.js';
@@ -43,7 +43,9 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
     // Transfers a node left unfinished (killed mid-way): a fresh job each, under this boot's id.
     const boot = randomBytes(4).toString('hex');
     const resume = await unfinishedTransfers(database.pool);
-    for (const { id } of resume) await submit(queue, { kind: 'transfer', transferId: id }, `resume-${id}-${boot}`);
+    for (let i = 0; i < resume.length; i += 500) {
+      await submitMany(queue, resume.slice(i, i + 500).map(({ id }) => ({ data: { kind: 'transfer', transferId: id }, jobId: `resume-${id}-${boot}` })));
+    }
     if (resume.length > 0) log.info({ op: 'route', count: resume.length }, 'resuming unfinished transfers');
     sweep = setInterval(() => {
       sweepStalled(queue, database.pool)

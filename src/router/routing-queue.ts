@@ -82,3 +82,14 @@ export function openRoutingWorker(backend: QueueBackend, processor: RoutingProce
 export async function submit(queue: RoutingQueue, data: RoutingJob, jobId: string, opts: JobsOptions = {}): Promise<void> {
   await queue.add(data.kind, data, { jobId, ...opts });
 }
+
+/** A job to add: its data and its id. */
+export interface QueuedJob {
+  data: RoutingJob;
+  jobId: string;
+}
+
+/** `submit` for many jobs in one round trip (a scan over a backlog); an id already waiting or running is a no-op, as there. */
+export async function submitMany(queue: RoutingQueue, jobs: QueuedJob[]): Promise<void> {
+  await queue.addBulk(jobs.map((j) => ({ name: j.data.kind, data: j.data, opts: { jobId: j.jobId } })));
+}

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { log } from '../../log.js';
 import { uploadEvents, type UploadClosed, type UploadRenamed } from '../../sftp/upload-events.js';
 import { dataLayout, DIR_MODE, isTriggerName, outDir } from '../../storage/homes.js';
-import { submit, type RoutingQueue } from '../routing-queue.js';
+import { submit, submitMany, type QueuedJob, type RoutingQueue } from '../routing-queue.js';
 import { watchOutFolders, type OutWatcher } from './out-watcher.js';
 import { triggerJobId, triggerKey } from './trigger-key.js';
 import type { UploadHashCache } from './upload-hash-cache.js';
@@ -20,6 +20,16 @@ export interface TriggerIntakeOptions {
   watch: boolean;
   rescanEveryMs?: number;
 }
+
+/** A trigger file to queue: its owner, its name in OUT, when its upload closed (else its mtime). */
+interface TriggerOffer {
+  username: string;
+  name: string;
+  closedAt?: number;
+}
+
+/** Triggers a scan queues per round trip to the queue. */
+const SCAN_BATCH = 500;
 
 export interface TriggerIntake {
   /** Queues one trigger file (if it is still there). */
@@ -39,29 +49,43 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
   const homes = dataLayout(opts.dataDir).homes;
   const boot = randomBytes(4).toString('hex');
 
-  const recentlyQueued = new Map<string, number>();
-  const offer = async (username: string, name: string, closedAt?: number, jobIdSuffix = ''): Promise<void> => {
-    const path = join(outDir(opts.dataDir, username), name);
-    let st;
-    try {
-      st = await stat(path, { bigint: true });
-    } catch {
-      return; // already taken by the router, or deleted
-    }
-    if (!st.isFile()) return;
-    const key = triggerKey(username, name, st);
-    const jobId = triggerJobId(key) + jobIdSuffix;
-    // The rescan and the watcher see a waiting trigger again and again: queue it once a minute at most.
+  // Triggers queued lately, by trigger key, with the job id they were queued under. A trigger is
+  // queued again under the same id, so a job still waiting or running makes that a no-op: the first
+  // rescan after the start scan (whose ids are per boot) adds no second job for every trigger still
+  // waiting. A job that ended while its trigger is still in OUT (it failed before taking it; it
+  // found it gone while another transfer held it for a moment and gave it back) is queued anew by
+  // the next rescan. The watcher and upload events, which see one file many times, queue it once a
+  // minute at most.
+  const recentlyQueued = new Map<string, { jobId: string; at: number }>();
+  const queueTriggers = async (offers: TriggerOffer[], jobIdSuffix = '', rescan = false): Promise<void> => {
+    const seen = await Promise.all(
+      offers.map(async (o) => {
+        try {
+          const st = await stat(join(outDir(opts.dataDir, o.username), o.name), { bigint: true });
+          return st.isFile() ? { ...o, st } : undefined;
+        } catch {
+          return undefined; // already taken by the router, or deleted
+        }
+      }),
+    );
     const now = Date.now();
-    const last = recentlyQueued.get(jobId);
-    if (last !== undefined && now - last < 60_000) return;
-    const at = closedAt ?? Number(st.mtimeMs);
-    await submit(opts.queue, { kind: 'trigger', username, triggerName: name, key, closedAt: at }, jobId);
-    recentlyQueued.set(jobId, now);
+    const jobs: QueuedJob[] = [];
+    for (const o of seen) {
+      if (!o) continue;
+      const key = triggerKey(o.username, o.name, o.st);
+      const last = recentlyQueued.get(key);
+      if (last !== undefined && !rescan && now - last.at < 60_000) continue;
+      const jobId = last?.jobId ?? triggerJobId(key) + jobIdSuffix;
+      jobs.push({ jobId, data: { kind: 'trigger', username: o.username, triggerName: o.name, key, closedAt: o.closedAt ?? Number(o.st.mtimeMs) } });
+    }
+    if (jobs.length === 1) await submit(opts.queue, jobs[0]!.data, jobs[0]!.jobId);
+    else if (jobs.length > 1) await submitMany(opts.queue, jobs);
+    for (const j of jobs) recentlyQueued.set((j.data as { key: string }).key, { jobId: j.jobId, at: now });
     if (recentlyQueued.size > 50_000) {
-      for (const [id, t] of recentlyQueued) if (now - t >= 60_000) recentlyQueued.delete(id);
+      for (const [key, q] of recentlyQueued) if (now - q.at >= 60_000) recentlyQueued.delete(key);
     }
   };
+  const offer = (username: string, name: string, closedAt?: number, jobIdSuffix = ''): Promise<void> => queueTriggers([{ username, name, closedAt }], jobIdSuffix);
   const offerLogged = (username: string, name: string, closedAt?: number) => {
     offer(username, name, closedAt).catch((err: unknown) =>
       log.error({ op: 'intake', err, system: username, trigger: name }, 'could not queue a trigger; the watcher or the next start scan will'),
@@ -99,14 +123,19 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
   }
 
   let watcher: OutWatcher | undefined;
-  const scan = async (jobIdSuffix = ''): Promise<number> => {
-    let found = 0;
+  let stopped = false;
+  /**
+   * Lists every OUT, then queues what it found in batches (one round trip to the queue per batch).
+   * Without `jobIdSuffix`: a rescan, which queues again what it queued before (a no-op for a live job).
+   */
+  const scan = async (jobIdSuffix?: string): Promise<number> => {
     let users: string[] = [];
     try {
       users = await readdir(homes);
     } catch {
       return 0;
     }
+    const found: TriggerOffer[] = [];
     for (const user of users) {
       watcher?.add(user);
       let names: string[];
@@ -115,33 +144,33 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
       } catch {
         continue;
       }
-      for (const name of names.filter(isTriggerName)) {
-        found++;
-        await offer(user, name, undefined, jobIdSuffix);
-      }
+      for (const name of names) if (isTriggerName(name)) found.push({ username: user, name });
     }
-    return found;
+    for (let i = 0; i < found.length && !stopped; i += SCAN_BATCH) await queueTriggers(found.slice(i, i + SCAN_BATCH), jobIdSuffix ?? '', jobIdSuffix === undefined);
+    return found.length;
   };
 
   let rescan: NodeJS.Timeout | undefined;
+  // One scan at a time: with thousands of triggers waiting a scan outlasts the interval, and
+  // overlapping scans would eat the CPU the routing needs (the backlog would only grow).
+  let scanning: Promise<unknown> | undefined;
+  const scanAlone = (jobIdSuffix?: string, then?: (found: number) => void) => {
+    if (scanning) return;
+    scanning = scan(jobIdSuffix)
+      .then(then)
+      .catch((err: unknown) => log.warn({ op: 'intake', err }, 'scan of the OUT folders failed'))
+      .finally(() => (scanning = undefined));
+  };
   if (opts.watch) {
     await mkdir(homes, { recursive: true, mode: DIR_MODE });
     watcher = watchOutFolders(homes, (user, name) => offerLogged(user, name), { alreadyQueued });
     await watcher.ready;
-    // The start scan uses its own job ids: a job of a node that died may still sit 'active' under the plain id.
-    const found = await scan(`-scan-${boot}`);
-    if (found > 0) log.info({ op: 'intake', found }, 'start scan: triggers found in OUT folders queued');
+    // The start scan runs behind the start: a node restarted over a backlog of thousands of
+    // triggers answers (SFTP, /readyz) at once while the backlog is queued and routed. It uses its
+    // own job ids: a job of a node that died may still sit 'active' under the plain id.
+    scanAlone(`-scan-${boot}`, (found) => found > 0 && log.info({ op: 'intake', found }, 'start scan: triggers found in OUT folders queued'));
     // A safety net under the watcher (file-system events can be missed, e.g. on network filesystems).
-    // One scan at a time: with thousands of triggers waiting a scan outlasts the interval, and
-    // overlapping scans would eat the CPU the routing needs (the backlog would only grow).
-    let scanning = false;
-    rescan = setInterval(() => {
-      if (scanning) return;
-      scanning = true;
-      scan()
-        .catch((err: unknown) => log.warn({ op: 'intake', err }, 'periodic scan of the OUT folders failed'))
-        .finally(() => (scanning = false));
-    }, opts.rescanEveryMs ?? 5000);
+    rescan = setInterval(() => scanAlone(), opts.rescanEveryMs ?? 5000);
     rescan.unref();
   }
 
@@ -149,7 +178,9 @@ export async function startTriggerIntake(opts: TriggerIntakeOptions): Promise<Tr
     offer,
     scan,
     async stop() {
+      stopped = true;
       if (rescan) clearInterval(rescan);
+      await scanning; // a scan stops between batches; the triggers it did not queue stay in OUT for the next start
       uploadEvents.off('closed', onClosed);
       uploadEvents.off('renamed', onRenamed);
       await watcher?.close();
