@@ -8,10 +8,14 @@ import { danishDay } from './danish-day.js';
  */
 export async function hasApprovedAgreement(db: Queryable, systemId: number, service: 'send' | 'fetch', authorityId: number, onDay: string = danishDay()): Promise<boolean> {
   const { rows } = await db.query(
-    `SELECT 1 FROM agreements
-      WHERE system_id = $1 AND service = $2 AND authority_id = $3
-        AND (status = 'approved' OR (status = 'terminated' AND effective_on > $4::date)) LIMIT 1`,
+    `SELECT 1 FROM agreements a
+      WHERE a.system_id = $1 AND a.service = $2 AND a.authority_id = $3 AND ${agreementHoldsSql('a', '$4')} LIMIT 1`,
     [systemId, service, authorityId, onDay],
   );
   return rows.length > 0;
+}
+
+/** The rule above as SQL, for a query that asks it of many agreements at once (the router's decision). */
+export function agreementHoldsSql(alias: string, daySql: string): string {
+  return `(${alias}.status = 'approved' OR (${alias}.status = 'terminated' AND ${alias}.effective_on > ${daySql}::date))`;
 }

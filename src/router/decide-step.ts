@@ -2,11 +2,11 @@ import type { SystemRow } from '../systems/find-system.js';
 import { buildReceipt } from '../triggers/build-xml.js';
 import { ERROR_CODES } from '../triggers/error-codes.js';
 import { parseTriggerOrError, salvageTriggerFields, TriggerError, type Trigger } from '../triggers/parse-trigger.js';
-import { decideTransfer } from './decide-transfer.js';
+import { decideTransfer, decisionQuestion } from './decide-transfer.js';
 import { failpoint } from './failpoint.js';
 import { RouteLater, RoutingError } from './routing-error.js';
 import { triggerBytes } from './spool.js';
-import { findResendOriginal } from './sql/find-resend-original.js';
+import { lookUpDecision } from './sql/decision-lookups.js';
 import type { DeliveryRow } from './sql/pending-deliveries.js';
 import { recordDecision } from './sql/record-decision.js';
 import { recordRejection } from './sql/record-rejection.js';
@@ -30,9 +30,14 @@ export async function decideStep(ctx: StepContext, t: TransferRow, sender: Syste
   const trigger = moved && parsed ? parsed : parseTriggerOrError(await triggerBytes(ctx.deps.dataDir, t));
   const fields = trigger instanceof TriggerError ? salvageTriggerFields(await triggerBytes(ctx.deps.dataDir, t)) : trigger;
 
+  // Everything the decision reads from the database, in one round trip (the resend's original too).
+  const today = danishToday();
+  const resends = fields.sendersFileId !== undefined && fields.sender === sender.username;
+  const found = await lookUpDecision(client, decisionQuestion({ transferId: t.id, sender, trigger, sendersFileId: resends ? fields.sendersFileId : undefined, env: ctx.deps.env, today }));
+
   // SPEC §5: a resend is answered with the first receipt, before any other check.
-  if (fields.sendersFileId !== undefined && fields.sender === sender.username) {
-    const original = await findResendOriginal(client, { transferId: t.id, senderSystemId: sender.id, sendersFileId: fields.sendersFileId });
+  if (resends) {
+    const original = found.resendOriginal;
     if (original && original.status !== 'delivered') {
       throw new RouteLater(`an earlier trigger with SendersFileId '${fields.sendersFileId}' (transfer ${original.id}) is still being routed`, 1000);
     }
@@ -52,7 +57,7 @@ export async function decideStep(ctx: StepContext, t: TransferRow, sender: Syste
   // FileName could be read from it (so a rejected transfer's file goes to quarantine with it).
   const file = await takeDataFile(ctx, t, sender, fields.fileName, !(trigger instanceof TriggerError));
   try {
-    const d = await decideTransfer(client, { sender, transferId: t.id, triggerName: t.triggerName, trigger, file, env: ctx.deps.env, today: danishToday() });
+    const d = await decideTransfer({ sender, transferId: t.id, triggerName: t.triggerName, trigger, file, env: ctx.deps.env, today, found });
     const folderOf = (r: SystemRow) => (r.inboxLayout === 'flat' ? null : d.authority.folder);
     await recordDecision(
       client,

@@ -1,14 +1,12 @@
-import { findAuthorityByCvr, type AuthorityRow } from '../authority/find-authority.js';
-import { hasApprovedAgreement } from '../agreements/has-approved-agreement.js';
-import type { Queryable } from '../db/pool.js';
-import { infrefForRouting, type InfRefForRouting } from '../infref/infref-for-routing.js';
+import type { AuthorityRow } from '../authority/find-authority.js';
+import { danishDay } from '../agreements/danish-day.js';
+import type { InfRefForRouting } from '../infref/infref-for-routing.js';
 import { formatInfRef, parseInfRef } from '../infref/infref-name.js';
-import { findRoutes } from '../routes/find-routes.js';
-import { findSystemByUsername, findSystemByUuid, type SystemRow } from '../systems/find-system.js';
+import type { SystemRow } from '../systems/find-system.js';
 import { TriggerError, type Trigger } from '../triggers/parse-trigger.js';
 import { RoutingError } from './routing-error.js';
 import { receiptName, receiptNameFits } from './write-receipt.js';
-import { systemsByIds } from './sql/systems-by-ids.js';
+import type { DecisionLookups, DecisionQuestion } from './sql/decision-lookups.js';
 
 /** `Recipients` value meaning "route by SFTPDynamicRoutingInfo" (SPEC §4). */
 export const DYNAMIC_ROUTING = 'ROUTING_V1_0_0';
@@ -27,6 +25,8 @@ export interface TransferFacts {
   env: 'test' | 'production';
   /** 'YYYY-MM-DD' in Danish time: the route date when the trigger names none. */
   today: string;
+  /** What the database said to `decisionQuestion(…)` (lookUpDecision: one round trip). */
+  found: DecisionLookups;
 }
 
 export interface Decision {
@@ -39,12 +39,57 @@ export interface Decision {
 }
 
 /**
- * SPEC §5, in order (1006 CHECKSUM_MISMATCH last): the one place a transfer is decided. Returns who gets the file, or throws a
- * RoutingError with the first check that failed. (The resend rule runs before this, in
- * decide-step.ts, since it answers instead of deciding.)
+ * What the checks below need from the database, asked in one question (sql/decision-lookups.ts)
+ * before any of them runs. `sendersFileId`: ask for the original of a resend too. A trigger that does
+ * not parse asks only that.
  */
-export async function decideTransfer(db: Queryable, facts: TransferFacts): Promise<Decision> {
-  const { sender, trigger } = facts;
+export function decisionQuestion(
+  q: { transferId: string; sender: SystemRow; trigger: Trigger | TriggerError; sendersFileId?: string; env: 'test' | 'production'; today: string },
+): DecisionQuestion {
+  const asked: DecisionQuestion = {
+    transferId: q.transferId,
+    senderSystemId: q.sender.id,
+    sendersFileId: q.sendersFileId,
+    recipientNames: [],
+    routesOn: q.today,
+    agreementsOn: danishDay(),
+    agreements: false,
+  };
+  if (q.trigger instanceof TriggerError) return asked;
+  const routing = q.trigger.routing;
+  const uuid = routing.recipientItSystem?.trim();
+  return {
+    ...asked,
+    infref: parseInfRef(routing.infRef),
+    senderCvr: bareCvr(routing.senderAuthority),
+    recipientCvr: bareCvr(routing.recipientAuthority),
+    recipientUuid: uuid !== undefined && UUID.test(uuid) ? uuid.toLowerCase() : undefined,
+    recipientNames: routing.recipientItSystem === undefined ? recipientNames(q.trigger) : [],
+    routesOn: routing.routeSelectionValueDate ?? q.today,
+    agreements: q.env === 'production',
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An authority's CVR as the database holds it (8 digits), else undefined: no authority has it. */
+function bareCvr(cvr: string): string | undefined {
+  return /^[0-9]{8}$/.test(cvr.trim()) ? cvr.trim() : undefined;
+}
+
+/** The user names in Recipients, once each, without the dynamic-routing value. */
+function recipientNames(trigger: Trigger): string[] {
+  return [...new Set(trigger.recipients.map((r) => r.trim()).filter((r) => r !== DYNAMIC_ROUTING))];
+}
+
+/**
+ * SPEC §5, in order (1006 CHECKSUM_MISMATCH last): the one place a transfer is decided. Returns who gets the file, or throws a
+ * RoutingError with the first check that failed. The database's answers come in `facts.found` (one
+ * round trip for all checks). (The resend rule runs before this, in decide-step.ts, since it
+ * answers instead of deciding.)
+ */
+export async function decideTransfer(facts: TransferFacts): Promise<Decision> {
+  const { sender, trigger, found } = facts;
   if (trigger instanceof TriggerError) throw new RoutingError(trigger.code, trigger.message);
   if (!receiptNameFits(facts.triggerName)) {
     throw new RoutingError(
@@ -74,16 +119,16 @@ export async function decideTransfer(db: Queryable, facts: TransferFacts): Promi
   if (file.size !== trigger.sizeInBytes) {
     throw new RoutingError('SIZE_MISMATCH', `The data file '${trigger.fileName}' is ${file.size} bytes but the trigger's SizeInBytes says ${trigger.sizeInBytes}`);
   }
-  const infref = await checkInfRef(db, routing.infRef, sender);
+  const infref = checkInfRef(found, routing.infRef, sender);
 
-  const senderAuthority = await findAuthorityByCvr(db, routing.senderAuthority);
+  const senderAuthority = found.senderAuthority;
   if (!senderAuthority) throw unknownAuthority('SenderAuthority', routing.senderAuthority);
-  const authority = routing.recipientAuthority === routing.senderAuthority ? senderAuthority : await findAuthorityByCvr(db, routing.recipientAuthority);
+  const authority = found.recipientAuthority;
   if (!authority) throw unknownAuthority('RecipientAuthority', routing.recipientAuthority);
 
   const onDate = routing.routeSelectionValueDate ?? facts.today;
   const where = `for ${formatInfRef(infref)} and authority ${authorityLabel(authority)} valid on ${onDate}`;
-  const named = await namedRecipients(db, trigger);
+  const named = namedRecipients(found, trigger);
   let recipients: SystemRow[];
   if (named.length > 0) {
     for (const r of named) {
@@ -91,23 +136,23 @@ export async function decideTransfer(db: Queryable, facts: TransferFacts): Promi
         throw new RoutingError('RECIPIENT_DISABLED', `The recipient '${r.username}' (${r.uuid}) is disabled; it cannot receive files until an operator enables it again`);
       }
     }
+    const routed = new Set(found.routedRecipients.map((s) => s.id));
     for (const r of named) {
-      const routes = await findRoutes(db, { senderSystemId: sender.id, infrefNumber: infref.number, authorityId: authority.id, onDate, recipientSystemId: r.id });
-      if (routes.length === 0) throw noRoute(sender, r.username, where, infref, authority);
+      if (!routed.has(r.id)) throw noRoute(sender, r.username, where, infref, authority);
     }
     recipients = named;
   } else {
-    const routes = await findRoutes(db, { senderSystemId: sender.id, infrefNumber: infref.number, authorityId: authority.id, onDate });
-    recipients = (await systemsByIds(db, [...new Set(routes.map((r) => r.recipientSystemId))])).filter((s) => s.enabled);
+    recipients = found.routedRecipients.filter((s) => s.enabled);
     if (recipients.length === 0) {
-      throw noRoute(sender, routes.length > 0 ? 'any enabled recipient' : 'any recipient', where, infref, authority);
+      throw noRoute(sender, found.routedRecipients.length > 0 ? 'any enabled recipient' : 'any recipient', where, infref, authority);
     }
   }
 
   if (facts.env === 'production') {
-    if (!(await hasApprovedAgreement(db, sender.id, 'send', authority.id))) throw noAgreement(sender.username, 'send', authority);
+    if (!found.senderMaySend) throw noAgreement(sender.username, 'send', authority);
+    const mayFetch = new Set(found.mayFetch);
     for (const r of recipients) {
-      if (!(await hasApprovedAgreement(db, r.id, 'fetch', authority.id))) throw noAgreement(r.username, 'fetch', authority);
+      if (!mayFetch.has(r.id)) throw noAgreement(r.username, 'fetch', authority);
     }
   }
 
@@ -120,9 +165,9 @@ export async function decideTransfer(db: Queryable, facts: TransferFacts): Promi
   return { trigger, sha256, infref, authority, recipients, onDate };
 }
 
-async function checkInfRef(db: Queryable, text: string, sender: SystemRow): Promise<InfRefForRouting> {
+function checkInfRef(found: DecisionLookups, text: string, sender: SystemRow): InfRefForRouting {
   const name = parseInfRef(text);
-  const infref = name ? await infrefForRouting(db, name) : undefined;
+  const infref = name ? found.infref : undefined;
   if (!name || !infref) {
     throw new RoutingError('INFREF_UNKNOWN', `There is no InfRef ${text}; ask the operator to issue one ('filudveksling infref issue --owner ${sender.username}')`);
   }
@@ -142,11 +187,11 @@ async function checkInfRef(db: Queryable, text: string, sender: SystemRow): Prom
 }
 
 /** The systems the trigger names (RecipientIt-system, or user names in Recipients); empty for dynamic routing. */
-async function namedRecipients(db: Queryable, trigger: Trigger): Promise<SystemRow[]> {
-  const names = [...new Set(trigger.recipients.map((r) => r.trim()).filter((r) => r !== DYNAMIC_ROUTING))];
+function namedRecipients(found: DecisionLookups, trigger: Trigger): SystemRow[] {
+  const names = recipientNames(trigger);
   const uuid = trigger.routing.recipientItSystem;
   if (uuid !== undefined) {
-    const system = await findSystemByUuid(db, uuid);
+    const system = found.recipientByUuid;
     if (!system) throw new RoutingError('RECIPIENT_UNKNOWN', `No system has the UUID ${uuid} given as RecipientIt-system`);
     const other = names.find((n) => n !== system.username);
     if (other !== undefined) {
@@ -158,9 +203,8 @@ async function namedRecipients(db: Queryable, trigger: Trigger): Promise<SystemR
     return [system];
   }
   const systems: SystemRow[] = [];
-  for (const n of names) {
-    const system = await findSystemByUsername(db, n);
-    if (!system) throw new RoutingError('RECIPIENT_UNKNOWN', `No system has the user name '${n}' given in Recipients`);
+  for (const { name, system } of found.recipientsByName) {
+    if (!system) throw new RoutingError('RECIPIENT_UNKNOWN', `No system has the user name '${name}' given in Recipients`);
     systems.push(system);
   }
   return systems;

@@ -22,12 +22,16 @@ export async function findRoutes(
   q: { senderSystemId: number; infrefNumber: number; authorityId: number; onDate: string; recipientSystemId?: number },
 ): Promise<RouteRow[]> {
   const { rows } = await db.query<RouteRow>(
-    `SELECT ${ROUTE_COLUMNS} FROM routes
-      WHERE removed_at IS NULL AND sender_system_id = $1 AND infref_number = $2 AND authority_id = $3
-        AND (valid_from IS NULL OR valid_from <= $4::date) AND (valid_to IS NULL OR valid_to >= $4::date)
-        AND ($5::int IS NULL OR recipient_system_id = $5::int)
+    `SELECT ${ROUTE_COLUMNS} FROM routes r
+      WHERE r.sender_system_id = $1 AND r.infref_number = $2 AND r.authority_id = $3 AND ${routeValidOnSql('r', '$4')}
+        AND ($5::int IS NULL OR r.recipient_system_id = $5::int)
       ORDER BY id`,
     [q.senderSystemId, q.infrefNumber, q.authorityId, q.onDate, q.recipientSystemId ?? null],
   );
   return rows;
+}
+
+/** A route not removed and valid on a day (`daySql`, 'YYYY-MM-DD'; both bounds inclusive), as SQL. */
+export function routeValidOnSql(alias: string, daySql: string): string {
+  return `${alias}.removed_at IS NULL AND (${alias}.valid_from IS NULL OR ${alias}.valid_from <= ${daySql}::date) AND (${alias}.valid_to IS NULL OR ${alias}.valid_to >= ${daySql}::date)`;
 }

@@ -5,12 +5,12 @@ import { log } from '../../log.js';
 import { dataLayout, outDir } from '../../storage/homes.js';
 import { moveInto } from '../../storage/move-into.js';
 import { readAtMost } from '../../storage/read-at-most.js';
-import { findSystemByUsername, type SystemRow } from '../../systems/find-system.js';
+import type { SystemRow } from '../../systems/find-system.js';
 import { MAX_TRIGGER_BYTES } from '../../triggers/namespaces.js';
 import { parseTriggerOrError, salvageTriggerFields, TriggerError, type Trigger } from '../../triggers/parse-trigger.js';
 import { failpoint } from '../failpoint.js';
 import type { RoutingJob } from '../routing-queue.js';
-import { insertReceived, transferIdByTriggerKey } from '../sql/insert-received.js';
+import { insertReceivedFrom, transferIdByTriggerKey } from '../sql/insert-received.js';
 import { transferStatus } from '../sql/find-transfer.js';
 import type { TransferRow } from '../sql/transfer-row.js';
 import type { TransferLock } from '../transfer-lock.js';
@@ -63,19 +63,10 @@ export async function receiveTrigger(
     // Taken already (by an earlier run of this job or another intake path), or deleted by its owner.
     return byKey(client, job.key);
   }
-  const sender = await findSystemByUsername(client, job.username);
-  if (!sender) {
-    if (!orphansWarned.has(key)) {
-      orphansWarned.add(key);
-      log.warn({ op: 'route', system: job.username, trigger: job.triggerName }, 'a trigger lies in the OUT of a user name no system has; leaving it there');
-    }
-    return undefined;
-  }
   const trigger = parseTriggerOrError(bytes);
   const fields: { fileName?: string; sendersFileId?: string; transactionId?: string } =
     trigger instanceof TriggerError ? salvageTriggerFields(bytes) : { fileName: trigger.fileName, sendersFileId: trigger.sendersFileId, transactionId: trigger.routing.transactionId };
   const received = {
-    senderSystemId: sender.id,
     triggerKey: key,
     triggerName: job.triggerName,
     // PostgreSQL text cannot hold NUL; the exact bytes stay in the spool/quarantine copy.
@@ -85,7 +76,16 @@ export async function receiveTrigger(
     transactionId: fields.transactionId?.slice(0, 100),
     closedAt: new Date(job.closedAt),
   };
-  const { id, created, receivedAt, locked } = await insertReceived(client, received);
+  // The sender is looked up in the statement that records the trigger (one round trip).
+  const made = await insertReceivedFrom(client, job.username, received);
+  if (!made) {
+    if (!orphansWarned.has(key)) {
+      orphansWarned.add(key);
+      log.warn({ op: 'route', system: job.username, trigger: job.triggerName }, 'a trigger lies in the OUT of a user name no system has; leaving it there');
+    }
+    return undefined;
+  }
+  const { id, created, receivedAt, locked, sender } = made;
   let known: KnownTransfer | undefined;
   if (created && locked) {
     // Made just now, under our lock: the row is exactly what was inserted, no need to read it back.
