@@ -93,6 +93,9 @@ export function usageRows(f: Figures): TargetRow[] {
     row(`usage by system, a year of ${f.deliveries} deliveries`, f.usageBySystemYear),
     row('usage by service with prices, the year', f.usageByServiceWithPricesYear),
     row('usage invoice for a quarter, all authorities', f.invoiceQuarterAllAuthorities),
+    row('CLI usage --json (whole process)', f.cliUsage),
+    ...(f.cliUsageWithPrices ? [row('CLI usage --prices --json (whole process)', f.cliUsageWithPrices)] : []),
+    row('CLI usage invoice --quarter --csv (whole process)', f.cliInvoice),
   ];
 }
 

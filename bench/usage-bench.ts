@@ -6,7 +6,8 @@
  * deliveries (every fourth transfer has a second recipient), prices with a change mid-Q4, an
  * approved agreement and inhabitants for every municipality. Then times, several runs each:
  * `usageReport` by system (the whole year), by service with prices (the whole year),
- * `invoiceForQuarter` 2026Q4 (all authorities), the same through the CLI (a process each), the
+ * `invoiceForQuarter` 2026Q4 (all authorities), the same through the CLI (a process each: `usage`,
+ * `usage --prices` and `usage invoice`), the
  * pre-rollup usage query for comparison, and what the rollup costs the router: one delivery
  * statement with and without the trigger. The database is dropped at the end.
  */
@@ -45,6 +46,7 @@ export async function run(): Promise<object> {
       invoiceQuarterAllAuthorities: await stats(() => invoiceForQuarter(pool, { quarter: '2026Q4' })),
       invoiceQuarterOneAuthority: await stats(() => invoiceForQuarter(pool, { quarter: '2026Q4', authority: '0751' })),
       cliUsage: await stats(() => cli(url, ['usage', '--json']), 3),
+      cliUsageWithPrices: await stats(() => cli(url, ['usage', '--prices', '--json']), 3),
       cliInvoice: await stats(() => cli(url, ['usage', 'invoice', '--quarter', '2026Q4', '--csv']), 3),
       withoutRollupUsageBySystemYear: await stats(() => pool.query(PRE_ROLLUP_USAGE), 1),
       deliveryStatement: await triggerCost(pool),

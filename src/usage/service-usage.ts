@@ -54,11 +54,7 @@ export interface UsageTotalRow {
 
 /** Per group: what the per-system halves are summed by (none: they are the answer), and what names the rows that are left. */
 const GROUPS: Record<UsageGroup | 'all', { keys?: string[]; names: string; joins: string }> = {
-  all: {
-    names: `g.authority_id AS "authorityId", coalesce(a.kommunekode, a.cvr, a.folder) AS authority, a.name AS "authorityName",
-            v.id AS "vendorId", v.name AS vendor, s.id AS "systemId", s.username AS system, g.service`,
-    joins: 'JOIN authorities a ON a.id = g.authority_id JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id',
-  },
+  all: { names: 'g.authority_id AS "authorityId", g.system_id AS "systemId", g.service', joins: '' },
   vendor: { keys: ['s.vendor_id'], names: 'v.name AS vendor', joins: 'JOIN vendors v ON v.id = g.vendor_id' },
   system: { keys: ['h.system_id'], names: 'v.name AS vendor, s.username AS system', joins: 'JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id' },
   authority: {
@@ -122,15 +118,48 @@ async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsa
 
 /** One row per segment × authority × system × service, ordered by authority (municipalities first), vendor, system, service, segment. */
 export async function serviceUsage(db: Queryable, q: ServiceUsageQuery): Promise<ServiceUsageRow[]> {
-  const rows = await attributed<ServiceUsageRow>(db, q, 'all');
-  // Sorted here rather than in SQL: PostgreSQL sorts tens of thousands of wide rows by collated text
-  // on disk (work_mem), which took most of the query's time. One key per row, compared as strings.
-  const key = (r: ServiceUsageRow) =>
-    [/^[0-9]{4}$/.test(r.authority) ? '0' : '1', r.authority, r.vendor, r.system, r.service, String(r.segment).padStart(4, '0')].join('\u0000');
-  return rows
-    .map((r) => ({ r, k: key(r) }))
-    .sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0))
-    .map((x) => x.r);
+  type Sum = Pick<ServiceUsageRow, 'segment' | 'authorityId' | 'systemId' | 'service' | 'files' | 'bytes'>;
+  // The names are read once, not with every row: tens of thousands of rows name a few hundred systems.
+  const [sums, authorities, systems] = await Promise.all([
+    attributed<Sum>(db, q, 'all'),
+    db.query<{ id: number; key: string; name: string }>('SELECT id, coalesce(kommunekode, cvr, folder) AS key, name FROM authorities'),
+    db.query<{ id: number; system: string; vendorId: number; vendor: string }>('SELECT s.id, s.username AS system, v.id AS "vendorId", v.name AS vendor FROM systems s JOIN vendors v ON v.id = s.vendor_id'),
+  ]);
+  // Ordered as if by one key per row (municipality first, authority, vendor, system, service,
+  // segment, compared as strings): each authority and each system is ranked once by its part of it.
+  const authority = ranked(authorities.rows, (a) => `${/^[0-9]{4}$/.test(a.key) ? '0' : '1'}\u0000${a.key}`);
+  const system = ranked(systems.rows, (s) => `${s.vendor}\u0000${s.system}`);
+  const rows: ServiceUsageRow[] = [];
+  const order: number[] = [];
+  const segments = (q.cuts?.length ?? 0) + 1;
+  for (const r of sums) {
+    const a = authority.get(r.authorityId);
+    const s = system.get(r.systemId);
+    if (!a || !s) continue;
+    order.push(((a.rank * system.size + s.rank) * 2 + (r.service === 'fetch' ? 0 : 1)) * segments + r.segment);
+    rows.push({
+      segment: r.segment,
+      authorityId: r.authorityId,
+      authority: a.row.key,
+      authorityName: a.row.name,
+      vendorId: s.row.vendorId,
+      vendor: s.row.vendor,
+      systemId: r.systemId,
+      system: s.row.system,
+      service: r.service,
+      files: r.files,
+      bytes: r.bytes,
+    });
+  }
+  // One number per row ('fetch' < 'send'): authority rank, system rank, service, segment.
+  return rows.map((_, i) => i).sort((i, j) => order[i]! - order[j]!).map((i) => rows[i]!);
+}
+
+/** Each row by id with its rank: the place of its key among the keys (compared as strings; equal keys, equal rank). */
+function ranked<T extends { id: number }>(rows: T[], key: (row: T) => string): Map<number, { row: T; rank: number }> {
+  const keys = [...new Set(rows.map(key))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const rank = new Map(keys.map((k, i) => [k, i]));
+  return new Map(rows.map((row) => [row.id, { row, rank: rank.get(key(row))! }]));
 }
 
 /** Usage per segment and one group (vendor, system, authority or service), unordered. */

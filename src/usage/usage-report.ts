@@ -145,19 +145,30 @@ async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; 
   const starts = [first, ...[...new Set([...months, ...changes])].filter((d) => d > first && d < next).sort()];
   const rows = await serviceUsage(db, { from: first, next, cuts: starts.slice(1), authorityId: q.authorityId, vendorId: q.vendorId });
   const spans = q.prices ? { send: spansWithin(prices, 'per-use', 'send', first, next), fetch: spansWithin(prices, 'per-use', 'fetch', first, next) } : undefined;
+  // Per segment, worked out once: its month, and the per-use price of each service on its days.
+  const periods = starts.map((day) => day.slice(0, 7));
+  const priceOf = (service: 'send' | 'fetch') => starts.map((day) => spans?.[service].find((s) => s.first <= day && day < s.next));
+  const segmentPrice = { send: priceOf('send'), fetch: priceOf('fetch') };
+  // A month's rows in the order their first segment came (rows come in authority, system, service order).
+  const byMonth = new Map<string, ServiceUsageReportRow[]>();
   const out = new Map<string, ServiceUsageReportRow>();
   for (const r of rows) {
-    const day = starts[r.segment]!;
-    const period = day.slice(0, 7);
+    const period = periods[r.segment]!;
     const key = `${period}|${r.authorityId}|${r.systemId}|${r.service}`;
-    const row = out.get(key) ?? { period, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: 0, bytes: 0, ...(spans ? { amountOre: null } : {}) };
+    let row = out.get(key);
+    if (!row) {
+      row = { period, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: 0, bytes: 0, ...(spans ? { amountOre: null } : {}) };
+      out.set(key, row);
+      const month = byMonth.get(period);
+      if (month) month.push(row);
+      else byMonth.set(period, [row]);
+    }
     row.files += r.files;
     row.bytes += r.bytes;
-    const span = spans?.[r.service].find((s) => s.first <= day && day < s.next);
+    const span = segmentPrice[r.service][r.segment];
     if (span) row.amountOre = (row.amountOre ?? 0) + perUseAmount(r.files, r.bytes, span.price);
-    out.set(key, row);
   }
-  return [...out.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
+  return [...byMonth.keys()].sort().flatMap((period) => byMonth.get(period)!);
 }
 
 /** The first days of the months after `first` up to `next` (exclusive). */
