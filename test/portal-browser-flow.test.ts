@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { cli, freePort } from './helpers/cli.js';
 import { generateKeyPair } from './helpers/factories.js';
-import { launchBrowser, logIn, setPasswordWithLink, type TestBrowser } from './helpers/browser.js';
+import { launchBrowser, logIn, seriousViolations, setPasswordWithLink, type TestBrowser } from './helpers/browser.js';
 import { AARHUS, createWorld, KOBENHAVN, receiptOutcome, send, waitForFile, type World } from './helpers/router-world.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -130,6 +130,10 @@ test('vendor requests, 0751 approves, 0101 rejects, production delivers and refu
   await expect(rows.filter({ hasText: '0751 Aarhus' }).getByText('Godkendt').isVisible()).resolves.toBe(true);
   await expect(rows.filter({ hasText: '0101 København' }).getByText('Afvist').isVisible()).resolves.toBe(true);
   await expect(rows.filter({ hasText: '0101 København' }).getByText('Vi bruger ikke skolesystemet').isVisible()).resolves.toBe(true);
+  // …and is told in the portal (SPEC §12): its notices, the rejection with the reason.
+  await menu(vendor, 'Advis');
+  await expect(vendor.getByRole('row').filter({ hasText: 'Serviceaftale afvist' }).getByText(/Vi bruger ikke skolesystemet/).isVisible()).resolves.toBe(true);
+  expect(await seriousViolations(vendor)).toEqual([]);
 
   // Production: 0751 delivers, 0101 is refused (1205).
   const sender = { username: 'skolesystem', uuid };

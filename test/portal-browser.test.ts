@@ -76,7 +76,7 @@ describe('the portal in a browser', () => {
     await logIn(vera, portal.baseUrl, { email: 'vera@leverandor.dk', password: 'veras own long password' });
     expect(await vera.getByRole('heading', { level: 1 }).textContent()).toBe('Velkommen, Vera <script>alert(1)</script>');
     const nav = vera.getByRole('navigation');
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Forside', 'It-systemer', 'Serviceaftaler', 'InfRefs', 'Overførsler', 'Forbrug', 'Brugere']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Forside', 'It-systemer', 'Serviceaftaler', 'InfRefs', 'Overførsler', 'Forbrug', 'Advis', 'Brugere']);
     expect(vendor.name).toBe('Leverandør "Ø" <b>');
   });
 

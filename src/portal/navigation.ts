@@ -14,11 +14,12 @@ const ITEMS: ReadonlyArray<{ key: MessageKey; href: string; action: Action }> = 
   { key: 'nav.infrefs', href: '/infrefs', action: 'read' },
   { key: 'nav.transfers', href: '/transfers', action: 'read' },
   { key: 'nav.usage', href: '/usage', action: 'read' },
+  { key: 'nav.notices', href: '/notices', action: 'read' },
   { key: 'nav.users', href: '/users', action: 'user.manage' },
   { key: 'nav.vendors', href: '/vendors', action: 'operate' },
   { key: 'nav.authorities', href: '/authorities', action: 'operate' },
   { key: 'nav.routes', href: '/routes', action: 'operate' },
-  { key: 'nav.notices', href: '/notices', action: 'operate' },
+  { key: 'nav.outbox', href: '/outbox', action: 'operate' },
   { key: 'nav.prices', href: '/prices', action: 'operate' },
   { key: 'nav.status', href: '/status', action: 'operate' },
 ];

@@ -28,6 +28,7 @@ export const da = {
   'nav.status': 'Status',
   'nav.notices': 'Advis',
   'nav.prices': 'Priser',
+  'nav.outbox': 'Udbakke',
 
   'role.operator': 'Operatør (KOMBIT)',
   'role.vendor-admin': 'Leverandørens administrator',

@@ -26,6 +26,7 @@ export const en: Record<MessageKey, string> = {
   'nav.status': 'Status',
   'nav.notices': 'Notices',
   'nav.prices': 'Prices',
+  'nav.outbox': 'Outbox',
 
   'role.operator': 'Operator (KOMBIT)',
   'role.vendor-admin': 'Vendor administrator',

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { accountPages } from './account-pages.js';
 import { agreementsPages } from './agreements-pages.js';
 import { infrefsPages } from './infrefs-pages.js';
+import { noticesPages } from './notices-pages.js';
 import { operatorPages } from './operator-pages.js';
 import { startPage } from './start-page.js';
 import { systemsPages } from './systems-pages.js';
@@ -23,6 +24,7 @@ const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [
   infrefsPages,
   transfersPages,
   usagePages,
+  noticesPages,
   operatorPages,
 ];
 

@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { listNotices, noticesOf } from '../../notices/outbox.js';
+import { requireLogin } from '../authenticate.js';
+import { authorize, personOf } from '../authorize.js';
+import { can } from '../can.js';
+import { Problem } from '../problem.js';
+import { renderPage } from './page-kit.js';
+import { safeLocalPath } from './safe-path.js';
+
+/**
+ * Advis (SPEC §12): every notice is shown to its addressee here, newest first, paged by id (the
+ * query of GET /api/v1/notices); and the operators' outbox of every notice with its sending state,
+ * attempts and last error (the query of `notice list`). Invitations and resets are listed without
+ * their text or link: the one-time link is not shown again.
+ */
+const PAGE_SIZE = 50;
+/** The outbox shows the newest this many (as `notice list`); `--failed` narrows it to what needs a look. */
+const OUTBOX_SIZE = 500;
+const ID = /^[0-9]{1,18}$/;
+
+export async function noticesPages(app: FastifyInstance): Promise<void> {
+  const { pool } = app.portal;
+
+  app.get('/notices', { preHandler: requireLogin }, async (request, reply) => {
+    const person = personOf(request);
+    authorize(person, 'read');
+    const after = queryText(request, 'after');
+    // One more than a page: whether there is a next one.
+    const rows = await noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after: after && ID.test(after) ? after : undefined });
+    const page = rows.slice(0, PAGE_SIZE).map((n) => {
+      const account = n.event.startsWith('account.');
+      const link = (n as { link?: unknown }).link;
+      return { ...n, text: account ? undefined : n.body, link: !account && typeof link === 'string' && link.startsWith('/') ? safeLocalPath(link) : undefined };
+    });
+    const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
+    return renderPage(request, reply, 'notices', 'notices.title', { rows: page, nextAfter, paged: after !== undefined });
+  });
+
+  /** The outbox is the operators' alone: to anyone else it does not exist (404). */
+  app.get('/outbox', { preHandler: requireLogin }, async (request, reply) => {
+    const person = personOf(request);
+    if (can(person, 'operate') !== 'allowed') throw new Problem(404, 'No such page.');
+    const failed = queryText(request, 'failed') === 'yes';
+    const rows = await listNotices(pool, { failed, limit: OUTBOX_SIZE });
+    return renderPage(request, reply, 'outbox', 'outbox.title', { rows, failed, full: rows.length === OUTBOX_SIZE, size: OUTBOX_SIZE });
+  });
+}
+
+function queryText(request: FastifyRequest, name: string): string | undefined {
+  const v = (request.query as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v : undefined;
+}
