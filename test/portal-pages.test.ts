@@ -327,3 +327,48 @@ describe('refusals in the person\'s language', () => {
     expect(await seriousViolations(operator)).toEqual([]);
   }, 60_000);
 });
+
+describe('a bad field keeps the page (JSON Schemas of the page routes)', () => {
+  it('a terminate with a day that is no day shows the agreement again, naming the field and value, with the reason still typed', async () => {
+    const authority = await portal.login(people['authority-admin']!);
+    const before = await portal.pool.query(`SELECT status FROM agreements WHERE id = $1`, [agreementIds[0]]);
+    const res = await authority.submit(`/agreements/${agreementIds[0]}/terminate`, { reason: 'Kontrakten er ophørt', effective: '31-12-2026' }, { from: `/agreements/${agreementIds[0]}` });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('«Gældende fra»: «31-12-2026» er ikke en dato; skriv den som ÅÅÅÅ-MM-DD, f.eks. 2026-12-31.');
+    expect(html).toMatch(/<textarea id="terminate-reason" name="reason" rows="3" required>Kontrakten er ophørt<\/textarea>/);
+    expect(html).toContain('name="effective" value="31-12-2026"');
+    expect((await portal.pool.query(`SELECT status FROM agreements WHERE id = $1`, [agreementIds[0]])).rows).toEqual(before.rows);
+  });
+
+  it('list filters: a status that is none and a day that does not exist are named above the filters, which keep them', async () => {
+    const vendor = await portal.login(people['vendor-admin']!);
+    const list = await vendor.get('/agreements?status=bogus');
+    expect(list.status).toBe(400);
+    expect(await list.text()).toContain('«Status»: «bogus» er ikke en af mulighederne.');
+    const transfers = await vendor.get('/transfers?since=2026-13-45&system=x');
+    expect(transfers.status).toBe(400);
+    const html = await transfers.text();
+    expect(html).toContain('«Modtaget fra og med»: «2026-13-45» er ikke en dato');
+    expect(html).toContain('name="since" value="2026-13-45"');
+    expect(html).toContain('name="system" value="x"');
+  });
+
+  it('an invitation with an over-long e-mail shows Brugere again with what was typed, not an error page', async () => {
+    const operator = await portal.login(people.operator!);
+    const email = `${'a'.repeat(330)}@example.dk`;
+    const res = await operator.submit('/users/invite', { email, name: 'Ida Invitation', role: 'vendor-user', vendor: String(sender.vendorId) }, { from: '/users' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain(`«E-mail» må højst have 320 tegn; der står ${email.length}.`);
+    expect(html).toContain('value="Ida Invitation"');
+    expect(html).toContain(`value="${email}"`);
+  });
+
+  it('a bad id in the path is a page that does not exist (404), as before', async () => {
+    const vendor = await portal.login(people['vendor-admin']!);
+    expect((await vendor.get('/agreements/abc')).status).toBe(404);
+    expect((await vendor.submit('/agreements/abc/withdraw', {}, { from: '/agreements' })).status).toBe(404);
+  });
+});

@@ -364,4 +364,11 @@ export const daPages = {
   'refusal.route-removed': 'Rute {id} er allerede fjernet.',
   'refusal.declaration-pending': 'GDPR-erklæringen for {infref} er allerede modtaget og afventer KOMBITs behandling.',
   'refusal.declaration-approved': 'GDPR-erklæringen for {infref} er allerede godkendt; der er intet at indsende.',
+
+  'form.bad': '«{label}»: «{value}» kan ikke bruges.',
+  'form.bad.required': '«{label}» skal udfyldes.',
+  'form.bad.maxLength': '«{label}» må højst have {limit} tegn; der står {length}.',
+  'form.bad.maxItems': '«{label}»: vælg højst {limit}.',
+  'form.bad.enum': '«{label}»: «{value}» er ikke en af mulighederne.',
+  'form.bad.day': '«{label}»: «{value}» er ikke en dato; skriv den som ÅÅÅÅ-MM-DD, f.eks. 2026-12-31.',
 } as const;

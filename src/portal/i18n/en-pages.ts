@@ -366,4 +366,11 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'refusal.route-removed': 'Route {id} was already removed.',
   'refusal.declaration-pending': 'The GDPR declaration for {infref} was already received and awaits KOMBIT\'s decision.',
   'refusal.declaration-approved': 'The GDPR declaration for {infref} is already approved; there is nothing to send.',
+
+  'form.bad': '«{label}»: «{value}» cannot be used.',
+  'form.bad.required': '«{label}» must be filled in.',
+  'form.bad.maxLength': '«{label}» may have at most {limit} characters; it has {length}.',
+  'form.bad.maxItems': '«{label}»: choose at most {limit}.',
+  'form.bad.enum': '«{label}»: «{value}» is not one of the choices.',
+  'form.bad.day': '«{label}»: «{value}» is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31.',
 };

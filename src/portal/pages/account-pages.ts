@@ -7,6 +7,7 @@ import { endSession } from '../../accounts/sessions.js';
 import { setPasswordWithLink } from '../../accounts/set-password.js';
 import { LANGUAGE_COOKIE, clearSessionCookie, setSessionCookie } from '../authenticate.js';
 import { renderPage } from '../render.js';
+import { badFields, pageSchema } from './page-kit.js';
 import { safeLocalPath } from './safe-path.js';
 
 const NOTICES = { password: 'login.passwordSet', logout: 'login.loggedOut', expired: 'login.expired' } as const;
@@ -16,6 +17,10 @@ const loginBody = {
   properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 2000 }, _csrf: { type: 'string' } },
   required: ['email', 'password'],
 } as const;
+
+const loginQuery = { type: 'object', properties: { next: { type: 'string', maxLength: 2000 }, done: { type: 'string', maxLength: 20 } } } as const;
+const tokenParams = { type: 'object', properties: { token: { type: 'string', maxLength: 200 } }, required: ['token'] } as const;
+const LABELS = { email: 'login.email', password: 'login.password', repeat: 'password.repeat' } as const;
 
 const passwordBody = {
   type: 'object',
@@ -29,7 +34,9 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   // Self-service reset needs mail to deliver its link: without SMTP_URL there is none (admins send links).
   const forgot = Boolean(config.smtpUrl);
 
-  app.get<{ Querystring: { next?: string; done?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string; done?: string } }>('/login', pageSchema({ querystring: loginQuery }), async (request, reply) => {
+    // A bad `next` or `done` is dropped: the page goes to the start page afterwards and says nothing.
+    if (badFields(request).length > 0) request.query = {};
     if (request.person) return reply.redirect(safeLocalPath(request.query.next), 303);
     const done = request.query.done as keyof typeof NOTICES | undefined;
     const notice = done && done in NOTICES ? request.t(NOTICES[done]) : undefined;
@@ -38,10 +45,14 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: { email: string; password: string; next?: string } }>(
     '/login',
-    { schema: { body: loginBody }, config: { rateLimit: app.authRateLimit } },
+    { ...pageSchema({ body: loginBody }), config: { rateLimit: app.authRateLimit } },
     async (request, reply) => {
+      const problems = badFields(request, LABELS);
       const { email, password } = request.body;
       const next = safeLocalPath(request.body.next);
+      if (problems.length > 0) {
+        return renderPage(request, reply, 'login.eta', { next, email: typeof email === 'string' ? email : '', error: problems.join(' '), forgot }, { title: 'login.title', status: 400 });
+      }
       const outcome = await login(pool, { email, password, address: request.ip }, clock);
       if (!outcome.ok) {
         const error = request.t(outcome.reason === 'locked' ? 'login.locked' : 'login.wrong');
@@ -62,18 +73,21 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
 
   for (const purpose of ['invitation', 'reset'] as const satisfies readonly LinkPurpose[]) {
     const title = purpose === 'invitation' ? 'password.title.invitation' : 'password.title.reset';
-    app.get<{ Params: { token: string } }>(`/${purpose}/:token`, async (request, reply) => {
+    app.get<{ Params: { token: string } }>(`/${purpose}/:token`, pageSchema({ params: tokenParams }), async (request, reply) => {
+      badFields(request);
       const link = await findOpenLink(pool, request.params.token, purpose, clock);
       return renderPage(request, reply, 'password.eta', { valid: Boolean(link), email: link?.email, action: request.url }, { title, status: link ? 200 : 404 });
     });
     app.post<{ Params: { token: string }; Body: { password: string; repeat: string } }>(
       `/${purpose}/:token`,
-      { schema: { body: passwordBody }, config: { rateLimit: app.authRateLimit } },
+      { ...pageSchema({ params: tokenParams, body: passwordBody }), config: { rateLimit: app.authRateLimit } },
       async (request, reply) => {
+        const problems = badFields(request, LABELS);
         const link = await findOpenLink(pool, request.params.token, purpose, clock);
         const again = (error: string, status = 400) =>
           renderPage(request, reply, 'password.eta', { valid: Boolean(link), email: link?.email, action: request.url, error }, { title, status: link ? status : 404 });
         if (!link) return again('');
+        if (problems.length > 0) return again(problems.join(' '));
         if (request.body.password !== request.body.repeat) return again(request.t('password.mismatch'));
         try {
           await setPasswordWithLink(pool, request.params.token, purpose, request.body.password, clock);

@@ -8,7 +8,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { doneKey, field, fields, problemOf, redirectDone, renderPage, scopeFilter, type Person } from './page-kit.js';
+import { badFields, choice, day, doneKey, field, fields, formFields, idParam, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person } from './page-kit.js';
 
 /**
  * Serviceaftaler (SPEC §11): the vendor asks one or more authorities (or all municipalities) to let
@@ -20,21 +20,48 @@ const DONE = ['requested', 'approve', 'reject', 'terminate', 'withdraw'] as cons
 const ACTIONS = ['approve', 'reject', 'terminate', 'withdraw'] as const;
 type Action = (typeof ACTIONS)[number];
 
+/** The fields as the pages name them, for a bad value's message. */
+const LABELS = {
+  status: 'agreements.field.status',
+  system: 'agreements.col.system',
+  service: 'agreements.col.service',
+  authorities: 'agreements.field.authorities',
+  all: 'agreements.field.all',
+  reason: 'agreements.reason',
+  effective: 'agreements.effective',
+} as const;
+
+const listQuery = { type: 'object', properties: { status: choice(AGREEMENT_STATES), done: text(40) } } as const;
+const idParams = { type: 'object', properties: { id: idParam }, required: ['id'] } as const;
+const requestBody = {
+  type: 'object',
+  properties: {
+    ...formFields,
+    system: text(255),
+    service: choice(['send', 'fetch']),
+    authorities: { type: 'array', items: text(12), maxItems: 200 },
+    all: choice(['yes']),
+  },
+} as const;
+const actionBody = { type: 'object', properties: { ...formFields, reason: text(2000), effective: day } } as const;
+
 export async function agreementsPages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  app.get<{ Querystring: { status?: string } }>('/agreements', { preHandler: requireLogin }, async (request, reply) => {
+  app.get<{ Querystring: { status?: string } }>('/agreements', { preHandler: requireLogin, ...pageSchema({ querystring: listQuery }) }, async (request, reply) => {
     const person = personOf(request);
     authorize(person, 'read');
+    const problems = badFields(request, LABELS);
     const status = (AGREEMENT_STATES as readonly string[]).includes(request.query.status ?? '') ? request.query.status : undefined;
     const rows = await listAgreements(pool, { ...scopeFilter(person), status });
     return renderPage(request, reply, 'agreements', 'agreements.title', {
       rows,
       status,
+      problems,
       statuses: AGREEMENT_STATES,
       done: doneKey(request, DONE),
       canRequest: person.vendor !== undefined && can(person, 'agreement.request') === 'allowed',
-    });
+    }, problems.length > 0 ? 400 : 200);
   });
 
   app.get('/agreements/new', { preHandler: requireLogin }, async (request, reply) => {
@@ -42,11 +69,13 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
     return renderPage(request, reply, 'agreement-request', 'agreements.request', await requestForm(pool, person, {}));
   });
 
-  app.post('/agreements/new', { preHandler: requireLogin }, async (request, reply) => {
+  app.post('/agreements/new', { preHandler: requireLogin, ...pageSchema({ body: requestBody }) }, async (request, reply) => {
     const person = requester(personOf(request));
     const input = { system: field(request.body, 'system'), service: field(request.body, 'service'), authorities: fields(request.body, 'authorities'), all: field(request.body, 'all') === 'yes' };
     const form = await requestForm(pool, person, input);
     const again = (extra: Record<string, unknown>, status: number) => renderPage(request, reply, 'agreement-request', 'agreements.request', { ...form, ...extra }, status);
+    const problems = badFields(request, LABELS);
+    if (problems.length > 0) return again({ problems }, 400);
     if (!form.systems.some((s) => s.username === input.system)) return again({ problemKey: 'agreements.problem.system' }, 400);
     if (!input.all && input.authorities.length === 0) return again({ problemKey: 'agreements.problem.authorities' }, 400);
     try {
@@ -58,23 +87,28 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
     return redirectDone(reply, '/agreements', 'requested');
   });
 
-  app.get<{ Params: { id: string } }>('/agreements/:id', { preHandler: requireLogin }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/agreements/:id', { preHandler: requireLogin, ...pageSchema({ params: idParams }) }, async (request, reply) => {
+    badFields(request);
     const person = personOf(request);
     const agreement = await visibleAgreement(pool, person, request.params.id);
     return renderPage(request, reply, 'agreement', 'agreements.title', { a: agreement, actions: actionsFor(person, agreement), done: doneKey(request, DONE), today: danishDay() });
   });
 
   for (const action of ACTIONS) {
-    app.post<{ Params: { id: string } }>(`/agreements/:id/${action}`, { preHandler: requireLogin }, async (request, reply) => {
+    app.post<{ Params: { id: string } }>(`/agreements/:id/${action}`, { preHandler: requireLogin, ...pageSchema({ params: idParams, body: actionBody }) }, async (request, reply) => {
       const person = personOf(request);
+      const problems = badFields(request, LABELS);
       const agreement = await visibleAgreement(pool, person, request.params.id);
       authorize(person, action === 'withdraw' ? 'agreement.request' : 'agreement.decide', owners(agreement));
       const reason = field(request.body, 'reason');
       const effective = action === 'terminate' ? field(request.body, 'effective') || undefined : undefined;
       const again = async (extra: Record<string, unknown>, status: number) => {
         const fresh = (await findAgreement(pool, agreement.id))!;
-        return renderPage(request, reply, 'agreement', 'agreements.title', { a: fresh, actions: actionsFor(person, fresh), today: danishDay(), reason, ...extra }, status);
+        // What was typed stays in the form it was typed in (reason, effective day).
+        const typed = { action, reason, effective: field(request.body, 'effective') };
+        return renderPage(request, reply, 'agreement', 'agreements.title', { a: fresh, actions: actionsFor(person, fresh), today: danishDay(), typed, ...extra }, status);
       };
+      if (problems.length > 0) return again({ problems }, 400);
       if ((action === 'reject' || action === 'terminate') && !reason) return again({ problemKey: 'agreements.problem.reason' }, 400);
       try {
         await changeAgreement(pool, agreement.id, action, { reason: reason || undefined, effective }, person.email);

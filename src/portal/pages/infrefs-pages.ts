@@ -7,7 +7,8 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person, type Shown } from './page-kit.js';
+import { badFields, doneKey, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
+import { uploadedFileSchema } from '../security.js';
 import { uploadForm } from './uploads.js';
 
 /**
@@ -15,6 +16,11 @@ import { uploadForm } from './uploads.js';
  * version (recorded as received); an operator reads the document and approves or rejects it.
  */
 const DONE = ['uploaded', 'approved', 'rejected'] as const;
+
+const LABELS = { document: 'infrefs.field.document', reason: 'agreements.reason' } as const;
+const nameParams = { type: 'object', properties: { name: text(120) }, required: ['name'] } as const;
+const documentBody = { type: 'object', properties: { ...formFields, document: { anyOf: [uploadedFileSchema, { type: 'string', maxLength: 0 }] } } } as const;
+const decisionBody = { type: 'object', properties: { ...formFields, reason: text(2000) } } as const;
 
 export async function infrefsPages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
@@ -25,15 +31,18 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
     return renderPage(request, reply, 'infrefs', 'infrefs.title', { rows, done: doneKey(request, DONE) });
   });
 
-  app.get<{ Params: { name: string } }>('/infrefs/:name', { preHandler: requireLogin }, async (request, reply) => {
+  app.get<{ Params: { name: string } }>('/infrefs/:name', { preHandler: requireLogin, ...pageSchema({ params: nameParams }) }, async (request, reply) => {
+    badFields(request);
     const i = await visibleInfRef(pool, personOf(request), request.params.name);
     return show(request, reply, i, { done: doneKey(request, DONE) });
   });
 
-  app.post<{ Params: { name: string } }>('/infrefs/:name/declaration', { preHandler: requireLogin }, async (request, reply) => {
+  app.post<{ Params: { name: string } }>('/infrefs/:name/declaration', { preHandler: requireLogin, ...pageSchema({ params: nameParams, body: documentBody }) }, async (request, reply) => {
     const person = personOf(request);
+    const problems = badFields(request, LABELS);
     const i = await visibleInfRef(pool, person, request.params.name);
     authorize(person, 'declaration.upload', { vendorId: i.ownerVendorId });
+    if (problems.length > 0) return show(request, reply, i, { problems, status: 400 });
     const form = uploadForm(request, 'document');
     if (!form.file) return show(request, reply, i, { problemKey: 'infrefs.problem.document', status: 400 });
     try {
@@ -45,10 +54,12 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    app.post<{ Params: { name: string } }>(`/infrefs/:name/declaration/${decision}`, { preHandler: requireLogin }, async (request, reply) => {
+    app.post<{ Params: { name: string } }>(`/infrefs/:name/declaration/${decision}`, { preHandler: requireLogin, ...pageSchema({ params: nameParams, body: decisionBody }) }, async (request, reply) => {
       const person = personOf(request);
+      const problems = badFields(request, LABELS);
       const i = await visibleInfRef(pool, person, request.params.name);
       authorize(person, 'operate');
+      if (problems.length > 0) return show(request, reply, i, { problems, status: 400 });
       const reason = field(request.body, 'reason');
       if (decision === 'reject' && !reason) return show(request, reply, i, { problemKey: 'agreements.problem.reason', status: 400 });
       try {
@@ -61,7 +72,8 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
   }
 
   /** The declaration document, for operators only (SPEC §11), as an attachment, never shown inline. */
-  app.get<{ Params: { name: string } }>('/infrefs/:name/declaration/document', { preHandler: requireLogin }, async (request, reply) => {
+  app.get<{ Params: { name: string } }>('/infrefs/:name/declaration/document', { preHandler: requireLogin, ...pageSchema({ params: nameParams }) }, async (request, reply) => {
+    badFields(request);
     const person = personOf(request);
     const i = await visibleInfRef(pool, person, request.params.name);
     authorize(person, 'operate');
@@ -76,7 +88,7 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
       .send(doc.data);
   });
 
-  function show(request: FastifyRequest, reply: FastifyReply, i: InfRefDetails, extra: { done?: string; problem?: Shown; problemKey?: string; status?: number }) {
+  function show(request: FastifyRequest, reply: FastifyReply, i: InfRefDetails, extra: { done?: string; problem?: Shown; problemKey?: string; problems?: string[]; status?: number }) {
     const person = personOf(request);
     const open = i.status === 'active';
     const declaration = i.declaration?.status;

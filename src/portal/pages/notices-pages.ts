@@ -4,7 +4,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { renderPage } from './page-kit.js';
+import { badFields, choice, pageSchema, renderPage } from './page-kit.js';
 import { safeLocalPath } from './safe-path.js';
 
 /**
@@ -18,13 +18,18 @@ const PAGE_SIZE = 50;
 const OUTBOX_SIZE = 500;
 const ID = /^[0-9]{1,18}$/;
 
+const LABELS = { after: 'common.next', failed: 'outbox.field.show' } as const;
+const noticesQuery = { type: 'object', properties: { after: { type: 'string', pattern: '^$|^[0-9]{1,18}$' } } } as const;
+const outboxQuery = { type: 'object', properties: { failed: choice(['yes']) } } as const;
+
 export async function noticesPages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  app.get('/notices', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/notices', { preHandler: requireLogin, ...pageSchema({ querystring: noticesQuery }) }, async (request, reply) => {
     const person = personOf(request);
     authorize(person, 'read');
-    const after = queryText(request, 'after');
+    const problems = badFields(request, LABELS);
+    const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
     // One more than a page: whether there is a next one.
     const rows = await noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after: after && ID.test(after) ? after : undefined });
     const page = rows.slice(0, PAGE_SIZE).map((n) => {
@@ -33,16 +38,17 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
       return { ...n, text: account ? undefined : n.body, link: !account && typeof link === 'string' && link.startsWith('/') ? safeLocalPath(link) : undefined };
     });
     const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
-    return renderPage(request, reply, 'notices', 'notices.title', { rows: page, nextAfter, paged: after !== undefined });
+    return renderPage(request, reply, 'notices', 'notices.title', { rows: page, nextAfter, paged: after !== undefined, problems }, problems.length > 0 ? 400 : 200);
   });
 
   /** The outbox is the operators' alone: to anyone else it does not exist (404). */
-  app.get('/outbox', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/outbox', { preHandler: requireLogin, ...pageSchema({ querystring: outboxQuery }) }, async (request, reply) => {
     const person = personOf(request);
     if (can(person, 'operate') !== 'allowed') throw new Problem(404, 'No such page.');
+    const problems = badFields(request, LABELS);
     const failed = queryText(request, 'failed') === 'yes';
     const rows = await listNotices(pool, { failed, limit: OUTBOX_SIZE });
-    return renderPage(request, reply, 'outbox', 'outbox.title', { rows, failed, full: rows.length === OUTBOX_SIZE, size: OUTBOX_SIZE });
+    return renderPage(request, reply, 'outbox', 'outbox.title', { rows, failed, full: rows.length === OUTBOX_SIZE, size: OUTBOX_SIZE, problems }, problems.length > 0 ? 400 : 200);
   });
 }
 

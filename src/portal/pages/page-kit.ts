@@ -1,8 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { Person } from '../../accounts/person.js';
 import { RefusedError, UsageError } from '../../errors.js';
+import { dayPattern } from '../api/api-kit.js';
 import { scopeOf, type Scope } from '../can.js';
 import type { MessageKey } from '../i18n/messages.js';
+import { Problem } from '../problem.js';
 import { refusalText, withoutCliHints } from '../refusals.js';
 import { renderPage as renderInLayout } from '../render.js';
 import { formatsFor } from './formats.js';
@@ -40,6 +42,63 @@ export function problemOf(request: FastifyRequest, err: unknown): { problem: Sho
   if (text !== undefined) return { problem: { text }, status };
   const english = withoutCliHints(err.message);
   return { problem: request.language === 'en' ? { text: english } : { text: request.t('common.refused'), detail: english }, status };
+}
+
+/**
+ * A page route's JSON Schemas (params, querystring, body), compiled by ajv as the API's are. A bad
+ * value does not end in a bare 400: the handler runs with `request.validationError` set and shows
+ * its page again with each bad field named (`badFields`) and everything typed still in the form.
+ */
+export function pageSchema(schema: FastifySchema): { schema: FastifySchema; attachValidation: true } {
+  return { schema, attachValidation: true };
+}
+
+/** Schemas of page fields: a form's text, a day, an id in the path, a choice. */
+export const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
+/** A day as a date field sends it (YYYY-MM-DD), or nothing (an empty field). */
+const dayOrEmpty = `^$|${dayPattern}`;
+export const day = { type: 'string', pattern: dayOrEmpty } as const;
+export const idParam = { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } as const;
+export const choice = (values: readonly string[]) => ({ type: 'string', enum: ['', ...values] }) as const;
+/** Every form carries its CSRF token; a submit button may carry its name. */
+export const formFields = { _csrf: { type: 'string' } } as const;
+
+interface AjvIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * Each bad field of the request in the person's words, naming the field (its label on the page) and
+ * the value given; [] when all is well. A bad value in the path is a page that does not exist (404),
+ * as an unknown id is.
+ */
+export function badFields(request: FastifyRequest, labels: Readonly<Record<string, MessageKey>> = {}): string[] {
+  const err = request.validationError as (Error & { validation?: AjvIssue[]; validationContext?: string }) | undefined;
+  if (!err?.validation) return [];
+  if (err.validationContext === 'params') throw new Problem(404, 'No such page.');
+  const given = ((err.validationContext === 'querystring' ? request.query : request.body) ?? {}) as Record<string, unknown>;
+  const said = new Map<string, string>();
+  for (const v of err.validation) {
+    const name = String(v.params.missingProperty ?? v.instancePath.split('/').filter(Boolean)[0] ?? '');
+    if (said.has(name)) continue;
+    const raw = given[name];
+    const value = (Array.isArray(raw) ? raw.join(', ') : typeof raw === 'string' ? raw : '').slice(0, 100);
+    const label = labels[name] ? request.t(labels[name]) : name;
+    said.set(name, sayBad(request, v, label, value, raw));
+  }
+  return [...said.values()];
+}
+
+function sayBad(request: FastifyRequest, v: AjvIssue, label: string, value: string, raw: unknown): string {
+  const t = request.t;
+  if (v.keyword === 'required') return t('form.bad.required', { label });
+  if (v.keyword === 'maxLength') return t('form.bad.maxLength', { label, limit: Number(v.params.limit), length: typeof raw === 'string' ? raw.length : 0 });
+  if (v.keyword === 'maxItems') return t('form.bad.maxItems', { label, limit: Number(v.params.limit) });
+  if (v.keyword === 'enum') return t('form.bad.enum', { label, value });
+  if (v.params.pattern === dayOrEmpty) return t('form.bad.day', { label, value });
+  return t('form.bad', { label, value });
 }
 
 /** After a successful action: back to a page (303), with a catalogue key saying what was done. */

@@ -15,7 +15,8 @@ import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { connectionGuide } from './connection-guide.js';
-import { doneKey, field, problemOf, redirectDone, renderPage, scopeFilter, type Person, type Shown } from './page-kit.js';
+import { badFields, choice, doneKey, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
+import { uploadedFileSchema } from '../security.js';
 import { uploadForm } from './uploads.js';
 
 /**
@@ -24,6 +25,26 @@ import { uploadForm } from './uploads.js';
  * enables them; each system's page shows how to connect. Operators see them all.
  */
 const DONE = ['registered', 'key-added', 'key-removed', 'disabled', 'enabled'] as const;
+
+const LABELS = {
+  username: 'systems.field.username',
+  uuid: 'systems.field.uuid',
+  sshPublicKey: 'systems.field.key',
+  keyFile: 'systems.field.keyfile',
+  inbox: 'systems.field.inbox',
+  metadata: 'systems.field.metadata',
+  fingerprint: 'systems.key.fingerprint',
+} as const;
+const usernameParams = { type: 'object', properties: { username: text(255) }, required: ['username'] } as const;
+/** A pasted key is one line (a few kB for the largest RSA keys); a key file comes as an upload. */
+const keyFields = { sshPublicKey: text(16_384), keyFile: { anyOf: [uploadedFileSchema, { type: 'string', maxLength: 0 }] } } as const;
+const registerBody = {
+  type: 'object',
+  properties: { ...formFields, ...keyFields, username: text(255), uuid: text(36), inbox: choice(['per-authority', 'flat']), metadata: choice(['file-metadata', 'legacy']) },
+} as const;
+const keyBody = { type: 'object', properties: { ...formFields, ...keyFields } } as const;
+const removeKeyBody = { type: 'object', properties: { ...formFields, fingerprint: text(200) } } as const;
+const plainBody = { type: 'object', properties: formFields } as const;
 
 export async function systemsPages(app: FastifyInstance): Promise<void> {
   const { pool, config } = app.portal;
@@ -39,12 +60,14 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     return renderPage(request, reply, 'system-register', 'systems.register', { chosen: {} });
   });
 
-  app.post('/systems/new', { preHandler: requireLogin }, async (request, reply) => {
+  app.post('/systems/new', { preHandler: requireLogin, ...pageSchema({ body: registerBody }) }, async (request, reply) => {
     const person = personOf(request);
     if (!mayRegister(person)) throw new Problem(403, 'Only a vendor-admin registers systems here.');
     const form = uploadForm(request, 'keyFile');
     const f = (name: string) => (form.fields[name] ?? '').trim();
     const chosen = { username: f('username'), uuid: f('uuid'), sshPublicKey: f('sshPublicKey'), inbox: f('inbox'), metadata: f('metadata') };
+    const problems = badFields(request, LABELS);
+    if (problems.length > 0) return renderPage(request, reply, 'system-register', 'systems.register', { chosen, problems }, 400);
     const keyText = chosen.sshPublicKey || form.file?.data.toString('utf8') || '';
     if (!keyText.trim()) return renderPage(request, reply, 'system-register', 'systems.register', { chosen, problemKey: 'systems.problem.key' }, 400);
     try {
@@ -61,15 +84,18 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     }
   });
 
-  app.get<{ Params: { username: string } }>('/systems/:username', { preHandler: requireLogin }, async (request, reply) => {
+  app.get<{ Params: { username: string } }>('/systems/:username', { preHandler: requireLogin, ...pageSchema({ params: usernameParams }) }, async (request, reply) => {
+    badFields(request);
     const person = personOf(request);
     const s = await visibleSystem(pool, person, request.params.username);
     return showSystemPage(request, reply, s, { done: doneKey(request, DONE) });
   });
 
-  app.post<{ Params: { username: string } }>('/systems/:username/keys', { preHandler: requireLogin }, async (request, reply) => {
+  app.post<{ Params: { username: string } }>('/systems/:username/keys', { preHandler: requireLogin, ...pageSchema({ params: usernameParams, body: keyBody }) }, async (request, reply) => {
     const person = personOf(request);
+    const problems = badFields(request, LABELS);
     const s = await changeableSystem(pool, person, request.params.username);
+    if (problems.length > 0) return showSystemPage(request, reply, s, { problems, status: 400 });
     const form = uploadForm(request, 'keyFile');
     const keyText = (form.fields.sshPublicKey ?? '').trim() || form.file?.data.toString('utf8') || '';
     try {
@@ -80,9 +106,11 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     return redirectDone(reply, systemPath(s.username), 'key-added');
   });
 
-  app.post<{ Params: { username: string } }>('/systems/:username/keys/remove', { preHandler: requireLogin }, async (request, reply) => {
+  app.post<{ Params: { username: string } }>('/systems/:username/keys/remove', { preHandler: requireLogin, ...pageSchema({ params: usernameParams, body: removeKeyBody }) }, async (request, reply) => {
     const person = personOf(request);
+    const problems = badFields(request, LABELS);
     const s = await changeableSystem(pool, person, request.params.username);
+    if (problems.length > 0) return showSystemPage(request, reply, s, { problems, status: 400 });
     try {
       await removeSystemKey(pool, s.username, field(request.body, 'fingerprint'), person.email);
     } catch (err) {
@@ -92,7 +120,8 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
   });
 
   for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
-    app.post<{ Params: { username: string } }>(`/systems/:username/${action}`, { preHandler: requireLogin }, async (request, reply) => {
+    app.post<{ Params: { username: string } }>(`/systems/:username/${action}`, { preHandler: requireLogin, ...pageSchema({ params: usernameParams, body: plainBody }) }, async (request, reply) => {
+      badFields(request);
       const person = personOf(request);
       const s = await changeableSystem(pool, person, request.params.username);
       try {
@@ -104,11 +133,11 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     });
   }
 
-  async function showSystemPage(request: FastifyRequest, reply: FastifyReply, system: SystemDetails, extra: { done?: string; problem?: Shown; status?: number }) {
+  async function showSystemPage(request: FastifyRequest, reply: FastifyReply, system: SystemDetails, extra: { done?: string; problem?: Shown; problems?: string[]; status?: number }) {
     const s = await showSystem(pool, system.username);
     const guide = connectionGuide(config, s, await listRoutes(pool, { sender: s.username }), await hostKeys(config));
     const canChange = can(personOf(request), 'system.manage', { vendorId: s.vendorId }) === 'allowed';
-    return renderPage(request, reply, 'system', 'systems.title', { s, guide, canChange, done: extra.done, problem: extra.problem }, extra.status ?? 200);
+    return renderPage(request, reply, 'system', 'systems.title', { s, guide, canChange, done: extra.done, problem: extra.problem, problems: extra.problems }, extra.status ?? 200);
   }
 }
 

@@ -8,7 +8,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { doneKey, problemOf, redirectDone, renderPage, scopeFilter } from './page-kit.js';
+import { badFields, choice, day, doneKey, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
 import { transferInScope, transfersPage } from '../sql/transfers-page.js';
 
 /**
@@ -20,27 +20,47 @@ export const TRANSFER_STATUSES = ['received', 'validated', 'delivering', 'delive
 const PAGE_SIZE = 50;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+const LABELS = { status: 'transfers.col.status', system: 'transfers.field.system', since: 'transfers.field.since', after: 'common.next' } as const;
+const listQuery = {
+  type: 'object',
+  properties: {
+    status: choice(TRANSFER_STATUSES),
+    system: text(255),
+    since: day,
+    after: { type: 'string', pattern: '^$|^[0-9]{1,17}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
+  },
+} as const;
+const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 36 } }, required: ['id'] } as const;
+const retryBody = { type: 'object', properties: formFields } as const;
+
 export async function transfersPages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  app.get('/transfers', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/transfers', { preHandler: requireLogin, ...pageSchema({ querystring: listQuery }) }, async (request, reply) => {
     authorize(personOf(request), 'read');
+    const problems = badFields(request, LABELS);
     const q = request.query as Record<string, string | undefined>;
     const filter = {
       status: TRANSFER_STATUSES.includes(q.status ?? '') ? q.status : undefined,
-      system: q.system?.trim() || undefined,
-      since: q.since && DAY.test(q.since) && !Number.isNaN(Date.parse(q.since)) ? q.since : undefined,
+      system: typeof q.system === 'string' ? q.system.trim().slice(0, 255) || undefined : undefined,
+      since: typeof q.since === 'string' && DAY.test(q.since) && !Number.isNaN(Date.parse(q.since)) ? q.since : undefined,
     };
-    const page = await transfersPage(pool, { scope: scopeFilter(personOf(request)), ...filter, after: q.after, limit: PAGE_SIZE });
+    if (q.since && !filter.since && problems.length === 0) problems.push(request.t('form.bad.day', { label: request.t(LABELS.since), value: q.since }));
+    // A bad value is named above the filters and left out of the query; the form shows what was typed.
+    const after = problems.length === 0 ? q.after || undefined : undefined;
+    const page = await transfersPage(pool, { scope: scopeFilter(personOf(request)), ...filter, after, limit: PAGE_SIZE });
     const nextQuery = page.next ? new URLSearchParams({ ...definedOnly(filter), after: page.next }).toString() : undefined;
-    return renderPage(request, reply, 'transfers', 'transfers.title', { rows: page.rows, filter, statuses: TRANSFER_STATUSES, nextQuery, paged: Boolean(q.after) });
+    const typed = { status: q.status, system: q.system, since: q.since };
+    return renderPage(request, reply, 'transfers', 'transfers.title', { rows: page.rows, filter, typed, problems, statuses: TRANSFER_STATUSES, nextQuery, paged: Boolean(after) }, problems.length > 0 ? 400 : 200);
   });
 
-  app.get<{ Params: { id: string } }>('/transfers/:id', { preHandler: requireLogin }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/transfers/:id', { preHandler: requireLogin, ...pageSchema({ params: idParams }) }, async (request, reply) => {
+    badFields(request);
     return renderPage(request, reply, 'transfer', 'transfers.one', { ...(await transferView(pool, request)), done: doneKey(request, ['retried']) });
   });
 
-  app.post<{ Params: { id: string } }>('/transfers/:id/retry', { preHandler: requireLogin }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/transfers/:id/retry', { preHandler: requireLogin, ...pageSchema({ params: idParams, body: retryBody }) }, async (request, reply) => {
+    badFields(request);
     const person = personOf(request);
     const view = await transferView(pool, request);
     authorize(person, 'operate');

@@ -11,6 +11,7 @@ import { requireLogin } from '../authenticate.js';
 import { scopeOf } from '../can.js';
 import { Problem } from '../problem.js';
 import { renderPage } from '../render.js';
+import { badFields, idParam, pageSchema } from './page-kit.js';
 
 interface InviteForm {
   email: string;
@@ -32,6 +33,11 @@ const inviteBody = {
   },
   required: ['email', 'role'],
 } as const;
+
+const LABELS = { email: 'users.email', name: 'users.name', role: 'users.role', vendor: 'users.invite.vendor', authority: 'users.invite.authority' } as const;
+const idParams = { type: 'object', properties: { id: idParam }, required: ['id'] } as const;
+const usersQuery = { type: 'object', properties: { disabled: { type: 'string', maxLength: 320 }, enabled: { type: 'string', maxLength: 320 } } } as const;
+const plainBody = { type: 'object', properties: { _csrf: { type: 'string' } } } as const;
 
 /** The roles a person may give in an invitation: an operator any, an admin those of its own organisation. */
 function invitableRoles(p: Person): Role[] {
@@ -62,17 +68,20 @@ export async function usersPages(app: FastifyInstance): Promise<void> {
     return { vendors: vendors.rows, authorities: authorities.rows };
   }
 
-  app.get<{ Querystring: { disabled?: string; enabled?: string } }>('/users', { preHandler: requireLogin }, async (request, reply) => {
+  app.get<{ Querystring: { disabled?: string; enabled?: string } }>('/users', { preHandler: requireLogin, ...pageSchema({ querystring: usersQuery }) }, async (request, reply) => {
     authorize(personOf(request), 'user.manage');
-    const { disabled, enabled } = request.query;
+    // A notice after a change names the person; anything else in the address is left out.
+    const { disabled, enabled } = badFields(request).length > 0 ? {} : request.query;
     const notice = disabled ? request.t('users.disabled', { email: disabled }) : enabled ? request.t('users.enabled', { email: enabled }) : undefined;
     return show(request, reply, { notice });
   });
 
-  app.post<{ Body: InviteForm }>('/users/invite', { preHandler: requireLogin, schema: { body: inviteBody } }, async (request, reply) => {
+  app.post<{ Body: InviteForm }>('/users/invite', { preHandler: requireLogin, ...pageSchema({ body: inviteBody }) }, async (request, reply) => {
     const p = personOf(request);
     authorize(p, 'user.manage');
-    const form = request.body;
+    const form = typedForm(request.body);
+    const problems = badFields(request, LABELS);
+    if (problems.length > 0) return show(request, reply, { error: problems.join(' '), form }, 400);
     try {
       if (!isRole(form.role) || !invitableRoles(p).includes(form.role)) throw new AccountUsageError('organisation-not-allowed', `Role '${form.role}' cannot be given here.`, 'role');
       const organisation =
@@ -91,13 +100,14 @@ export async function usersPages(app: FastifyInstance): Promise<void> {
 
   /** The person a /users/:id/… form is about, if the caller may manage them (404 otherwise, as if unknown). */
   async function managed(request: FastifyRequest<{ Params: { id: string } }>) {
+    badFields(request);
     const target = /^[0-9]{1,9}$/.test(request.params.id) ? await findUserById(pool, Number(request.params.id)) : undefined;
     if (!target) throw new Problem(404, 'No such person.');
     authorize(personOf(request), 'user.manage', { vendorId: target.vendorId, authorityId: target.authorityId });
     return target;
   }
 
-  app.post<{ Params: { id: string } }>('/users/:id/reset', { preHandler: requireLogin }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/users/:id/reset', { preHandler: requireLogin, ...pageSchema({ params: idParams, body: plainBody }) }, async (request, reply) => {
     const target = await managed(request);
     try {
       const r = await resetUser(pool, target.email, personOf(request).email, { publicUrl: config.portalPublicUrl, clock });
@@ -109,7 +119,7 @@ export async function usersPages(app: FastifyInstance): Promise<void> {
   });
 
   for (const change of ['disable', 'enable'] as const) {
-    app.post<{ Params: { id: string } }>(`/users/:id/${change}`, { preHandler: requireLogin }, async (request, reply) => {
+    app.post<{ Params: { id: string } }>(`/users/:id/${change}`, { preHandler: requireLogin, ...pageSchema({ params: idParams, body: plainBody }) }, async (request, reply) => {
       const p = personOf(request);
       const target = await managed(request);
       if (target.id === p.id) throw new Problem(409, 'You cannot disable yourself.');
@@ -122,6 +132,13 @@ export async function usersPages(app: FastifyInstance): Promise<void> {
       return reply.redirect(`/users?${change}d=${encodeURIComponent(target.email)}`, 303);
     });
   }
+}
+
+/** The invitation form as typed (each field one string, whatever was sent), to show again. */
+function typedForm(body: unknown): InviteForm {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const one = (name: keyof InviteForm) => (typeof b[name] === 'string' ? (b[name] as string) : Array.isArray(b[name]) ? String((b[name] as unknown[])[0] ?? '') : '');
+  return { email: one('email'), name: one('name'), role: one('role'), vendor: one('vendor'), authority: one('authority') };
 }
 
 function idOf(value: string): number | undefined {
