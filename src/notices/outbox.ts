@@ -93,14 +93,19 @@ export interface NoticeListRow {
   lastError: string | null;
 }
 
-/** The outbox, newest first: `notice list` and the portal. `failed` also shows 'uncertain' rows. */
-export async function listNotices(db: Queryable, filter: { failed?: boolean; to?: string; userId?: number; limit?: number } = {}): Promise<NoticeListRow[]> {
+/**
+ * The outbox, newest first: `notice list` and the portal's Udbakke. `failed` also shows 'uncertain'
+ * rows; `after` (the id of the previous page's last row) pages on. Ordered by the column, not by the
+ * `id::text` it is returned as (text would put '9' before '60').
+ */
+export async function listNotices(db: Queryable, filter: { failed?: boolean; to?: string; userId?: number; limit?: number; after?: string } = {}): Promise<NoticeListRow[]> {
   const r = await db.query<NoticeListRow>(
     `SELECT id::text, event, email, language, subject, state, attempts, created_at AS "createdAt", sent_at AS "sentAt", last_error AS "lastError"
        FROM notices
       WHERE ($1::boolean IS NOT TRUE OR state IN ('failed', 'uncertain')) AND ($2::text IS NULL OR email = lower($2)) AND ($3::int IS NULL OR user_id = $3)
-      ORDER BY id DESC LIMIT $4`,
-    [filter.failed ?? false, filter.to ?? null, filter.userId ?? null, filter.limit ?? 500],
+        AND ($5::bigint IS NULL OR notices.id < $5::bigint)
+      ORDER BY notices.id DESC LIMIT $4`,
+    [filter.failed ?? false, filter.to ?? null, filter.userId ?? null, filter.limit ?? 500, filter.after ?? null],
   );
   return r.rows;
 }
@@ -110,17 +115,19 @@ export interface OwnNotice {
   event: string;
   subject: string;
   body: string;
+  /** A path below PORTAL_PUBLIC_URL, or (invitations, resets) the absolute one-time link. */
+  link: string;
   state: string;
   createdAt: Date;
   sentAt: Date | null;
 }
 
-/** One person's notices (the portal, GET /api/v1/notices), newest first, keyset-paged by id. */
+/** One person's notices (the portal, GET /api/v1/notices), newest first by the id column (not its text), keyset-paged by id. */
 export async function noticesOf(db: Queryable, userId: number, page: { limit: number; after?: string }): Promise<OwnNotice[]> {
   const { rows } = await db.query<OwnNotice>(
-    `SELECT id::text, event, subject, body, state, created_at AS "createdAt", sent_at AS "sentAt"
-       FROM notices WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-      ORDER BY id DESC LIMIT $3`,
+    `SELECT id::text, event, subject, body, link, state, created_at AS "createdAt", sent_at AS "sentAt"
+       FROM notices WHERE user_id = $1 AND ($2::bigint IS NULL OR notices.id < $2::bigint)
+      ORDER BY notices.id DESC LIMIT $3`,
     [userId, page.after ?? null, page.limit],
   );
   return rows;

@@ -322,7 +322,6 @@ export const daPages = {
   'outbox.failedOnly': 'Kun fejlede og uvisse',
   'outbox.none': 'Udbakken er tom.',
   'outbox.none.failed': 'Ingen fejlede advis.',
-  'outbox.newest': 'Viser de nyeste {n}.',
   'outbox.col.to': 'Modtager',
   'outbox.col.state': 'Tilstand',
   'outbox.col.attempts': 'Forsøg',

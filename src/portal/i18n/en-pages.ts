@@ -324,7 +324,6 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'outbox.failedOnly': 'Failed and uncertain only',
   'outbox.none': 'The outbox is empty.',
   'outbox.none.failed': 'No failed notices.',
-  'outbox.newest': 'Showing the newest {n}.',
   'outbox.col.to': 'Addressee',
   'outbox.col.state': 'State',
   'outbox.col.attempts': 'Attempts',

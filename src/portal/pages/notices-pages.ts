@@ -9,18 +9,17 @@ import { safeLocalPath } from './safe-path.js';
 
 /**
  * Advis (SPEC §12): every notice is shown to its addressee here, newest first, paged by id (the
- * query of GET /api/v1/notices); and the operators' outbox of every notice with its sending state,
- * attempts and last error (the query of `notice list`). Invitations and resets are listed without
+ * query of GET /api/v1/notices), its subject linking to the page it is about; and the operators'
+ * outbox of every notice with its sending state, attempts and last error, paged the same way (the
+ * query of `notice list`). Invitations and resets are listed without
  * their text or link: the one-time link is not shown again.
  */
 const PAGE_SIZE = 50;
-/** The outbox shows the newest this many (as `notice list`); `--failed` narrows it to what needs a look. */
-const OUTBOX_SIZE = 500;
 const ID = /^[0-9]{1,18}$/;
 
 const LABELS = { after: 'common.next', failed: 'outbox.field.show' } as const;
 const noticesQuery = { type: 'object', properties: { after: { type: 'string', pattern: '^$|^[0-9]{1,18}$' } } } as const;
-const outboxQuery = { type: 'object', properties: { failed: choice(['yes']) } } as const;
+const outboxQuery = { type: 'object', properties: { failed: choice(['yes']), after: { type: 'string', pattern: '^$|^[0-9]{1,18}$' } } } as const;
 
 export async function noticesPages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
@@ -33,9 +32,9 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     // One more than a page: whether there is a next one.
     const rows = await noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after: after && ID.test(after) ? after : undefined });
     const page = rows.slice(0, PAGE_SIZE).map((n) => {
+      // Invitations and resets carry a one-time link: neither it nor the text is shown again.
       const account = n.event.startsWith('account.');
-      const link = (n as { link?: unknown }).link;
-      return { ...n, text: account ? undefined : n.body, link: !account && typeof link === 'string' && link.startsWith('/') ? safeLocalPath(link) : undefined };
+      return { ...n, text: account ? undefined : n.body, link: account || !n.link.startsWith('/') ? undefined : safeLocalPath(n.link) };
     });
     const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
     return renderPage(request, reply, 'notices', 'notices.title', { rows: page, nextAfter, paged: after !== undefined, problems }, problems.length > 0 ? 400 : 200);
@@ -47,8 +46,11 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     if (can(person, 'operate') !== 'allowed') throw new Problem(404, 'No such page.');
     const problems = badFields(request, LABELS);
     const failed = queryText(request, 'failed') === 'yes';
-    const rows = await listNotices(pool, { failed, limit: OUTBOX_SIZE });
-    return renderPage(request, reply, 'outbox', 'outbox.title', { rows, failed, full: rows.length === OUTBOX_SIZE, size: OUTBOX_SIZE, problems }, problems.length > 0 ? 400 : 200);
+    const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
+    const rows = await listNotices(pool, { failed, after, limit: PAGE_SIZE + 1 });
+    const page = rows.slice(0, PAGE_SIZE);
+    const nextQuery = rows.length > PAGE_SIZE ? new URLSearchParams({ ...(failed ? { failed: 'yes' } : {}), after: page.at(-1)!.id }).toString() : undefined;
+    return renderPage(request, reply, 'outbox', 'outbox.title', { rows: page, failed, nextQuery, paged: after !== undefined, problems }, problems.length > 0 ? 400 : 200);
   });
 }
 
