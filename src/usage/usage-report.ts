@@ -126,7 +126,7 @@ export async function usagePerMonth(db: Queryable, q: Omit<UsageQuery, 'by' | 'p
 }
 
 /** The days [first, next) of [from, to] that can hold usage (none: no usage there at all). */
-async function usageBounds(db: Queryable, q: { from?: string; to?: string }): Promise<{ first: string; next: string } | undefined> {
+export async function usageBounds(db: Queryable, q: { from?: string; to?: string }): Promise<{ first: string; next: string } | undefined> {
   const bounds = await db.query<{ first: string | null; next: string | null }>(
     `SELECT greatest(min(day), $1::date)::text AS first, (least(max(day), $2::date) + 1)::text AS next FROM usage_daily`,
     [q.from ?? null, q.to ?? null],

@@ -3,7 +3,7 @@ import { invoiceCsv } from '../../prices/invoice-csv.js';
 import { invoiceForQuarter } from '../../prices/invoice.js';
 import { listPrices, perUsePriceWithin } from '../../prices/prices.js';
 import { dayAfter, parseQuarter } from '../../prices/quarter.js';
-import { usagePerMonth, usageReport, type MonthUsage, type ServiceUsageReportRow } from '../../usage/usage-report.js';
+import { usageBounds, usagePerMonth, usageReport, type MonthUsage, type ServiceUsageReportRow } from '../../usage/usage-report.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
@@ -58,26 +58,29 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
       const rows = regroup(await usageReport(pool, { by: 'service', ...scope, prices: true }), q.by);
       return { person, q, priced, periods: totals(rows), rows: rows.slice(0, DETAIL_ROWS), more: rows.length > DETAIL_ROWS };
     }
-    const periods = regroupMonths(await usagePerMonth(pool, scope), q.by);
-    const rows: ServiceUsageReportRow[] = [];
-    // The first period's rows, and if they are not enough the rest of the range's.
-    const first = periods[0];
-    if (first) {
-      const firstEnd = lastDayOf(first.period);
-      const to = q.to !== undefined && q.to < firstEnd ? q.to : firstEnd;
-      rows.push(...(await usageReport(pool, { by: 'service', ...scope, to, prices: priced })));
-      if (rows.length <= DETAIL_ROWS && (q.to === undefined || q.to > to)) {
-        rows.push(...(await usageReport(pool, { by: 'service', ...scope, from: dayAfter(to), prices: priced })));
-      }
+    // The first period with usage, read beside the totals; if its rows are not enough, the rest of the range's.
+    const days = await usageBounds(pool, q);
+    if (!days) return { person, q, priced, periods: [], rows: [], more: false };
+    const firstEnd = lastDayOf(q.by === 'month' ? days.first.slice(0, 7) : quarterName(days.first.slice(0, 7)));
+    const to = q.to !== undefined && q.to < firstEnd ? q.to : firstEnd;
+    const [months, rows] = await Promise.all([usagePerMonth(pool, scope), usageReport(pool, { by: 'service', ...scope, to, prices: priced })]);
+    const periods = regroupMonths(months, q.by);
+    if (rows.length <= DETAIL_ROWS && (q.to === undefined || q.to > to)) {
+      rows.push(...(await usageReport(pool, { by: 'service', ...scope, from: dayAfter(to), prices: priced })));
     }
     const shown = regroup(rows, q.by);
     return { person, q, priced, periods, rows: shown.slice(0, DETAIL_ROWS), more: shown.length > DETAIL_ROWS };
   }
 
   app.get('/usage', { preHandler: requireLogin }, async (request, reply) => {
-    const { person, q, rows, priced, periods, more } = await pageOf(request);
+    const person = personOf(request);
+    authorize(person, 'read');
     const quarter = quarterOf(request);
-    const invoice = priced ? await invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined;
+    // The invoice basis is read beside the usage (both only read).
+    const [{ q, rows, priced, periods, more }, invoice] = await Promise.all([
+      pageOf(request),
+      seesPrices(person) ? invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined,
+    ]);
     return renderPage(request, reply, 'usage', 'usage.title', {
       q,
       rows,
@@ -219,8 +222,11 @@ function csvReply(reply: import('fastify').FastifyReply, filename: string, body:
     .send(`${body}\n`);
 }
 
+/** YYYY-MM-DD (Swedish dates read so) in Danish time; made once, as building a formatter is costly. */
+const DANISH_DAY = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' });
+
 function danishToday(now: Date): string {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' }).format(now);
+  return DANISH_DAY.format(now);
 }
 
 /** The first day of the month a year ago (Danish time): a year of months by default. */
