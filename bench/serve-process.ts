@@ -36,7 +36,10 @@ export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
   const sftpPort = opts.ports?.sftp ?? (await freePort());
   const dir = process.env.BENCH_CPU_PROF;
   const profile = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${opts.label}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--role', opts.role], {
+  // BENCH_SERVE_NODE_OPTIONS: node's options for serve alone (--perf-basic-prof for perf, --trace-gc
+  // with BENCH_SERVE_STDOUT=1 to see serve's standard output, --max-semi-space-size…).
+  const nodeOptions = process.env.BENCH_SERVE_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...profile, ...nodeOptions, BIN, 'serve', '--role', opts.role], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -47,11 +50,9 @@ export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
       SFTP_PORT: String(sftpPort),
       // The portal is not measured here, and its fixed default port would clash between benches.
       PORTAL_PORT: 'off',
-      // BENCH_SERVE_NODE_OPTIONS: node options for serve alone (--perf-basic-prof for perf, --max-semi-space-size…).
-      ...(process.env.BENCH_SERVE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVE_NODE_OPTIONS } : {}),
       ...opts.env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_SERVE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const stop = () => stopChild(child);
   leaveBehind(`serve (pid ${child.pid})`, stop);
