@@ -373,6 +373,19 @@ describe('a bad field keeps the page (JSON Schemas of the page routes)', () => {
     expect(html).toContain(`value="${email}"`);
   });
 
+  it('the login form with an over-long e-mail says so and keeps it; one with no fields at all says what is missing', async () => {
+    const c = portal.client();
+    const email = `${'b'.repeat(321)}@example.dk`;
+    const res = await c.submit('/login', { email, password: 'x' }, { from: '/login' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain(`«E-mail» må højst have 320 tegn; der står ${email.length}.`);
+    expect(html).toContain(`value="${email}"`);
+    const empty = await c.submit('/login', {}, { from: '/login' });
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toContain('«E-mail» skal udfyldes.');
+  });
+
   it('a bad id in the path is a page that does not exist (404), as before', async () => {
     const vendor = await portal.login(people['vendor-admin']!);
     expect((await vendor.get('/agreements/abc')).status).toBe(404);

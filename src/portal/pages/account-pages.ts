@@ -7,7 +7,7 @@ import { endSession } from '../../accounts/sessions.js';
 import { setPasswordWithLink } from '../../accounts/set-password.js';
 import { LANGUAGE_COOKIE, clearSessionCookie, setSessionCookie } from '../authenticate.js';
 import { renderPage } from '../render.js';
-import { badFields, pageSchema } from './page-kit.js';
+import { badFields, doneQuery, formFields, pageSchema } from './page-kit.js';
 import { safeLocalPath } from './safe-path.js';
 
 const NOTICES = { password: 'login.passwordSet', logout: 'login.loggedOut', expired: 'login.expired' } as const;
@@ -19,6 +19,7 @@ const loginBody = {
 } as const;
 
 const loginQuery = { type: 'object', properties: { next: { type: 'string', maxLength: 2000 }, done: { type: 'string', maxLength: 20 } } } as const;
+const languageBody = { type: 'object', properties: { ...formFields, language: { type: 'string', maxLength: 2 }, back: { type: 'string', maxLength: 2000 } } } as const;
 const tokenParams = { type: 'object', properties: { token: { type: 'string', maxLength: 200 } }, required: ['token'] } as const;
 const LABELS = { email: 'login.email', password: 'login.password', repeat: 'password.repeat' } as const;
 
@@ -48,11 +49,12 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     { ...pageSchema({ body: loginBody }), config: { rateLimit: app.authRateLimit } },
     async (request, reply) => {
       const problems = badFields(request, LABELS);
-      const { email, password } = request.body;
-      const next = safeLocalPath(request.body.next);
+      const next = safeLocalPath(request.body?.next);
       if (problems.length > 0) {
-        return renderPage(request, reply, 'login.eta', { next, email: typeof email === 'string' ? email : '', error: problems.join(' '), forgot }, { title: 'login.title', status: 400 });
+        const typed = request.body?.email;
+        return renderPage(request, reply, 'login.eta', { next, email: typeof typed === 'string' ? typed : '', error: problems.join(' '), forgot }, { title: 'login.title', status: 400 });
       }
+      const { email, password } = request.body;
       const outcome = await login(pool, { email, password, address: request.ip }, clock);
       if (!outcome.ok) {
         const error = request.t(outcome.reason === 'locked' ? 'login.locked' : 'login.wrong');
@@ -65,7 +67,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post('/logout', async (request, reply) => {
+  app.post('/logout', pageSchema({ body: { type: 'object', properties: formFields } }), async (request, reply) => {
     if (request.sessionId) await endSession(pool, request.sessionId);
     clearSessionCookie(app, reply);
     return reply.redirect('/login?done=logout', 303);
@@ -103,11 +105,13 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   }
 
   if (forgot) {
-    app.get('/forgot', async (request, reply) => renderPage(request, reply, 'forgot.eta', { sent: false }, { title: 'forgot.title' }));
+    app.get('/forgot', pageSchema({ querystring: doneQuery }), async (request, reply) => renderPage(request, reply, 'forgot.eta', { sent: false }, { title: 'forgot.title' }));
     app.post<{ Body: { email: string } }>(
       '/forgot',
-      { schema: { body: { type: 'object', properties: { email: { type: 'string', maxLength: 320 }, _csrf: { type: 'string' } }, required: ['email'] } }, config: { rateLimit: app.authRateLimit } },
+      { ...pageSchema({ body: { type: 'object', properties: { email: { type: 'string', maxLength: 320 }, ...formFields }, required: ['email'] } }), config: { rateLimit: app.authRateLimit } },
       async (request, reply) => {
+        // A bad address is answered like any other: the page never says whether an account exists.
+        if (badFields(request).length > 0) return renderPage(request, reply, 'forgot.eta', { sent: true }, { title: 'forgot.title' });
         // Answered before the work is done and the same for every address: neither the text nor the
         // time says whether the address has an account.
         void requestOwnReset(pool, request.body.email, { publicUrl: config.portalPublicUrl, clock }).catch((err: unknown) =>
@@ -118,7 +122,8 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     );
   }
 
-  app.post<{ Body: { language?: string; back?: string } }>('/language', async (request, reply) => {
+  app.post<{ Body: { language?: string; back?: string } }>('/language', pageSchema({ body: languageBody }), async (request, reply) => {
+    // Anything but 'en' is Danish, and a bad `back` goes to the start page: the switch never fails.
     const language = request.body?.language === 'en' ? 'en' : 'da';
     if (request.person) await setUserLanguage(pool, request.person.id, language, request.person.email);
     reply.setCookie(LANGUAGE_COOKIE, language, { path: '/', sameSite: 'lax', httpOnly: true, secure: app.portal.secureCookies, maxAge: 365 * 86_400 });

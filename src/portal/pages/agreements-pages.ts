@@ -8,7 +8,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { badFields, choice, day, doneKey, field, fields, formFields, idParam, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person } from './page-kit.js';
+import { badFields, choice, day, doneKey, doneQuery, field, fields, formFields, idParam, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person } from './page-kit.js';
 
 /**
  * Serviceaftaler (SPEC §11): the vendor asks one or more authorities (or all municipalities) to let
@@ -64,7 +64,7 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
     }, problems.length > 0 ? 400 : 200);
   });
 
-  app.get('/agreements/new', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/agreements/new', { preHandler: requireLogin, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
     const person = requester(personOf(request));
     return renderPage(request, reply, 'agreement-request', 'agreements.request', await requestForm(pool, person, {}));
   });

@@ -7,7 +7,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { badFields, doneKey, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
+import { badFields, doneKey, doneQuery, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
 import { uploadedFileSchema } from '../security.js';
 import { uploadForm } from './uploads.js';
 
@@ -25,7 +25,7 @@ const decisionBody = { type: 'object', properties: { ...formFields, reason: text
 export async function infrefsPages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  app.get('/infrefs', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/infrefs', { preHandler: requireLogin, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
     const person = vendorSide(personOf(request));
     const rows = await listInfRefs(pool, { vendorId: scopeFilter(person).vendorId });
     return renderPage(request, reply, 'infrefs', 'infrefs.title', { rows, done: doneKey(request, DONE) });

@@ -11,7 +11,7 @@ import { listVendors } from '../../vendors/find-vendor.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import type { MessageKey } from '../i18n/messages.js';
-import { badFields, day, doneKey, field, formFields, idParam, pageSchema, problemOf, redirectDone, renderPage, text, type Shown } from './page-kit.js';
+import { badFields, day, doneKey, doneQuery, field, formFields, idParam, pageSchema, problemOf, redirectDone, renderPage, text, type Shown } from './page-kit.js';
 
 /**
  * The operator's own pages (SPEC §11): vendors, authorities, routes and the status of the service —
@@ -51,7 +51,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
   const authorities = listPage('authorities', 'authorities.title', () => listAuthorities(pool), ['authority-added']);
   const routes = listPage('routes', 'routes.title', () => listRoutes(pool), ['route-added', 'route-removed']);
 
-  app.get('/vendors', operator, (request, reply) => vendors(request, reply));
+  app.get('/vendors', { ...operator, ...pageSchema({ querystring: doneQuery }) }, (request, reply) => vendors(request, reply));
   app.post('/vendors', { ...operator, ...pageSchema({ body: vendorBody }) }, async (request, reply) => {
     const chosen = { name: field(request.body, 'name'), cvr: field(request.body, 'cvr') };
     const problems = badFields(request, LABELS);
@@ -64,7 +64,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
     return redirectDone(reply, '/vendors', 'vendor-added');
   });
 
-  app.get('/authorities', operator, (request, reply) => authorities(request, reply));
+  app.get('/authorities', { ...operator, ...pageSchema({ querystring: doneQuery }) }, (request, reply) => authorities(request, reply));
   app.post('/authorities', { ...operator, ...pageSchema({ body: authorityBody }) }, async (request, reply) => {
     const chosen = { cvr: field(request.body, 'cvr'), name: field(request.body, 'name'), folder: field(request.body, 'folder') };
     const problems = badFields(request, LABELS);
@@ -77,7 +77,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
     return redirectDone(reply, '/authorities', 'authority-added');
   });
 
-  app.get('/routes', operator, (request, reply) => routes(request, reply));
+  app.get('/routes', { ...operator, ...pageSchema({ querystring: doneQuery }) }, (request, reply) => routes(request, reply));
   app.post('/routes', { ...operator, ...pageSchema({ body: routeBody }) }, async (request, reply) => {
     const b = request.body;
     const chosen = { sender: field(b, 'sender'), infref: field(b, 'infref'), recipient: field(b, 'recipient'), authority: field(b, 'authority'), validFrom: field(b, 'validFrom'), validTo: field(b, 'validTo') };
@@ -100,7 +100,7 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
     return redirectDone(reply, '/routes', 'route-removed');
   });
 
-  app.get('/status', operator, async (request, reply) => {
+  app.get('/status', { ...operator, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
     const [nodes, queue, backlog] = await Promise.all([liveNodes(pool), queueStatus(pool), inboxBacklog(pool)]);
     return renderPage(request, reply, 'status', 'status.title', { nodes, queue, backlog: backlog.map((b) => ({ ...b, behind: isFallingBehind(b, config.notifyUnfetchedHours) })) });
   });

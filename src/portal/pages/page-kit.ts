@@ -60,6 +60,8 @@ const dayOrEmpty = `^$|${dayPattern}`;
 export const day = { type: 'string', pattern: dayOrEmpty } as const;
 export const idParam = { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } as const;
 export const choice = (values: readonly string[]) => ({ type: 'string', enum: ['', ...values] }) as const;
+/** A page's own query: only the `done` of a redirect after an action (doneKey keeps it to the page's keys). */
+export const doneQuery = { type: 'object', properties: { done: { type: 'string', maxLength: 40 } } } as const;
 /** Every form carries its CSRF token; a submit button may carry its name. */
 export const formFields = { _csrf: { type: 'string' } } as const;
 

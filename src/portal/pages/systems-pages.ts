@@ -15,7 +15,7 @@ import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { connectionGuide } from './connection-guide.js';
-import { badFields, choice, doneKey, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
+import { badFields, choice, doneKey, doneQuery, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
 import { uploadedFileSchema } from '../security.js';
 import { uploadForm } from './uploads.js';
 
@@ -49,13 +49,13 @@ const plainBody = { type: 'object', properties: formFields } as const;
 export async function systemsPages(app: FastifyInstance): Promise<void> {
   const { pool, config } = app.portal;
 
-  app.get('/systems', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/systems', { preHandler: requireLogin, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
     const person = vendorSide(personOf(request));
     const rows = await listSystems(pool, { vendorId: scopeFilter(person).vendorId });
     return renderPage(request, reply, 'systems', 'systems.title', { rows, canRegister: mayRegister(person), done: doneKey(request, DONE) });
   });
 
-  app.get('/systems/new', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/systems/new', { preHandler: requireLogin, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
     if (!mayRegister(personOf(request))) throw new Problem(403, 'Only a vendor-admin registers systems here.');
     return renderPage(request, reply, 'system-register', 'systems.register', { chosen: {} });
   });
