@@ -75,15 +75,19 @@ export async function takeDataFile(
   const out = outDir(ctx.deps.dataDir, sender.username);
   const original = join(out, fileName);
   const spool = spoolDir(ctx.deps.dataDir, t.id);
-  const took = await moveInto(original, spool, fileName, { dirReady: true });
-  if (took === 'missing') {
-    if (waitForUpload && (await uploadInProgress(out, fileName))) {
+  let took = await moveInto(original, spool, fileName, { dirReady: true });
+  if (took === 'missing' && waitForUpload) {
+    if (await uploadInProgress(out, fileName)) {
       // Look again soon for a small file, less often the longer the upload has been running.
       const waited = Date.now() - t.receivedAt.getTime();
       throw new RouteLater(`the data file '${fileName}' is still being uploaded`, Math.min(5000, Math.max(100, Math.floor(waited / 10))));
     }
-    return undefined;
+    // An upload that ended between the move and the look for its temp renamed the temp to the
+    // file's name: the file is there now, so it is not missing. Without this second move such a file
+    // was refused as FILE_MISSING (e2e-routing's late upload, at times, on a loaded machine).
+    took = await moveInto(original, spool, fileName, { dirReady: true });
   }
+  if (took === 'missing') return undefined;
   if (took === 'moved') {
     ctx.steps.add('file-taken', { name: fileName });
     failpoint('file-taken');
