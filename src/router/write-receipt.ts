@@ -73,9 +73,13 @@ export async function writeReceipt(r: ReceiptOf, xml: string): Promise<string> {
  */
 export async function prepareReceipt(r: ReceiptOf, xml: string): Promise<PreparedReceipt> {
   const dir = inDir(r.dataDir, r.transfer.senderUsername);
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const target = join(dir, receiptName(r.transfer.triggerName, r.transfer.id));
-  const prepared = await prepareReplacement(target, xml);
+  // The sender's IN exists but for a home made by hand: made only then (see placeDeliveryFile).
+  const prepared = await prepareReplacement(target, xml).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    return prepareReplacement(target, xml);
+  });
   return {
     async commit() {
       const to = (await mayReplace(r, target, xml)) ? target : join(dir, receiptName(r.transfer.triggerName, r.transfer.id, true));
