@@ -105,6 +105,11 @@ export function readFile(cx: RequestContext, rq: Reply, handle: Buffer, offset: 
   cx.handles.track(h, read); // the handle's CLOSE waits for it, queued or running
 }
 
+/**
+ * WRITE. `data` (and `handle`) may be views of a buffer ssh2 reuses for the next WRITE
+ * (patches/README.md): everything here uses them before returning — the upload copies the bytes
+ * into its run and hashes them at once.
+ */
 export function writeFile(cx: RequestContext, rq: Reply, handle: Buffer, offset: number, data: Buffer): void {
   const h = cx.handles.file(handle);
   if (!h.upload) throw denied(`${h.r.path} was opened for reading; it cannot be written through this handle`);
