@@ -78,4 +78,26 @@ describe('Forbrug at volume', () => {
     expect(rows).toBe(98 * 2);
     expect(html).not.toContain('Tabellen viser de første');
   });
+
+  it('names a bad value in the query with what was typed, instead of quietly showing another period', async () => {
+    const client = await portal.login(operator);
+    const bad = await client.get('/usage?from=2026-02-30&to=2026-03-31');
+    expect(bad.status).toBe(400);
+    const html = await bad.text();
+    expect(html).toContain('«Fra og med»: «2026-02-30» er ikke en dato');
+    expect(html).toContain('name="from" value="2026-02-30"');
+    expect(html).toContain('name="to" value="2026-03-31"');
+
+    const order = await (await client.get('/usage?from=2026-03-01&to=2026-01-31')).text();
+    expect(order).toContain('«Til og med» (2026-01-31) ligger før «Fra og med» (2026-03-01)');
+
+    // A CSV asked for with a bad value is the page naming it, not a file of other figures.
+    const csv = await client.get('/usage.csv?from=2026-01-01&by=week');
+    expect(csv.status).toBe(400);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await csv.text()).toContain('«week»');
+    const invoice = await client.get('/usage/invoice.csv?quarter=2026Q5');
+    expect(invoice.status).toBe(400);
+    expect(await invoice.text()).toContain('«2026Q5»');
+  });
 });

@@ -225,6 +225,7 @@ export const daPages = {
   'usage.inbuffet': 'I buffetprisen',
   'usage.csv': 'Hent som CSV',
   'usage.details.first': 'Tabellen viser de første {rows} rækker; CSV-filen har dem alle.',
+  'usage.bad.order': '«Til og med» ({to}) ligger før «Fra og med» ({from}); vælg en sidste dag, der ligger efter den første.',
   'usage.field.quarter': 'Kvartal',
   'usage.invoice': 'Fakturagrundlag',
   'usage.invoice.lead': 'Grundlaget for kvartalets faktura: buffetprisen (pris pr. indbygger pr. år, for kvartalets dage med en godkendt serviceaftale) og forbrugsafregnede services.',

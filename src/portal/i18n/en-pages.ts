@@ -227,6 +227,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'usage.inbuffet': 'In the buffet price',
   'usage.csv': 'Download as CSV',
   'usage.details.first': 'The table shows the first {rows} rows; the CSV file has them all.',
+  'usage.bad.order': '«To» ({to}) is before «From» ({from}); choose a last day after the first.',
   'usage.field.quarter': 'Quarter',
   'usage.invoice': 'Invoice basis',
   'usage.invoice.lead': 'What the quarter’s invoice is made of: the buffet price (per inhabitant per year, for the quarter’s days with an approved service agreement) and services priced per use.',

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invoiceCsv } from '../../prices/invoice-csv.js';
 import { invoiceForQuarter } from '../../prices/invoice.js';
 import { listPrices, perUsePriceWithin } from '../../prices/prices.js';
@@ -7,7 +7,7 @@ import { usageBounds, usagePerMonth, usageReport, type MonthUsage, type ServiceU
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
-import { renderPage, type Person } from './page-kit.js';
+import { badFields, choice, day, pageSchema, renderPage, type Person } from './page-kit.js';
 import { barChart } from './usage-chart.js';
 
 /**
@@ -21,6 +21,13 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Rows of the breakdown table on the page; the CSV has every row. */
 const DETAIL_ROWS = 500;
 const FAR_FUTURE = '9999-12-31';
+/** The Forbrug pages' query (page and both CSVs); a bad value shows the page again naming it. */
+const LABELS = { from: 'usage.field.from', to: 'usage.field.to', by: 'usage.field.by', quarter: 'usage.field.quarter' } as const;
+const usageQuerySchema = {
+  type: 'object',
+  properties: { from: day, to: day, by: choice(['month', 'quarter']), quarter: { type: 'string', pattern: '^$|^[0-9]{4}Q[1-4]$' } },
+} as const;
+const withQuery = pageSchema({ querystring: usageQuerySchema });
 
 interface Period {
   period: string;
@@ -72,7 +79,8 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     return { person, q, priced, periods, rows: shown.slice(0, DETAIL_ROWS), more: shown.length > DETAIL_ROWS };
   }
 
-  app.get('/usage', { preHandler: requireLogin }, async (request, reply) => {
+  /** The page; with `problems` (a bad value in the query) it names them, shows what was typed and answers 400. */
+  async function showUsage(request: FastifyRequest, reply: FastifyReply, problems: string[]) {
     const person = personOf(request);
     authorize(person, 'read');
     const quarter = quarterOf(request);
@@ -81,8 +89,12 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
       pageOf(request),
       seesPrices(person) ? invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined,
     ]);
+    const raw = request.query as Record<string, string | undefined>;
+    const typed = problems.length > 0 ? { from: raw.from ?? q.from, to: raw.to ?? q.to ?? '' } : { from: q.from, to: q.to ?? '' };
     return renderPage(request, reply, 'usage', 'usage.title', {
       q,
+      typed,
+      problems,
       rows,
       more,
       shownRows: DETAIL_ROWS,
@@ -94,11 +106,15 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
       filesChart: barChart(periods.map((p) => ({ label: p.period, value: p.files }))),
       bytesChart: barChart(periods.map((p) => ({ label: p.period, value: p.bytes })), { binary: true }),
       csvQuery: new URLSearchParams({ from: q.from, ...(q.to ? { to: q.to } : {}), by: q.by }).toString(),
-    });
-  });
+    }, problems.length > 0 ? 400 : 200);
+  }
+
+  app.get('/usage', { preHandler: requireLogin, ...withQuery }, async (request, reply) => showUsage(request, reply, queryProblems(request)));
 
   /** The rows behind the page, for a spreadsheet (with amounts only for those who see prices). */
-  app.get('/usage.csv', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/usage.csv', { preHandler: requireLogin, ...withQuery }, async (request, reply) => {
+    const problems = queryProblems(request);
+    if (problems.length > 0) return showUsage(request, reply, problems);
     const { q, rows, priced } = await usageOf(request);
     const header = ['period', 'authority', 'authority_name', 'vendor', 'system', 'service', 'files', 'bytes', ...(priced ? ['amount_ore'] : [])];
     const lines = rows.map((r) => [r.period, r.authority, r.authorityName, r.vendor, r.system, r.service, r.files, r.bytes, ...(priced ? [r.amountOre ?? ''] : [])].map(csvCell).join(','));
@@ -106,14 +122,40 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
   });
 
   /** The quarter's invoice basis (SPEC §13) as `usage invoice --csv` writes it: the authority's own, or (operators) all. */
-  app.get('/usage/invoice.csv', { preHandler: requireLogin }, async (request, reply) => {
+  app.get('/usage/invoice.csv', { preHandler: requireLogin, ...withQuery }, async (request, reply) => {
     const person = personOf(request);
     authorize(person, 'read');
     if (!seesPrices(person)) authorize(person, 'operate');
+    const problems = queryProblems(request);
+    if (problems.length > 0) return showUsage(request, reply, problems);
     const quarter = quarterOf(request);
     const invoice = await invoiceForQuarter(pool, { quarter, authority: authorityRef(person) });
     return csvReply(reply, `fakturagrundlag-${quarter}.csv`, invoiceCsv(invoice).trimEnd());
   });
+}
+
+/**
+ * Each bad value of the query in the person's words: the schema's findings, then what a pattern
+ * cannot see (a day that is no date, such as 2026-02-30; a last day before the first).
+ */
+function queryProblems(request: FastifyRequest): string[] {
+  const problems = badFields(request, LABELS);
+  if (problems.length > 0) return problems;
+  const q = request.query as Record<string, string | undefined>;
+  for (const field of ['from', 'to'] as const) {
+    const v = q[field];
+    if (v && !isDate(v)) problems.push(request.t('form.bad.day', { label: request.t(LABELS[field]), value: v }));
+  }
+  if (problems.length === 0 && q.from && q.to && q.to < q.from) {
+    problems.push(request.t('usage.bad.order', { from: q.from, to: q.to }));
+  }
+  return problems;
+}
+
+/** A real day: 2026-02-30 is not one (Date.parse would roll it over to March). */
+function isDate(v: string): boolean {
+  const t = Date.parse(`${v}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === v;
 }
 
 /** Prices are the authority's own and the operators' (SPEC §13), never a vendor's. */
@@ -131,8 +173,11 @@ function authorityRef(person: Person): string | undefined {
 
 function usageQuery(request: FastifyRequest): { from: string; to?: string; by: 'month' | 'quarter' } {
   const q = request.query as Record<string, string | undefined>;
-  const day = (v: string | undefined) => (v && DAY.test(v) && !Number.isNaN(Date.parse(v)) ? v : undefined);
-  return { from: day(q.from) ?? yearAgo(), to: day(q.to), by: q.by === 'quarter' ? 'quarter' : 'month' };
+  const day = (v: string | undefined) => (v && DAY.test(v) && isDate(v) ? v : undefined);
+  const from = day(q.from) ?? yearAgo();
+  const to = day(q.to);
+  // A last day before the first is named on the page (queryProblems); the figures are then to today.
+  return { from, to: to !== undefined && to < from ? undefined : to, by: q.by === 'quarter' ? 'quarter' : 'month' };
 }
 
 /** `?quarter=2026Q4` if it is one, else the present quarter (Danish time). */
