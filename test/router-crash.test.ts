@@ -179,4 +179,51 @@ describe('crash while recording a failure (1901)', () => {
       await w.stop();
     }
   }, 90_000);
+
+  it('killed after the failure committed, before its receipt: after the restart the sender gets the 1901 receipt, and nothing is told twice', async () => {
+    const vendor = await createVendor(w.db.pool, 'Afsender B/S');
+    const admin = await addPerson(w.db.pool, { role: 'vendor-admin', vendorId: vendor.id });
+    const { sender, infref } = await routed(w.db.pool, { dataDir: w.dataDir, senderOpts: { vendor: vendor.name } });
+    const blocked = await system(w.db.pool, { dataDir: w.dataDir });
+    await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: blocked.username, authority: AARHUS.kommunekode });
+    await mkdir(inbox(w, blocked.username), { recursive: true });
+    await writeFile(inbox(w, blocked.username, AARHUS.kommunekode), 'in the way'); // every delivery attempt fails
+
+    await w.start({ FILUDVEKSLING_FAILPOINT: 'failure-committed' });
+    const sent = await send(w, { sender, infref });
+    const killed = w.serve!;
+    w.serve = undefined;
+    expect(await waitUntil('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
+    expect(killed.output()).toContain('failpoint failure-committed');
+    const state = async () =>
+      (
+        await w.db.pool.query(
+          `SELECT t.id::text, t.status, t.failure_receipt_owed AS owed,
+                  (SELECT count(*)::int FROM transfer_steps s WHERE s.transfer_id = t.id AND s.step LIKE 'failed:%') AS failures
+             FROM transfers t WHERE t.sender_system_id = $1`,
+          [sender.id],
+        )
+      ).rows;
+    const [failed] = await state();
+    expect(failed).toMatchObject({ status: 'failed', owed: true, failures: 1 });
+    expect(await listTree(inbox(w, sender.username))).toEqual([]); // the receipt the kill kept from the sender
+
+    await w.start();
+    try {
+      const receipt = await waitForFile(sent.receiptPath, 30_000);
+      expect(receiptOutcome(receipt)).toBe('1901');
+      expect(xmlValue(receipt, 'FileTransferUUID')).toBe(failed.id);
+      await waitUntil('the receipt to be marked written', async () => ((await state())[0].owed === false ? true : undefined), 10_000);
+      expect(await state()).toEqual([{ id: failed.id, status: 'failed', owed: false, failures: 1 }]);
+      const { rows: told } = await w.db.pool.query<{ email: string; n: number }>(
+        `SELECT email, count(*)::int AS n FROM notices WHERE event = 'transfer.failed' AND event_key LIKE $1 GROUP BY email`,
+        [`%${failed.id}%`],
+      );
+      expect(told.find((r) => r.email === admin.email)).toEqual({ email: admin.email, n: 1 });
+      expect(told.every((r) => r.n === 1)).toBe(true);
+      expect(await listTree(inbox(w, sender.username))).toEqual([sent.receiptPath.split('/').pop()]);
+    } finally {
+      await w.stop();
+    }
+  }, 90_000);
 });

@@ -9,7 +9,7 @@ import { deliveryDir, withdrawUnannounced } from './place-delivery.js';
 import { spoolDir } from './spool.js';
 import { findTransfer } from './sql/find-transfer.js';
 import { deliveriesOf } from './sql/pending-deliveries.js';
-import { recordFailed } from './sql/record-failed.js';
+import { receiptOwedNoMore, recordFailed } from './sql/record-failed.js';
 import type { RouterDeps } from './step-context.js';
 import { isInFlight } from './transfer-states.js';
 import { writeReceipt } from './write-receipt.js';
@@ -35,7 +35,8 @@ export async function failTransfer(deps: RouterDeps, client: PoolClient, transfe
   const sendersFileId = t.sendersFileId ?? undefined;
   const receiptXml = buildReceipt({ transferId: t.id, sendersFileId, ok: false, code: 'DELIVERY_FAILED', text });
   if (!(await failedWithNotices(client, t, { transferId: t.id, text, receiptXml }))) return;
-  await writeReceipt({ dataDir: deps.dataDir, db: client, transfer: t }, receiptXml);
+  failpoint('failure-committed');
+  await writeFailureReceipt(deps, client, t, receiptXml);
   transfersTotal.inc({ outcome: 'failed', code: 'DELIVERY_FAILED' });
   log.error({ err: cause }, `transfer failed after ${attempts} attempts: ${cause.message}`);
 }
@@ -52,4 +53,13 @@ async function failedWithNotices(client: PoolClient, t: FailedTransfer, failure:
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The failure's receipt into the sender's IN, then the debt cleared. Also how a failed transfer whose
+ * node died before writing it gets it (routeTransfer, on resume or sweep): writing it twice is harmless.
+ */
+export async function writeFailureReceipt(deps: RouterDeps, client: PoolClient, t: FailedTransfer & Parameters<typeof writeReceipt>[0]['transfer'], receiptXml: string): Promise<void> {
+  await writeReceipt({ dataDir: deps.dataDir, db: client, transfer: t }, receiptXml);
+  await receiptOwedNoMore(client, t.id);
 }

@@ -18,6 +18,7 @@ export const FAILPOINTS = [
   'rejected', // rejection committed, nothing quarantined
   'quarantined', // quarantine done, no receipt yet
   'failure-noticed', // out of retries: failed and its notices written, not committed
+  'failure-committed', // failed and its notices committed, the 1901 receipt not yet written
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 

@@ -3,6 +3,7 @@ import { log as rootLog } from '../log.js';
 import { findSystemByUsername, type SystemRow } from '../systems/find-system.js';
 import { decideStep } from './decide-step.js';
 import { deliverStep } from './deliver-step.js';
+import { writeFailureReceipt } from './fail-transfer.js';
 import type { KnownTransfer } from './intake/receive-trigger.js';
 import { rejectStep } from './reject-step.js';
 import { findTransfer } from './sql/find-transfer.js';
@@ -44,8 +45,10 @@ export async function routeTransfer(deps: RouterDeps, client: PoolClient, lock: 
     case 'resent':
       await rejectStep(ctx, t);
       return;
+    case 'failed': // waits for the operator's `transfer retry`, its receipt written (a node may have died first)
+      if (t.failureReceiptOwed && t.receiptXml) await writeFailureReceipt(deps, client, t, t.receiptXml);
+      return;
     case 'delivered': // finished in the statement that delivered it
-    case 'failed': // waits for the operator's `transfer retry`
     case 'expired':
       return;
   }

@@ -113,6 +113,7 @@ export async function receiveTrigger(
       decidedAt: null,
       finishedAt: null,
       retries: 0,
+      failureReceiptOwed: false,
     };
     known = { transfer, sender, trigger };
   }
