@@ -357,7 +357,11 @@ async function measureBigFile(env: Env): Promise<object> {
   const receipt = join(homes, s.system.username, 'IN', `${name}.sftpreceipt`);
   for (let i = 0; i < 3000 && !(await stat(receipt).then(() => true, () => false)); i++) await sleep(20);
   const total = Date.now() - t0;
-  for (let i = 0; i < 100 && (await finishedSince(env.pool, new Date(t0 - 1000))) < 1; i++) await sleep(50);
+  // The receipt is renamed in just before the statement that records the delivery (deliver-step.ts):
+  // wait for this transfer's record, not for any transfer finished meanwhile (the sustained run's last).
+  const recorded = async () =>
+    (await env.pool.query(`SELECT 1 FROM transfers WHERE trigger_name = 'big.bin.trigger' AND finished_at IS NOT NULL`)).rowCount === 1;
+  for (let i = 0; i < 100 && !(await recorded()); i++) await sleep(50);
   const { rows } = await env.pool.query<{ step: string; at: Date }>(
     `SELECT s.step, s.at FROM transfer_steps s JOIN transfers t ON t.id = s.transfer_id WHERE t.trigger_name = 'big.bin.trigger' ORDER BY s.at`,
   );
