@@ -11,8 +11,8 @@ export interface ErrorAbout {
   values?: Record<string, string | number>;
 }
 
-export class RefusedError extends Error {
-  override readonly name = 'RefusedError';
+/** An error about something the user can act on, with the code an edge may say it from. */
+abstract class ActionableError extends Error {
   readonly code?: string;
   readonly values?: Record<string, string | number>;
 
@@ -23,16 +23,12 @@ export class RefusedError extends Error {
   }
 }
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  readonly code?: string;
-  readonly values?: Record<string, string | number>;
+export class RefusedError extends ActionableError {
+  override readonly name = 'RefusedError';
+}
 
-  constructor(message: string, about?: ErrorAbout) {
-    super(message);
-    this.code = about?.code;
-    this.values = about?.values;
-  }
+export class UsageError extends ActionableError {
+  override readonly name = 'UsageError';
 }
 
 /** A bad configuration value: names the setting and what it accepts. Exit code 2. */

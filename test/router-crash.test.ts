@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { addRoute, createVendor } from './helpers/factories.js';
 import { addPerson } from './helpers/portal.js';
-import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitForFile, xmlValue, type Backend, type World } from './helpers/router-world.js';
+import { system, routed, AARHUS, createWorld, inbox, listTree, out, receiptOutcome, send, waitForFile, xmlValue, type Backend, type SendOptions, type World } from './helpers/router-world.js';
 import { waitUntil } from './helpers/wait.js';
 
 /**
@@ -141,22 +141,34 @@ describe('crash while recording a failure (1901)', () => {
   }, 60_000);
   afterAll(async () => w?.close());
 
-  it('killed with the failure and its notices written, not committed: after the restart it fails once, one receipt, one notice per addressee', async () => {
-    const vendor = await createVendor(w.db.pool, 'Afsender A/S');
-    const admin = await addPerson(w.db.pool, { role: 'vendor-admin', vendorId: vendor.id });
-    const operator = await addPerson(w.db.pool, { role: 'operator' });
-    const { sender, infref } = await routed(w.db.pool, { dataDir: w.dataDir, senderOpts: { vendor: vendor.name } });
+  /** A sender of `vendor` routed to one recipient whose inbox a file stands in the way of: every delivery attempt fails. */
+  async function routeThatFails(vendor: string) {
+    const routedTo = await routed(w.db.pool, { dataDir: w.dataDir, senderOpts: { vendor } });
     const blocked = await system(w.db.pool, { dataDir: w.dataDir });
-    await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: blocked.username, authority: AARHUS.kommunekode });
+    await addRoute(w.db.pool, { sender: routedTo.sender.username, infref: routedTo.infref.name, recipient: blocked.username, authority: AARHUS.kommunekode });
     await mkdir(inbox(w, blocked.username), { recursive: true });
-    await writeFile(inbox(w, blocked.username, AARHUS.kommunekode), 'in the way'); // every delivery attempt fails
+    await writeFile(inbox(w, blocked.username, AARHUS.kommunekode), 'in the way');
+    return routedTo;
+  }
 
-    await w.start({ FILUDVEKSLING_FAILPOINT: 'failure-noticed' });
+  /** Starts serve armed at `point`, sends one file, and waits for the failpoint to kill serve. */
+  async function sendUntilKilled(point: 'failure-noticed' | 'failure-committed', sender: SendOptions['sender'], infref: SendOptions['infref']) {
+    await w.start({ FILUDVEKSLING_FAILPOINT: point });
     const sent = await send(w, { sender, infref });
     const killed = w.serve!;
     w.serve = undefined;
     expect(await waitUntil('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
-    expect(killed.output()).toContain('failpoint failure-noticed');
+    expect(killed.output()).toContain(`failpoint ${point}`);
+    return sent;
+  }
+
+  it('killed with the failure and its notices written, not committed: after the restart it fails once, one receipt, one notice per addressee', async () => {
+    const vendor = await createVendor(w.db.pool, 'Afsender A/S');
+    const admin = await addPerson(w.db.pool, { role: 'vendor-admin', vendorId: vendor.id });
+    const operator = await addPerson(w.db.pool, { role: 'operator' });
+    const { sender, infref } = await routeThatFails(vendor.name);
+
+    const sent = await sendUntilKilled('failure-noticed', sender, infref);
     const failedNotices = async () => (await w.db.pool.query<{ email: string }>(`SELECT email FROM notices WHERE event = 'transfer.failed' ORDER BY email`)).rows.map((r) => r.email);
     expect(await failedNotices()).toEqual([]); // neither the failure nor its notices outlived the kill
     const { rows: before } = await w.db.pool.query(`SELECT status FROM transfers WHERE sender_system_id = $1`, [sender.id]);
@@ -183,18 +195,9 @@ describe('crash while recording a failure (1901)', () => {
   it('killed after the failure committed, before its receipt: after the restart the sender gets the 1901 receipt, and nothing is told twice', async () => {
     const vendor = await createVendor(w.db.pool, 'Afsender B/S');
     const admin = await addPerson(w.db.pool, { role: 'vendor-admin', vendorId: vendor.id });
-    const { sender, infref } = await routed(w.db.pool, { dataDir: w.dataDir, senderOpts: { vendor: vendor.name } });
-    const blocked = await system(w.db.pool, { dataDir: w.dataDir });
-    await addRoute(w.db.pool, { sender: sender.username, infref: infref.name, recipient: blocked.username, authority: AARHUS.kommunekode });
-    await mkdir(inbox(w, blocked.username), { recursive: true });
-    await writeFile(inbox(w, blocked.username, AARHUS.kommunekode), 'in the way'); // every delivery attempt fails
+    const { sender, infref } = await routeThatFails(vendor.name);
 
-    await w.start({ FILUDVEKSLING_FAILPOINT: 'failure-committed' });
-    const sent = await send(w, { sender, infref });
-    const killed = w.serve!;
-    w.serve = undefined;
-    expect(await waitUntil('the failpoint to kill serve', () => killed.exited, 20_000)).not.toBe(0);
-    expect(killed.output()).toContain('failpoint failure-committed');
+    const sent = await sendUntilKilled('failure-committed', sender, infref);
     const state = async () =>
       (
         await w.db.pool.query(
