@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.js';
-import { submit, type RoutingQueue } from './routing-queue.js';
+import { submitMany, type RoutingQueue } from './routing-queue.js';
 import { unfinishedTransfers } from './sql/unfinished-transfers.js';
 
 /** How often the sweep looks for transfers no job is carrying (e.g. failing to record a failure). */
@@ -18,7 +18,8 @@ export async function sweepStalled(queue: RoutingQueue, db: Queryable, idleMs = 
   if (stalled.length === 0) return [];
   const carried = await carriedByJobs(queue);
   const orphans = stalled.filter((t) => !carried.transferIds.has(t.id) && !(t.triggerKey !== null && carried.triggerKeys.has(t.triggerKey)));
-  for (const t of orphans) await submit(queue, { kind: 'transfer', transferId: t.id }, `sweep-${t.id}`);
+  // One round trip for all of them: after an outage the sweep may find thousands.
+  if (orphans.length > 0) await submitMany(queue, orphans.map((t) => ({ data: { kind: 'transfer', transferId: t.id }, jobId: `sweep-${t.id}` })));
   return orphans.map((t) => t.id);
 }
 
