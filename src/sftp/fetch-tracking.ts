@@ -2,7 +2,6 @@ import type { DeliveredFile } from '../deliveries/record-fetch.js';
 import type { Logger } from '../log.js';
 import type { Resolved } from './sealed-home.js';
 
-
 /** Where the SFTP edge reports that a recipient fetched or deleted a delivered file. */
 export interface DeliveryEvents {
   fetched(place: DeliveredFile): Promise<unknown>;
@@ -22,12 +21,12 @@ export function deliveredPlace(r: Resolved, systemId: number): DeliveredFile | u
 }
 
 /**
- * Which bytes of one file (one inode) this session has read, over all its handles on it: merged
- * ranges, so a file read by two handles, each half, counts as read whole. Kept per session, not
- * per read: a read adds one range; the record is made once, when a handle closes (SPEC §6).
+ * Whether this session has read one file (one inode) whole, over all its handles on it (SPEC §6:
+ * every byte read, by one or several handles, or a read reaching end of file). Every byte read
+ * takes a read that reaches the file's end, so that read alone decides it: a read adds a comparison,
+ * not a range. The record is made once, when a handle closes.
  */
 export class ReadCoverage {
-  private ranges: Array<[number, number]> = [];
   private reachedEnd = false;
   recorded = false;
 
@@ -39,20 +38,11 @@ export class ReadCoverage {
   /** A read of `got` bytes at `offset` (0 bytes: the client read at or past the end). */
   add(offset: number, got: number): void {
     if (got === 0 || offset + got >= this.size) this.reachedEnd = true;
-    if (got === 0 || this.reachedEnd) return;
-    const merged: Array<[number, number]> = [];
-    let [start, end] = [offset, offset + got];
-    for (const [a, b] of this.ranges) {
-      if (b < start || a > end) merged.push([a, b]);
-      else [start, end] = [Math.min(a, start), Math.max(b, end)];
-    }
-    merged.push([start, end]);
-    this.ranges = merged;
   }
 
-  /** Every byte read, or a read reached the end of the file (SPEC §6's "fetched"). */
+  /** A read reached the end of the file, or it is empty (SPEC §6's "fetched"). */
   get whole(): boolean {
-    return this.reachedEnd || this.size === 0 || this.ranges.some(([a, b]) => a <= 0 && b >= this.size);
+    return this.reachedEnd || this.size === 0;
   }
 }
 
