@@ -9,6 +9,7 @@ import { attrsOf } from './file-attrs.js';
 import type { RecentUploads } from './recent-uploads.js';
 import { overQuota, type SystemQuota } from './upload-quota.js';
 import { denied, failure, noSuchFile, SftpError, statusOf } from './sftp-error.js';
+import { syncDir } from '../storage/homes.js';
 import { uploadTempPrefix } from '../storage/temp-names.js';
 import { uploadEvents, type UploadClosed } from './upload-events.js';
 import { CoalescedWrites } from './coalesced-writes.js';
@@ -274,7 +275,8 @@ export class Upload {
     // durable at once only when the client asked (fsync@openssh.com, `put -f`), as OpenSSH does:
     // a folder fsync per file halves small-file throughput; otherwise the file system's next
     // journal commit (ext4: within 5 s) carries it.
-    if (this.syncName) await syncDir(dirname(this.finalPath));
+    // Best effort: some file systems cannot fsync a folder.
+    if (this.syncName) await syncDir(dirname(this.finalPath)).catch(() => undefined);
     const sha256 = this.hash && this.nextOffset === stats.size ? this.hash.digest('hex') : undefined;
     const closed: UploadClosed = {
       systemId: this.owner.systemId,
@@ -326,16 +328,6 @@ export class Upload {
   private async idle(): Promise<void> {
     await this.flushed();
     while (this.backgroundSync) await this.backgroundSync;
-  }
-}
-
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fd = await openP(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
-    await fsyncP(fd).finally(() => closeP(fd));
-  } catch {
-    /* best effort: some file systems cannot fsync a folder */
   }
 }
 
