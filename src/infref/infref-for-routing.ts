@@ -15,13 +15,17 @@ export interface InfRefForRouting {
   declarationStatus: 'pending' | 'approved' | 'rejected' | null;
 }
 
-export async function infrefForRouting(db: Queryable, ref: InfRefName): Promise<InfRefForRouting | undefined> {
-  const { rows } = await db.query<InfRefForRouting>(
-    `SELECT i.id, i.number, i.version, i.owner_system_id AS "ownerSystemId", i.status,
-            d.status AS "declarationStatus"
+/**
+ * The InfRef version `numberSql`.`versionSql` with its declaration, as SQL whose columns are those of
+ * InfRefForRouting (`to_jsonb` of a row gives one): the router asks it inside its one decision query.
+ */
+export function infrefForRoutingSql(numberSql: string, versionSql: string): string {
+  return `SELECT i.id, i.number, i.version, i.owner_system_id AS "ownerSystemId", i.status, d.status AS "declarationStatus"
        FROM infrefs i LEFT JOIN gdpr_declarations d ON d.infref_id = i.id
-      WHERE i.number = $1 AND i.version = $2`,
-    [ref.number, ref.version],
-  );
+      WHERE i.number = ${numberSql} AND i.version = ${versionSql}`;
+}
+
+export async function infrefForRouting(db: Queryable, ref: InfRefName): Promise<InfRefForRouting | undefined> {
+  const { rows } = await db.query<InfRefForRouting>(infrefForRoutingSql('$1', '$2'), [ref.number, ref.version]);
   return rows[0];
 }

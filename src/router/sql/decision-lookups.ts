@@ -1,7 +1,7 @@
 import { agreementHoldsSql } from '../../agreements/has-approved-agreement.js';
 import type { AuthorityRow } from '../../authority/find-authority.js';
 import type { Queryable } from '../../db/pool.js';
-import type { InfRefForRouting } from '../../infref/infref-for-routing.js';
+import { infrefForRoutingSql, type InfRefForRouting } from '../../infref/infref-for-routing.js';
 import { routeValidOnSql } from '../../routes/find-routes.js';
 import type { SystemRow } from '../../systems/find-system.js';
 import { IN_FLIGHT_SQL } from '../transfer-states.js';
@@ -66,8 +66,8 @@ const AUTHORITY_JSON = (a: string) =>
  * Everything SPEC §5's checks read, in one statement (one round trip instead of one per check): the
  * resend original, the InfRef version with its declaration, both authorities, the named recipients,
  * the recipients of the valid routes and, in production, the agreements — the reads the checks made
- * one by one before (infref-for-routing, find-authority, find-system, find-routes,
- * has-approved-agreement; the routes' and agreements' rules are theirs, as SQL).
+ * one by one before (find-authority, find-system, find-routes, has-approved-agreement; the InfRef
+ * version's, the routes' and the agreements' reads are their modules', as SQL).
  */
 export async function lookUpDecision(db: Queryable, q: DecisionQuestion): Promise<DecisionLookups> {
   const { rows } = await db.query<{
@@ -84,9 +84,7 @@ export async function lookUpDecision(db: Queryable, q: DecisionQuestion): Promis
     // Named: prepared once per connection, so PostgreSQL plans it once, not per transfer.
     name: 'router-decision-lookups',
     text: `WITH inf AS (
-         SELECT i.id, i.number, i.version, i.owner_system_id, i.status, d.status AS declaration_status
-           FROM infrefs i LEFT JOIN gdpr_declarations d ON d.infref_id = i.id
-          WHERE i.number = $4 AND i.version = $5
+         ${infrefForRoutingSql('$4', '$5')}
        ), ra AS (
          SELECT * FROM authorities WHERE cvr = $7
        ), named AS (
@@ -111,8 +109,7 @@ export async function lookUpDecision(db: Queryable, q: DecisionQuestion): Promis
              AND (o.status = 'delivered' OR (o.status IN ${IN_FLIGHT_SQL} AND (o.received_at, o.id) < (me.received_at, me.id)))
            ORDER BY (o.status = 'delivered') DESC, o.received_at
            LIMIT 1) AS resend,
-         (SELECT jsonb_build_object('id', id, 'number', number, 'version', version, 'ownerSystemId', owner_system_id, 'status', status,
-                                    'declarationStatus', declaration_status) FROM inf) AS infref,
+         (SELECT to_jsonb(inf) FROM inf) AS infref,
          (SELECT ${AUTHORITY_JSON('a')} FROM authorities a WHERE a.cvr = $6) AS "senderAuthority",
          (SELECT ${AUTHORITY_JSON('ra')} FROM ra) AS "recipientAuthority",
          (SELECT ${SYSTEM_JSON('s')} FROM systems s WHERE s.uuid = $8::uuid) AS "byUuid",
