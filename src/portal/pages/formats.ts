@@ -12,7 +12,14 @@ export interface Formats {
   dkk(ore: number | null | undefined): string;
 }
 
+/** Made once per language, not per page: building an Intl formatter costs far more than formatting with it. */
+const FORMATS: Record<'da' | 'en', Formats> = { da: build('da'), en: build('en') };
+
 export function formatsFor(language: 'da' | 'en'): Formats {
+  return FORMATS[language];
+}
+
+function build(language: 'da' | 'en'): Formats {
   const locale = language === 'da' ? 'da-DK' : 'en-GB';
   const day = new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit' });
   const moment = new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
