@@ -58,6 +58,11 @@ export const text = (maxLength: number) => ({ type: 'string', maxLength }) as co
 /** A day as a date field sends it (YYYY-MM-DD), or nothing (an empty field). */
 const dayOrEmpty = `^$|${dayPattern}`;
 export const day = { type: 'string', pattern: dayOrEmpty } as const;
+/** A day the `day` pattern lets through that is a real date: 2026-02-30 is not one (Date.parse would roll it over to March). */
+export function isRealDay(v: string): boolean {
+  const t = Date.parse(`${v}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === v;
+}
 export const idParam = { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } as const;
 export const choice = (values: readonly string[]) => ({ type: 'string', enum: ['', ...values] }) as const;
 /** A page's own query: only the `done` of a redirect after an action (doneKey keeps it to the page's keys). */

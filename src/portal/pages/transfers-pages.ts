@@ -8,7 +8,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { badFields, choice, day, doneKey, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
+import { badFields, choice, day, doneKey, formFields, isRealDay, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
 import { transferInScope, transfersPage } from '../sql/transfers-page.js';
 
 /**
@@ -43,7 +43,7 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     const filter = {
       status: TRANSFER_STATUSES.includes(q.status ?? '') ? q.status : undefined,
       system: typeof q.system === 'string' ? q.system.trim().slice(0, 255) || undefined : undefined,
-      since: typeof q.since === 'string' && DAY.test(q.since) && !Number.isNaN(Date.parse(q.since)) ? q.since : undefined,
+      since: typeof q.since === 'string' && DAY.test(q.since) && isRealDay(q.since) ? q.since : undefined,
     };
     if (q.since && !filter.since && problems.length === 0) problems.push(request.t('form.bad.day', { label: request.t(LABELS.since), value: q.since }));
     // A bad value is named above the filters and left out of the query; the form shows what was typed.

@@ -7,7 +7,7 @@ import { usageBounds, usagePerMonth, usageReport, type MonthUsage, type ServiceU
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
-import { badFields, choice, day, pageSchema, renderPage, type Person } from './page-kit.js';
+import { badFields, choice, day, isRealDay, pageSchema, renderPage, type Person } from './page-kit.js';
 import { barChart } from './usage-chart.js';
 
 /**
@@ -144,18 +144,12 @@ function queryProblems(request: FastifyRequest): string[] {
   const q = request.query as Record<string, string | undefined>;
   for (const field of ['from', 'to'] as const) {
     const v = q[field];
-    if (v && !isDate(v)) problems.push(request.t('form.bad.day', { label: request.t(LABELS[field]), value: v }));
+    if (v && !isRealDay(v)) problems.push(request.t('form.bad.day', { label: request.t(LABELS[field]), value: v }));
   }
   if (problems.length === 0 && q.from && q.to && q.to < q.from) {
     problems.push(request.t('usage.bad.order', { from: q.from, to: q.to }));
   }
   return problems;
-}
-
-/** A real day: 2026-02-30 is not one (Date.parse would roll it over to March). */
-function isDate(v: string): boolean {
-  const t = Date.parse(`${v}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === v;
 }
 
 /** Prices are the authority's own and the operators' (SPEC §13), never a vendor's. */
@@ -173,7 +167,7 @@ function authorityRef(person: Person): string | undefined {
 
 function usageQuery(request: FastifyRequest): { from: string; to?: string; by: 'month' | 'quarter' } {
   const q = request.query as Record<string, string | undefined>;
-  const day = (v: string | undefined) => (v && DAY.test(v) && isDate(v) ? v : undefined);
+  const day = (v: string | undefined) => (v && DAY.test(v) && isRealDay(v) ? v : undefined);
   const from = day(q.from) ?? yearAgo();
   const to = day(q.to);
   // A last day before the first is named on the page (queryProblems); the figures are then to today.
