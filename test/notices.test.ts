@@ -159,6 +159,14 @@ describe('notice sender (SPEC §12)', () => {
       ]);
     });
 
+    it('an SMTP_CA_FILE that cannot be read stops the start naming the setting, the value and what to give', async () => {
+      const caFile = join(dir, 'missing-ca.pem');
+      const config = loadConfig({ DATA_DIR: '/nonexistent-notices', SMTP_URL: 'smtp://127.0.0.1:25', SMTP_CA_FILE: caFile });
+      await expect(noticesComponent({ config, database: { pool: db.pool, url: db.url } as never, role: 'all' })).rejects.toThrow(
+        `Bad value for SMTP_CA_FILE: "${caFile}" cannot be read (no such file) — give a PEM file`,
+      );
+    });
+
     it('implicit TLS: smtps://', async () => {
       tls = await startSmtp({ tls: 'implicit' });
       expect(tls.url).toMatch(/^smtps:/);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { queueBackend } from '../router/routing-queue.js';
 import type { ComponentFactory } from '../serve/component.js';
@@ -20,7 +21,7 @@ export const noticesComponent: ComponentFactory = async ({ config, database, rol
       pool: database.pool,
       backend: queueBackend(config, database.url),
       smtpUrl: config.smtpUrl,
-      tlsCa: config.smtpCaFile ? await readFile(config.smtpCaFile, 'utf8') : undefined,
+      tlsCa: config.smtpCaFile ? await readCaFile(config.smtpCaFile) : undefined,
       mailFrom: config.mailFrom,
       publicUrl: config.portalPublicUrl,
       attempts: config.noticeAttempts,
@@ -36,3 +37,13 @@ export const noticesComponent: ComponentFactory = async ({ config, database, rol
     },
   };
 };
+
+/** SMTP_CA_FILE's certificates; a file that cannot be read stops the start naming the setting, not only the OS error. */
+async function readCaFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new ConfigError(`Bad value for SMTP_CA_FILE: ${JSON.stringify(file)} cannot be read (${why}) — give a PEM file of the certificate(s) that sign the SMTP server's certificate, readable by the server, or unset SMTP_CA_FILE to trust the system's CAs.`);
+  }
+}
