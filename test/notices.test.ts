@@ -60,12 +60,17 @@ async function sender(o: Partial<SenderOptions> = {}): Promise<NoticeSender> {
   return s;
 }
 
-/** A node that dies at `hook`: it hangs there for good; `reached` resolves when it got there. */
-function dyingAt(hook: 'beforeCommit' | 'afterAccepted') {
+/** A node that takes the outbox and dies at `hook`: it hangs there for good and is closed without waiting for its jobs. */
+async function nodeDyingAt(hook: 'beforeCommit' | 'afterAccepted'): Promise<void> {
   let stuck!: () => void;
   const reached = new Promise<void>((resolve) => (stuck = resolve));
-  return { reached, hooks: { [hook]: () => (stuck(), new Promise<void>(() => undefined)) } };
+  const node = await sender({ hooks: { [hook]: () => (stuck(), new Promise<void>(() => undefined)) } });
+  await reached;
+  await node.close(true);
 }
+
+/** The node that comes after, ten minutes on: the dead node's claims are past their five-minute lease. */
+const nextNode = () => sender({ now: () => new Date(Date.now() + 10 * 60_000), leaseMs: 5 * 60_000 });
 
 const stateOf = async (id: string) =>
   (await db.pool.query<{ state: string; attempts: number; last_error: string | null }>('SELECT state, attempts, last_error FROM notices WHERE id = $1', [id])).rows[0]!;
@@ -107,25 +112,18 @@ describe('notice sender (SPEC §12)', () => {
 
   it('a node stopping before the server accepted: the next node sends it, once', async () => {
     const id = await aNotice('d@kommune.test');
-    const dying = dyingAt('beforeCommit');
-    const first = await sender({ hooks: dying.hooks });
-    await dying.reached;
-    await first.close(true); // the node dies with the message written but its final line not sent
+    await nodeDyingAt('beforeCommit'); // the node dies with the message written but its final line not sent
     expect((await stateOf(id)).state).toBe('sending');
-    const later = () => new Date(Date.now() + 10 * 60_000);
-    await sender({ now: later, leaseMs: 5 * 60_000 });
+    await nextNode();
     await waitUntil('the mail from the next node', async () => (await stateOf(id)).state === 'sent');
     expect(mailsTo('d@kommune.test')).toHaveLength(1);
   });
 
   it('a node stopping after the server accepted: never sent again (at most once), shown as uncertain', async () => {
     const id = await aNotice('e@kommune.test');
-    const dying = dyingAt('afterAccepted');
-    const first = await sender({ hooks: dying.hooks });
-    await dying.reached;
-    await first.close(true);
+    await nodeDyingAt('afterAccepted');
     expect(mailsTo('e@kommune.test')).toHaveLength(1);
-    const next = await sender({ now: () => new Date(Date.now() + 10 * 60_000), leaseMs: 5 * 60_000 });
+    const next = await nextNode();
     await next.poll();
     await waitUntil('the row to be uncertain', async () => (await stateOf(id)).state === 'uncertain');
     const other = await aNotice('e2@kommune.test'); // the next node keeps working: proof it looked
