@@ -43,9 +43,7 @@ export const routerComponent: ComponentFactory = async ({ config, database, role
     // Transfers a node left unfinished (killed mid-way): a fresh job each, under this boot's id.
     const boot = randomBytes(4).toString('hex');
     const resume = await unfinishedTransfers(database.pool);
-    for (let i = 0; i < resume.length; i += 500) {
-      await submitMany(queue, resume.slice(i, i + 500).map(({ id }) => ({ data: { kind: 'transfer', transferId: id }, jobId: `resume-${id}-${boot}` })));
-    }
+    await submitMany(queue, resume.map(({ id }) => ({ data: { kind: 'transfer', transferId: id }, jobId: `resume-${id}-${boot}` })));
     if (resume.length > 0) log.info({ op: 'route', count: resume.length }, 'resuming unfinished transfers');
     sweep = setInterval(() => {
       sweepStalled(queue, database.pool)

@@ -89,7 +89,15 @@ export interface QueuedJob {
   jobId: string;
 }
 
-/** `submit` for many jobs in one round trip (a scan over a backlog); an id already waiting or running is a no-op, as there. */
+/** Jobs per round trip to the queue in submitMany. */
+const BULK = 500;
+
+/**
+ * `submit` for many jobs, a round trip per 500 (a scan over a backlog, the resume at start, the
+ * sweep); an id already waiting or running is a no-op, as there.
+ */
 export async function submitMany(queue: RoutingQueue, jobs: QueuedJob[]): Promise<void> {
-  await queue.addBulk(jobs.map((j) => ({ name: j.data.kind, data: j.data, opts: { jobId: j.jobId } })));
+  for (let i = 0; i < jobs.length; i += BULK) {
+    await queue.addBulk(jobs.slice(i, i + BULK).map((j) => ({ name: j.data.kind, data: j.data, opts: { jobId: j.jobId } })));
+  }
 }
