@@ -75,8 +75,11 @@ export async function startNoticeSender(o: SenderOptions): Promise<NoticeSender>
 
   const poll = async () => {
     // A recovered row's old job may still look active (its node's lock has not lapsed): a job of its own.
-    for (const id of await recoverAbandoned(o.pool, now(), leaseMs)) await queue.add('notice', { id }, { jobId: `notice-${id}-recovered-${now().getTime()}` });
-    for (const id of await pendingNoticeIds(o.pool)) await queue.add('notice', { id }, { jobId: `notice-${id}` });
+    // One round trip per poll, not one per notice: the pending ones are queued again every poll (their job ids make that a no-op).
+    const at = now().getTime();
+    const recovered = (await recoverAbandoned(o.pool, now(), leaseMs)).map((id) => ({ name: 'notice', data: { id }, opts: { jobId: `notice-${id}-recovered-${at}` } }));
+    const pending = (await pendingNoticeIds(o.pool)).map((id) => ({ name: 'notice', data: { id }, opts: { jobId: `notice-${id}` } }));
+    if (recovered.length + pending.length > 0) await queue.addBulk([...recovered, ...pending]);
   };
   const timer = setInterval(() => void poll().catch((err: unknown) => log.warn({ op: 'notice', err }, 'looking at the outbox failed')), o.pollMs ?? 5000);
   timer.unref();
