@@ -60,6 +60,10 @@ describe('Forbrug at volume', () => {
       const files = csv.filter((l) => l.startsWith(`${month},`)).reduce((sum, l) => sum + Number(l.split(',')[6]), 0);
       expect(periods.find((p) => p[0] === month)?.[1]).toBe(number.format(files));
     }
+    // By quarter the three months' totals are one period, summed in the database as the months are.
+    const quarter = tables(await (await client.get('/usage?from=2026-01-01&to=2026-03-31&by=quarter')).text()).periods;
+    const all = csv.reduce((sum, l) => sum + Number(l.split(',')[6]), 0);
+    expect(quarter.map((p) => p.slice(0, 2))).toEqual([['2026Q1', number.format(all)]]);
   });
 
   it('totals each row’s own rounded amount per period when a per-use price holds', async () => {

@@ -211,15 +211,7 @@ function regroup(rows: ServiceUsageReportRow[], by: 'month' | 'quarter'): Servic
 
 /** Months' totals gathered into quarters when asked; no amounts (no per-use price held). */
 function regroupMonths(months: MonthUsage[], by: 'month' | 'quarter'): Period[] {
-  const out = new Map<string, Period>();
-  for (const m of months) {
-    const period = by === 'month' ? m.period : quarterName(m.period);
-    const p = out.get(period) ?? { period, files: 0, bytes: 0, amountOre: null };
-    p.files += m.files;
-    p.bytes += m.bytes;
-    out.set(period, p);
-  }
-  return [...out.values()];
+  return totals(by === 'month' ? months : months.map((m) => ({ ...m, period: quarterName(m.period) })));
 }
 
 /** `2026-11` → `2026Q4`. */
@@ -234,7 +226,8 @@ function lastDayOf(period: string): string {
   return new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
 }
 
-function totals(rows: ServiceUsageReportRow[]): Period[] {
+/** Each period's files, bytes and amount (null where no row has one), in period order. */
+function totals(rows: Array<{ period: string; files: number; bytes: number; amountOre?: number | null }>): Period[] {
   const by = new Map<string, Period>();
   for (const r of rows) {
     const p = by.get(r.period) ?? { period: r.period, files: 0, bytes: 0, amountOre: null };
