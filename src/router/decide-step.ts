@@ -1,3 +1,4 @@
+import { danishDay } from '../agreements/danish-day.js';
 import type { SystemRow } from '../systems/find-system.js';
 import { buildReceipt } from '../triggers/build-xml.js';
 import { ERROR_CODES } from '../triggers/error-codes.js';
@@ -31,7 +32,7 @@ export async function decideStep(ctx: StepContext, t: TransferRow, sender: Syste
   const fields = trigger instanceof TriggerError ? salvageTriggerFields(await triggerBytes(ctx.deps.dataDir, t)) : trigger;
 
   // Everything the decision reads from the database, in one round trip (the resend's original too).
-  const today = danishToday();
+  const today = danishDay();
   const resends = fields.sendersFileId !== undefined && fields.sender === sender.username;
   const found = await lookUpDecision(client, decisionQuestion({ transferId: t.id, sender, trigger, sendersFileId: resends ? fields.sendersFileId : undefined, env: ctx.deps.env, today }));
 
@@ -102,10 +103,3 @@ export async function decideStep(ctx: StepContext, t: TransferRow, sender: Syste
     return { status: 'rejected', transfer: { ...t, status: 'rejected', receiptXml, errorCode: err.code, errorText: err.message } };
   }
 }
-
-/** Danish calendar day (SPEC §4: the default route selection date). */
-export function danishToday(now = new Date()): string {
-  return DANISH_DAY.format(now);
-}
-// sv-SE writes dates as YYYY-MM-DD. Made once: building a formatter costs more than using it.
-const DANISH_DAY = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' });

@@ -1,5 +1,4 @@
 import type { AuthorityRow } from '../authority/find-authority.js';
-import { danishDay } from '../agreements/danish-day.js';
 import type { InfRefForRouting } from '../infref/infref-for-routing.js';
 import { formatInfRef, parseInfRef } from '../infref/infref-name.js';
 import type { SystemRow } from '../systems/find-system.js';
@@ -23,7 +22,7 @@ export interface TransferFacts {
   /** The data file, taken out of OUT; undefined when there was none. `sha256` reads it at most once. */
   file?: { size: number; sha256: () => Promise<string> };
   env: 'test' | 'production';
-  /** 'YYYY-MM-DD' in Danish time: the route date when the trigger names none. */
+  /** 'YYYY-MM-DD' in Danish time: the day agreements must hold on, and the route date when the trigger names none. */
   today: string;
   /** What the database said to `decisionQuestion(…)` (lookUpDecision: one round trip). */
   found: DecisionLookups;
@@ -52,7 +51,7 @@ export function decisionQuestion(
     sendersFileId: q.sendersFileId,
     recipientNames: [],
     routesOn: q.today,
-    agreementsOn: danishDay(),
+    agreementsOn: q.today,
     agreements: false,
   };
   if (q.trigger instanceof TriggerError) return asked;
