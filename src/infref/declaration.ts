@@ -105,7 +105,7 @@ export async function decideDeclaration(pool: Pool, text: string, decision: 'app
     await db.query('UPDATE gdpr_declarations SET status = $2, reason = $3, decided_by = $4, decided_at = now() WHERE infref_id = $1', [infref.id, status, why, by]);
     const after = (await findDeclaration(db, infref.id))!;
     await audit(db, { actor: by, action: `declaration.${decision}`, entity: 'declaration', entityId: infref.name, before, after });
-    await declarationDecidedNotice(db, { infref: infref.name, ownerVendorId: infref.ownerVendorId, status, reason: why });
+    await declarationDecidedNotice(db, { infref: infref.name, ownerVendorId: infref.ownerVendorId, status, reason: why, decidedAt: after.decidedAt! });
     const superseded: string[] = [];
     if (decision === 'approve') {
       // SPEC §5 INFREF_REVOKED: older versions stop carrying data once a newer one is approved.

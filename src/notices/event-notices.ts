@@ -44,10 +44,11 @@ export async function accountLinkNotice(db: Queryable, m: AccountLinkMessage): P
 }
 
 /** SPEC §12, GDPR declaration approved or rejected: the InfRef owner's vendor's admins. */
-export async function declarationDecidedNotice(db: Queryable, d: { infref: string; ownerVendorId: number; status: 'approved' | 'rejected'; reason: string | null }): Promise<void> {
+export async function declarationDecidedNotice(db: Queryable, d: { infref: string; ownerVendorId: number; status: 'approved' | 'rejected'; reason: string | null; decidedAt: Date }): Promise<void> {
   await recordNotice(db, {
     event: `declaration.${d.status}`,
-    key: `declaration.${d.status}:${d.infref}:${Date.now()}`,
+    // The decision's own time (the row's decided_at): the same decision recorded twice tells once.
+    key: `declaration.${d.status}:${d.infref}:${d.decidedAt.toISOString()}`,
     addressees: await vendorAdmins(db, d.ownerVendorId),
     facts: { infref: d.infref, reason: d.reason ?? '' },
   });
