@@ -143,6 +143,19 @@ describe('found by probing as an attacker', () => {
     expect(await detail('probe-ingen')).toBe("No system 'probe-ingen'.");
   });
 
+  it('guesses sent all at once get no more answers than the lockout allows, and the lock holds', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = portal.client();
+    await c.get('/login');
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => c.submit('/login', { email: p.email, password: `wrong guess number ${i}` }, { csrf: c.csrf }).then((r) => r.status)),
+    );
+    // Nine wrong answers, then the lock; each parallel guess past it is locked out too.
+    expect(guesses.filter((s) => s === 401)).toHaveLength(9);
+    expect(guesses.filter((s) => s === 429)).toHaveLength(21);
+    expect((await c.submit('/login', { email: p.email, password: p.password }, { csrf: c.csrf })).status).toBe(429);
+  });
+
   it('a NUL in the address is a 400 naming it, not a 500', async () => {
     const p = await addPerson(portal.pool, { role: 'operator' });
     const c = portal.client();

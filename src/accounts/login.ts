@@ -1,5 +1,5 @@
 import { audit } from '../audit/audit.js';
-import { inTransaction, type Pool } from '../db/pool.js';
+import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
 import type { Clock } from './clock.js';
 import { findUserByEmail, normaliseEmail } from './find-user.js';
 import { decoyHash, verifyPassword } from './password-hash.js';
@@ -22,46 +22,54 @@ export type LoginOutcome =
  */
 export async function login(pool: Pool, input: { email: string; password: string; address: string }, clock: Clock): Promise<LoginOutcome> {
   const email = normaliseEmail(input.email).slice(0, 254);
-  const pair = [email, input.address];
-  const { rows: locks } = await pool.query<{ until: Date }>('SELECT until FROM login_lockouts WHERE email = $1 AND address = $2 AND until > $3', [...pair, clock()]);
-  if (locks[0]) {
+  const address = input.address;
+  const locked = await lockedUntil(pool, email, address, clock());
+  if (locked) {
     await verifyPassword(await decoyHash(), input.password);
-    return { ok: false, reason: 'locked', until: locks[0].until };
+    return { ok: false, reason: 'locked', until: locked };
   }
   const user = await findUserByEmail(pool, email);
   const usable = user && !user.disabled && user.passwordHash !== null;
   const matches = await verifyPassword(usable ? user.passwordHash! : await decoyHash(), input.password);
-  if (usable && matches) {
-    return inTransaction(pool, async (db) => {
-      await db.query('DELETE FROM login_failures WHERE email = $1 AND address = $2', pair);
-      const sessionId = await createSession(db, user.id, input.address, clock);
-      await audit(db, { actor: user.email, action: 'user.login', entity: 'user', entityId: user.email, after: { address: input.address } });
+  return inTransaction(pool, async (db) => {
+    // The outcome is decided under the pair's lock, after the verification: guesses sent all at once
+    // all passed the check above, and those decided after the tenth failure are locked out too
+    // (else 40 parallel guesses got 36 answers and a right one logged in past the lock).
+    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`login:${email}:${address}`]);
+    const until = await lockedUntil(db, email, address, clock());
+    if (until) return { ok: false as const, reason: 'locked' as const, until };
+    if (usable && matches) {
+      await db.query('DELETE FROM login_failures WHERE email = $1 AND address = $2', [email, address]);
+      const sessionId = await createSession(db, user.id, address, clock);
+      await audit(db, { actor: user.email, action: 'user.login', entity: 'user', entityId: user.email, after: { address } });
       return { ok: true as const, sessionId, userId: user.id };
-    });
-  }
-  return recordFailure(pool, email, input.address, clock);
+    }
+    return recordFailure(db, email, address, clock);
+  });
 }
 
-async function recordFailure(pool: Pool, email: string, address: string, clock: Clock): Promise<LoginOutcome> {
+async function lockedUntil(db: Queryable, email: string, address: string, now: Date): Promise<Date | undefined> {
+  const { rows } = await db.query<{ until: Date }>('SELECT until FROM login_lockouts WHERE email = $1 AND address = $2 AND until > $3', [email, address, now]);
+  return rows[0]?.until;
+}
+
+/** Counts a failure of the pair (its lock held); the tenth within the window locks the pair. */
+async function recordFailure(db: Queryable, email: string, address: string, clock: Clock): Promise<LoginOutcome> {
   const now = clock();
-  return inTransaction(pool, async (db) => {
-    // One lock per pair, so concurrent failures are counted once each.
-    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`login:${email}:${address}`]);
-    await db.query('INSERT INTO login_failures (email, address, at) VALUES ($1, $2, $3)', [email, address, now]);
-    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND address = $2 AND at > $3', [
-      email,
-      address,
-      new Date(now.getTime() - LOCKOUT_WINDOW_MS),
-    ]);
-    if (rows[0]!.n < LOCKOUT_FAILURES) return { ok: false as const, reason: 'wrong' as const };
-    const until = new Date(now.getTime() + LOCKOUT_MS);
-    await db.query(
-      `INSERT INTO login_lockouts (email, address, until) VALUES ($1, $2, $3) ON CONFLICT (email, address) DO UPDATE SET until = EXCLUDED.until`,
-      [email, address, until],
-    );
-    await db.query('DELETE FROM login_failures WHERE email = $1 AND address = $2', [email, address]);
-    const known = await findUserByEmail(db, email);
-    if (known) await audit(db, { actor: 'portal', action: 'user.locked', entity: 'user', entityId: known.email, after: { address, until } });
-    return { ok: false as const, reason: 'locked' as const, until };
-  });
+  await db.query('INSERT INTO login_failures (email, address, at) VALUES ($1, $2, $3)', [email, address, now]);
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM login_failures WHERE email = $1 AND address = $2 AND at > $3', [
+    email,
+    address,
+    new Date(now.getTime() - LOCKOUT_WINDOW_MS),
+  ]);
+  if (rows[0]!.n < LOCKOUT_FAILURES) return { ok: false, reason: 'wrong' };
+  const until = new Date(now.getTime() + LOCKOUT_MS);
+  await db.query(
+    `INSERT INTO login_lockouts (email, address, until) VALUES ($1, $2, $3) ON CONFLICT (email, address) DO UPDATE SET until = EXCLUDED.until`,
+    [email, address, until],
+  );
+  await db.query('DELETE FROM login_failures WHERE email = $1 AND address = $2', [email, address]);
+  const known = await findUserByEmail(db, email);
+  if (known) await audit(db, { actor: 'portal', action: 'user.locked', entity: 'user', entityId: known.email, after: { address, until } });
+  return { ok: false, reason: 'locked', until };
 }
