@@ -23,7 +23,7 @@ export type AgreementAction = keyof typeof AGREEMENT_ACTIONS;
 
 export function parseAgreementStatus(text: string, option = '--status'): AgreementStatus {
   if ((AGREEMENT_STATES as readonly string[]).includes(text)) return text as AgreementStatus;
-  throw new UsageError(`${option} '${text}' is not a state: use ${AGREEMENT_STATES.slice(0, -1).join(', ')} or ${AGREEMENT_STATES.at(-1)}.`);
+  throw new UsageError(`${option} '${text}' is not a state: use ${AGREEMENT_STATES.slice(0, -1).join(', ')} or ${AGREEMENT_STATES.at(-1)}.`, { code: 'agreement-status-invalid', values: { status: text } });
 }
 
 export function parseService(text: string, option = '--service'): AgreementService {

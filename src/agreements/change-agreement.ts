@@ -32,7 +32,7 @@ export async function changeAgreement(pool: Pool, idText: string | number, actio
   if (effective !== null && effective < today) {
     throw new UsageError(`--effective ${effective} is in the past; a termination takes effect today (${today}) or on a later day.`, { code: 'agreement-effective-past', values: { effective, today } });
   }
-  if (input.effective !== undefined && action !== 'terminate') throw new UsageError('--effective goes with terminate.');
+  if (input.effective !== undefined && action !== 'terminate') throw new UsageError('--effective goes with terminate.', { code: 'agreement-effective-not-terminate' });
   const step = AGREEMENT_ACTIONS[action];
   return inTransaction(pool, async (db) => {
     const before = await lockAgreement(db, id);

@@ -8,15 +8,20 @@ import { authorityLabel } from './require-authority.js';
 
 export function checkCvrArg(cvr: string, what = 'CVR number'): string {
   const t = cvr.trim();
-  if (!/^[0-9]{8}$/.test(t)) throw new UsageError(`${what} '${cvr}' is not 8 digits; give the authority's CVR number, e.g. 55133018.`);
-  if (!isValidCvr(t)) throw new UsageError(`${what} '${cvr}' fails the CVR modulus-11 check; check the digits (see the CVR register).`);
+  if (!/^[0-9]{8}$/.test(t)) throw new UsageError(`${what} '${cvr}' is not 8 digits; give the authority's CVR number, e.g. 55133018.`, { code: 'cvr-not-8-digits', values: { cvr } });
+  if (!isValidCvr(t)) throw new UsageError(`${what} '${cvr}' fails the CVR modulus-11 check; check the digits (see the CVR register).`, { code: 'cvr-check-failed', values: { cvr } });
   return t;
 }
 
 export function checkName(name: string): string {
   const t = name.trim();
-  if (!t || t.length > 200) throw new UsageError(`--name must be 1–200 characters (got '${name}').`);
+  if (!t || t.length > 200) throw new UsageError(`--name must be 1–200 characters (got '${name}').`, { code: 'authority-name-invalid', values: { length: t.length, max: 200 } });
   return t;
+}
+
+/** Each authority has its own in-folder (IN/<folder>/): another's is refused, naming whose it is. */
+export function folderTaken(folder: string, owner: AuthorityRow): RefusedError {
+  return new RefusedError(`The folder '${folder}' is already used by ${authorityLabel(owner)}; give another --folder.`, { code: 'authority-folder-taken', values: { folder, authority: authorityLabel(owner) } });
 }
 
 export async function folderOwner(db: Queryable, folder: string, exceptId?: number): Promise<AuthorityRow | undefined> {
@@ -32,9 +37,12 @@ export async function addAuthority(pool: Pool, input: { cvr: string; name: strin
   return inTransaction(pool, async (db) => {
     await db.query('LOCK TABLE authorities IN SHARE ROW EXCLUSIVE MODE');
     const existing = await findAuthorityByCvr(db, cvr);
-    if (existing) throw new RefusedError(`CVR ${cvr} is already known as ${authorityLabel(existing)}; change it with 'filudveksling authority update ${cvr} …'.`);
+    if (existing) throw new RefusedError(`CVR ${cvr} is already known as ${authorityLabel(existing)}; change it with 'filudveksling authority update ${cvr} …'.`, {
+        code: 'authority-cvr-exists',
+        values: { cvr, authority: authorityLabel(existing) },
+      });
     const clash = await folderOwner(db, folder);
-    if (clash) throw new RefusedError(`The folder '${folder}' is already used by ${authorityLabel(clash)}; give another --folder.`);
+    if (clash) throw folderTaken(folder, clash);
     const { rows } = await db.query<AuthorityRow>(
       `INSERT INTO authorities (cvr, name, folder) VALUES ($1, $2, $3) RETURNING ${AUTHORITY_COLUMNS}`,
       [cvr, name, folder],

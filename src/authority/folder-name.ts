@@ -9,6 +9,6 @@ export function checkFolderName(folder: string): string {
   else if (folder.startsWith('.')) problem = "it starts with '.'";
   // eslint-disable-next-line no-control-regex
   else if (/[\x00-\x1f\x7f:*?"<>|]/.test(folder)) problem = 'it contains a control character or one of : * ? " < > |';
-  if (problem) throw new UsageError(`--folder '${folder}' cannot be a folder name: ${problem}. Use letters, digits, '-', '_' (the default is the CVR number).`);
+  if (problem) throw new UsageError(`--folder '${folder}' cannot be a folder name: ${problem}. Use letters, digits, '-', '_' (the default is the CVR number).`, { code: 'authority-folder-invalid', values: { folder } });
   return folder;
 }

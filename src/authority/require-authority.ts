@@ -10,10 +10,10 @@ import { findAuthority, type AuthorityRow } from './find-authority.js';
 export function parseAuthorityArg(text: string, option = 'authority'): AuthorityRef {
   const ref = parseAuthorityRef(text);
   if (!ref) {
-    throw new UsageError(`${option} '${text}' is neither a kommunekode (3–4 digits, e.g. 751 or 0751) nor a CVR number (8 digits); give one of those.`);
+    throw new UsageError(`${option} '${text}' is neither a kommunekode (3–4 digits, e.g. 751 or 0751) nor a CVR number (8 digits); give one of those.`, { code: 'authority-invalid', values: { text } });
   }
   if (ref.kind === 'cvr' && !isValidCvr(ref.cvr)) {
-    throw new UsageError(`${option} '${text}' is not a valid CVR number: it fails the modulus-11 check. Check the digits (see the CVR register).`);
+    throw new UsageError(`${option} '${text}' is not a valid CVR number: it fails the modulus-11 check. Check the digits (see the CVR register).`, { code: 'cvr-check-failed', values: { cvr: text } });
   }
   return ref;
 }
@@ -22,11 +22,15 @@ export async function requireAuthority(db: Queryable, text: string, option = 'au
   const ref = parseAuthorityArg(text, option);
   const found = await findAuthority(db, ref);
   if (!found) {
-    throw new RefusedError(
-      ref.kind === 'kommunekode'
-        ? `Unknown kommunekode ${ref.kommunekode} (${option} '${text}'): no municipality has it (see 'filudveksling authority list').`
-        : `Unknown authority with CVR ${ref.cvr} (${option} '${text}'): add it with 'filudveksling authority add ${ref.cvr} --name "…"' (see 'filudveksling authority list').`,
-    );
+    throw ref.kind === 'kommunekode'
+      ? new RefusedError(`Unknown kommunekode ${ref.kommunekode} (${option} '${text}'): no municipality has it (see 'filudveksling authority list').`, {
+          code: 'kommunekode-unknown',
+          values: { kommunekode: ref.kommunekode },
+        })
+      : new RefusedError(`Unknown authority with CVR ${ref.cvr} (${option} '${text}'): add it with 'filudveksling authority add ${ref.cvr} --name "…"' (see 'filudveksling authority list').`, {
+          code: 'authority-unknown',
+          values: { cvr: ref.cvr },
+        });
   }
   return found;
 }

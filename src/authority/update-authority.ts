@@ -1,7 +1,7 @@
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { RefusedError, UsageError } from '../errors.js';
-import { checkCvrArg, checkName, folderOwner } from './add-authority.js';
+import { checkCvrArg, checkName, folderOwner, folderTaken } from './add-authority.js';
 import { AUTHORITY_COLUMNS, findAuthorityByCvr, type AuthorityRow } from './find-authority.js';
 import { checkFolderName } from './folder-name.js';
 import { authorityLabel, requireAuthority } from './require-authority.js';
@@ -31,7 +31,7 @@ export async function updateAuthority(pool: Pool, refText: string, change: { cvr
     }
     if (folder !== undefined) {
       const clash = await folderOwner(db, folder, before.id);
-      if (clash) throw new RefusedError(`The folder '${folder}' is already used by ${authorityLabel(clash)}; give another --folder.`);
+      if (clash) throw folderTaken(folder, clash);
     }
     const { rows } = await db.query<AuthorityRow>(
       `UPDATE authorities SET cvr = coalesce($2, cvr), name = coalesce($3, name), folder = coalesce($4, folder), inhabitants = coalesce($5, inhabitants)

@@ -30,9 +30,12 @@ export interface DocumentFacts {
 export function checkDocument(doc: DocumentInput): DocumentFacts & { data: Buffer } {
   // eslint-disable-next-line no-control-regex
   const name = basename(doc.name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim().slice(0, 200) || 'declaration';
-  if (doc.data.length === 0) throw new UsageError(`The declaration document '${name}' is empty; give the signed declaration.`);
+  if (doc.data.length === 0) throw new UsageError(`The declaration document '${name}' is empty; give the signed declaration.`, { code: 'declaration-document-empty', values: { name } });
   if (doc.data.length > MAX_DOCUMENT_BYTES) {
-    throw new UsageError(`The declaration document '${name}' is ${mib(doc.data.length)}; the limit is 20 MiB. Give a smaller file (e.g. a PDF without scanned images at full resolution).`);
+    throw new UsageError(`The declaration document '${name}' is ${mib(doc.data.length)}; the limit is 20 MiB. Give a smaller file (e.g. a PDF without scanned images at full resolution).`, {
+      code: 'declaration-document-too-big',
+      values: { name, size: mib(doc.data.length) },
+    });
   }
   const type = doc.contentType?.trim().toLowerCase();
   const contentType = type && /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(type) ? type : typeFromName(name);

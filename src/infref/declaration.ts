@@ -37,8 +37,15 @@ export async function findDeclaration(db: Queryable, infrefId: number): Promise<
 }
 
 function refuseIfRetired(infref: InfRefRow, doing: string): void {
-  if (infref.status === 'revoked') throw new RefusedError(`${infref.name} is revoked${infref.statusReason ? ` (${infref.statusReason})` : ''}; cannot ${doing}. Issue a new InfRef with 'filudveksling infref issue'.`);
-  if (infref.status === 'superseded') throw new RefusedError(`${infref.name} is superseded by a newer version whose declaration is approved; cannot ${doing}.`);
+  if (infref.status === 'revoked') {
+    throw new RefusedError(`${infref.name} is revoked${infref.statusReason ? ` (${infref.statusReason})` : ''}; cannot ${doing}. Issue a new InfRef with 'filudveksling infref issue'.`, {
+      code: 'infref-revoked',
+      values: { infref: infref.name },
+    });
+  }
+  if (infref.status === 'superseded') {
+    throw new RefusedError(`${infref.name} is superseded by a newer version whose declaration is approved; cannot ${doing}.`, { code: 'infref-superseded', values: { infref: infref.name } });
+  }
 }
 
 /**
@@ -84,21 +91,28 @@ export interface DecisionResult extends DeclarationRow {
 
 export async function decideDeclaration(pool: Pool, text: string, decision: 'approve' | 'reject', reason: string | undefined, by: string): Promise<DecisionResult> {
   const why = reason?.trim() || null;
-  if (decision === 'reject' && !why) throw new UsageError(`Give the reason for rejecting the declaration with --reason "…" (the sender needs to know what to correct).`);
+  if (decision === 'reject' && !why) throw new UsageError(`Give the reason for rejecting the declaration with --reason "…" (the sender needs to know what to correct).`, { code: 'reason-missing' });
   return inTransaction(pool, async (db) => {
     const infref = await requireInfRef(db, text, { forUpdate: true });
     const before = await findDeclaration(db, infref.id);
     const verb = decision === 'approve' ? 'approve' : 'reject';
-    if (!before) throw new RefusedError(`No declaration was received for ${infref.name}; record it first with 'filudveksling infref declaration ${infref.name} --received'.`);
+    const about = { infref: infref.name };
+    if (!before) {
+      throw new RefusedError(`No declaration was received for ${infref.name}; record it first with 'filudveksling infref declaration ${infref.name} --received'.`, { code: 'declaration-none', values: about });
+    }
     if (before.status === 'rejected') {
-      throw new RefusedError(`The declaration for ${infref.name} was rejected${before.reason ? ` (${before.reason})` : ''}; it cannot be ${verb}d now. Record the corrected declaration with --received, then decide on that one.`);
+      throw new RefusedError(`The declaration for ${infref.name} was rejected${before.reason ? ` (${before.reason})` : ''}; it cannot be ${verb}d now. Record the corrected declaration with --received, then decide on that one.`, {
+        code: 'declaration-rejected',
+        values: about,
+      });
     }
     if (before.status === 'approved') {
-      throw new RefusedError(
-        decision === 'approve'
-          ? `The declaration for ${infref.name} is already approved; nothing to do.`
-          : `The declaration for ${infref.name} is already approved; to stop the InfRef carrying data, revoke it with 'filudveksling infref revoke ${infref.name} --reason "…"'.`,
-      );
+      throw decision === 'approve'
+        ? new RefusedError(`The declaration for ${infref.name} is already approved; nothing to do.`, { code: 'declaration-approved-already', values: about })
+        : new RefusedError(`The declaration for ${infref.name} is already approved; to stop the InfRef carrying data, revoke it with 'filudveksling infref revoke ${infref.name} --reason "…"'.`, {
+            code: 'declaration-approved-revoke',
+            values: about,
+          });
     }
     refuseIfRetired(infref, `${verb} its declaration`);
     const status = decision === 'approve' ? 'approved' : 'rejected';
@@ -128,6 +142,6 @@ export async function decideDeclaration(pool: Pool, text: string, decision: 'app
 export async function readDeclarationDocument(db: Queryable, text: string): Promise<StoredDocument & { infref: string }> {
   const infref = await requireInfRef(db, text);
   const doc = await findDeclarationDocument(db, infref.id);
-  if (!doc) throw new RefusedError(`The declaration for ${infref.name} has no document (none was received with it).`);
+  if (!doc) throw new RefusedError(`The declaration for ${infref.name} has no document (none was received with it).`, { code: 'declaration-no-document', values: { infref: infref.name } });
   return { infref: infref.name, ...doc };
 }

@@ -26,7 +26,7 @@ export const INFREF_SELECT = `SELECT i.id, 'FagsystemdefineredeDataRefGDPR' || i
 /** The printed form, or bad usage that shows the right form. */
 export function parseInfRefArg(text: string): InfRefName {
   const ref = parseInfRef(text);
-  if (!ref) throw new UsageError(`'${text}' is not an InfRef: write it as ${INFREF_FORM_HINT}.`);
+  if (!ref) throw new UsageError(`'${text}' is not an InfRef: write it as ${INFREF_FORM_HINT}.`, { code: 'infref-invalid', values: { text } });
   return ref;
 }
 
@@ -42,9 +42,14 @@ export async function requireInfRef(db: Queryable, text: string, opts: { forUpda
   if (row) return row;
   const { rows } = await db.query<{ version: number }>('SELECT max(version) AS version FROM infrefs WHERE number = $1', [ref.number]);
   const latest = rows[0]?.version;
-  throw new RefusedError(
-    latest
-      ? `Unknown InfRef ${formatInfRef(ref)}: InfRef ${ref.number} exists only up to version ${latest} (${formatInfRef({ number: ref.number, version: latest })}); make a new version with 'filudveksling infref new-version'.`
-      : `Unknown InfRef ${formatInfRef(ref)}: no InfRef has number ${ref.number} (see 'filudveksling infref list'; issue one with 'filudveksling infref issue --owner <system>').`,
-  );
+  const infref = formatInfRef(ref);
+  throw latest
+    ? new RefusedError(
+        `Unknown InfRef ${infref}: InfRef ${ref.number} exists only up to version ${latest} (${formatInfRef({ number: ref.number, version: latest })}); make a new version with 'filudveksling infref new-version'.`,
+        { code: 'infref-version-unknown', values: { infref, number: ref.number, latest: formatInfRef({ number: ref.number, version: latest }) } },
+      )
+    : new RefusedError(`Unknown InfRef ${infref}: no InfRef has number ${ref.number} (see 'filudveksling infref list'; issue one with 'filudveksling infref issue --owner <system>').`, {
+        code: 'infref-unknown',
+        values: { infref, number: ref.number },
+      });
 }

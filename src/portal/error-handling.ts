@@ -39,10 +39,10 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof UsageError) {
     const field = err instanceof AccountUsageError ? err.field : undefined;
     const detail = apiDetail(err);
-    return new Problem(400, detail, field ? [{ pointer: `#/${field}`, field, detail }] : undefined);
+    return new Problem(400, detail, field ? [{ pointer: `#/${field}`, field, detail }] : undefined, err.code);
   }
-  if (err instanceof NotFoundError) return new Problem(404, apiDetail(err));
-  if (err instanceof RefusedError) return new Problem(409, apiDetail(err));
+  if (err instanceof NotFoundError) return new Problem(404, apiDetail(err), undefined, err.code);
+  if (err instanceof RefusedError) return new Problem(409, apiDetail(err), undefined, err.code);
   const e = err as FastifyError;
   if (e.validation) {
     const errors = e.validation.map((v) => fieldError(v, e.validationContext ?? 'body'));

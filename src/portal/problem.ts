@@ -9,13 +9,15 @@ export interface FieldError {
 
 /**
  * An HTTP problem (RFC 9457): thrown by handlers and by `authorize`, answered as
- * `application/problem+json` under /api and as an error page elsewhere.
+ * `application/problem+json` under /api and as an error page elsewhere. A domain refusal's code
+ * (`route-overlap`, …) goes with it as the member `code`, for clients to act on rather than parse `detail`.
  */
 export class Problem extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
     readonly errors?: FieldError[],
+    readonly code?: string,
   ) {
     super(detail);
   }
@@ -25,7 +27,7 @@ export class Problem extends Error {
   }
 
   toJSON(instance?: string): Record<string, unknown> {
-    return { type: 'about:blank', title: this.title, status: this.status, detail: this.detail, ...(instance ? { instance } : {}), ...(this.errors ? { errors: this.errors } : {}) };
+    return { type: 'about:blank', title: this.title, status: this.status, detail: this.detail, ...(instance ? { instance } : {}), ...(this.code ? { code: this.code } : {}), ...(this.errors ? { errors: this.errors } : {}) };
   }
 }
 
@@ -43,6 +45,7 @@ export const problemSchema = {
     status: { type: 'integer' },
     detail: { type: 'string' },
     instance: { type: 'string' },
+    code: { type: 'string', description: "a refused action's reason as a stable word (e.g. agreement-state, route-overlap); detail says it in English" },
     errors: {
       type: 'array',
       items: {

@@ -11,7 +11,7 @@ export interface Quarter {
 /** `2026Q4` (also `2026q4`) → 2026-10-01 … 2027-01-01 (exclusive), 92 days. */
 export function parseQuarter(text: string): Quarter {
   const m = /^([0-9]{4})[Qq]([1-4])$/.exec(text.trim());
-  if (!m) throw new UsageError(`--quarter '${text}' is not a quarter: give <year>Q<1-4>, e.g. 2026Q4.`);
+  if (!m) throw new UsageError(`--quarter '${text}' is not a quarter: give <year>Q<1-4>, e.g. 2026Q4.`, { code: 'quarter-invalid', values: { quarter: text } });
   const year = Number(m[1]);
   const q = Number(m[2]);
   const first = isoDay(year, (q - 1) * 3 + 1, 1);

@@ -25,7 +25,10 @@ export async function addRoute(pool: Pool, input: AddRouteInput, by: string): Pr
   const validFrom = input.validFrom === undefined ? null : parseDay(input.validFrom, '--valid-from');
   const validTo = input.validTo === undefined ? null : parseDay(input.validTo, '--valid-to');
   if (validFrom && validTo && validTo < validFrom) {
-    throw new RefusedError(`The validity period ends (--valid-to ${validTo}) before it starts (--valid-from ${validFrom}); give an end on or after the start.`);
+    throw new RefusedError(`The validity period ends (--valid-to ${validTo}) before it starts (--valid-from ${validFrom}); give an end on or after the start.`, {
+      code: 'route-period-reversed',
+      values: { from: validFrom, to: validTo },
+    });
   }
   return inTransaction(pool, async (db) => {
     const sender = await requireSystem(db, input.sender, 'sender system');
@@ -33,10 +36,13 @@ export async function addRoute(pool: Pool, input: AddRouteInput, by: string): Pr
     const recipient = await requireSystem(db, input.recipient, 'recipient system');
     const authority = await requireAuthority(db, input.authority, '--authority');
     if (infref.ownerSystemId !== sender.id) {
-      throw new RefusedError(`${infref.name} belongs to '${infref.owner}', not to the sender '${sender.username}': a route can only carry the sender's own InfRef (issue one with 'filudveksling infref issue --owner ${sender.username}').`);
+      throw new RefusedError(`${infref.name} belongs to '${infref.owner}', not to the sender '${sender.username}': a route can only carry the sender's own InfRef (issue one with 'filudveksling infref issue --owner ${sender.username}').`, {
+        code: 'route-infref-not-senders',
+        values: { infref: infref.name, owner: infref.owner, sender: sender.username },
+      });
     }
     if (infref.status === 'revoked') {
-      throw new RefusedError(`${infref.name} is revoked${infref.statusReason ? ` (${infref.statusReason})` : ''}; name an InfRef that can carry data.`);
+      throw new RefusedError(`${infref.name} is revoked${infref.statusReason ? ` (${infref.statusReason})` : ''}; name an InfRef that can carry data.`, { code: 'route-infref-revoked', values: { infref: infref.name } });
     }
     // Serialise route changes for this (sender, number) so two overlapping adds cannot both pass.
     await db.query('SELECT pg_advisory_xact_lock($1, $2)', [sender.id, infref.number]);
@@ -48,7 +54,10 @@ export async function addRoute(pool: Pool, input: AddRouteInput, by: string): Pr
     );
     const clash = overlapping[0];
     if (clash) {
-      throw new RefusedError(`Route ${clash.id} already carries InfRef ${infref.number} from '${sender.username}' to '${recipient.username}' for ${authorityLabel(authority)} (${period(clash.validFrom, clash.validTo)}), overlapping ${period(validFrom, validTo)}; remove it first with 'filudveksling route remove ${clash.id}' or choose a period that does not overlap.`);
+      throw new RefusedError(`Route ${clash.id} already carries InfRef ${infref.number} from '${sender.username}' to '${recipient.username}' for ${authorityLabel(authority)} (${period(clash.validFrom, clash.validTo)}), overlapping ${period(validFrom, validTo)}; remove it first with 'filudveksling route remove ${clash.id}' or choose a period that does not overlap.`, {
+        code: 'route-overlap',
+        values: { id: clash.id, number: infref.number, sender: sender.username, recipient: recipient.username, authority: authorityLabel(authority) },
+      });
     }
     const { rows } = await db.query<RouteRow>(
       `INSERT INTO routes (sender_system_id, infref_number, recipient_system_id, authority_id, valid_from, valid_to, created_by)

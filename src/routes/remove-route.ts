@@ -4,7 +4,7 @@ import { RefusedError, UsageError } from '../errors.js';
 import { ROUTE_COLUMNS, type RouteRow } from './find-routes.js';
 
 export function parseId(text: string, what: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(text.trim()) || Number(text) > 2_147_483_647) throw new UsageError(`${what} '${text}' is not an id: give the number shown by the list command.`);
+  if (!/^[1-9][0-9]{0,9}$/.test(text.trim()) || Number(text) > 2_147_483_647) throw new UsageError(`${what} '${text}' is not an id: give the number shown by the list command.`, { code: 'id-invalid', values: { id: text } });
   return Number(text);
 }
 

@@ -32,9 +32,9 @@ export async function registerSystem(pool: Pool, input: RegisterSystemInput, opt
     throw new UsageError(`--uuid '${uuid}' is not a lower-case UUID (SPEC §1).${hint}`, { code: 'system-uuid-invalid', values: { uuid } });
   }
   const inbox = input.inbox ?? 'per-authority';
-  if (inbox !== 'per-authority' && inbox !== 'flat') throw new UsageError(`--inbox '${inbox}' is not a layout: use 'per-authority' (the default) or 'flat'.`);
+  if (inbox !== 'per-authority' && inbox !== 'flat') throw new UsageError(`--inbox '${inbox}' is not a layout: use 'per-authority' (the default) or 'flat'.`, { code: 'system-inbox-invalid', values: { inbox } });
   const metadata = input.metadata ?? 'file-metadata';
-  if (metadata !== 'file-metadata' && metadata !== 'legacy') throw new UsageError(`--metadata '${metadata}' is not a format: use 'file-metadata' (the default) or 'legacy'.`);
+  if (metadata !== 'file-metadata' && metadata !== 'legacy') throw new UsageError(`--metadata '${metadata}' is not a format: use 'file-metadata' (the default) or 'legacy'.`, { code: 'system-metadata-invalid', values: { metadata } });
 
   return inTransaction(pool, async (db) => {
     const vendor = await requireVendor(db, input.vendor);

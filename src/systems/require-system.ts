@@ -7,7 +7,10 @@ import { findSystemByUsername, type SystemRow } from './find-system.js';
 export async function requireSystem(db: Queryable, username: string, role = 'system'): Promise<SystemRow> {
   const system = await findSystemByUsername(db, username);
   if (!system) {
-    throw new RefusedError(`Unknown ${role} '${username}': no system has that user name (see 'filudveksling system list', or register it with 'filudveksling system register ${quoteArg(username)} --vendor … --ssh-key …').`);
+    throw new RefusedError(`Unknown ${role} '${username}': no system has that user name (see 'filudveksling system list', or register it with 'filudveksling system register ${quoteArg(username)} --vendor … --ssh-key …').`, {
+      code: 'system-unknown',
+      values: { username },
+    });
   }
   return system;
 }

@@ -7,10 +7,13 @@ import { findVendor, type VendorRow } from './find-vendor.js';
 /** `vendor add <name> [--cvr]`: a vendor (leverandør) that owns systems. */
 export async function addVendor(pool: Pool, input: { name: string; cvr?: string }, by: string): Promise<VendorRow> {
   const name = input.name.trim();
-  if (!name || name.length > 200) throw new UsageError(`A vendor name must be 1–200 characters (got '${input.name}').`);
+  if (!name || name.length > 200) throw new UsageError(`A vendor name must be 1–200 characters (got '${input.name}').`, { code: 'vendor-name-invalid', values: { length: name.length, max: 200 } });
   const cvr = input.cvr?.trim();
   if (cvr !== undefined && !isValidCvr(cvr)) {
-    throw new UsageError(`'${cvr}' is not a valid CVR number: give the vendor's 8-digit CVR number (it fails the modulus-11 check or is not 8 digits).`);
+    throw new UsageError(`'${cvr}' is not a valid CVR number: give the vendor's 8-digit CVR number (it fails the modulus-11 check or is not 8 digits).`, {
+      code: 'vendor-cvr-invalid',
+      values: { cvr },
+    });
   }
   return inTransaction(pool, async (db) => {
     if (await findVendor(db, name)) throw new RefusedError(`A vendor named '${name}' already exists (see 'filudveksling vendor list'); choose another name.`, { code: 'vendor-exists', values: { name } });

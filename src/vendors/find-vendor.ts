@@ -23,7 +23,7 @@ export async function findVendorById(db: Queryable, id: number): Promise<VendorR
 /** The vendor, or a refusal that says how to add it. */
 export async function requireVendor(db: Queryable, name: string): Promise<VendorRow> {
   const vendor = await findVendor(db, name);
-  if (!vendor) throw new RefusedError(`Unknown vendor '${name}' (add it with 'filudveksling vendor add ${quoteArg(name)}', or see 'filudveksling vendor list').`);
+  if (!vendor) throw new RefusedError(`Unknown vendor '${name}' (add it with 'filudveksling vendor add ${quoteArg(name)}', or see 'filudveksling vendor list').`, { code: 'vendor-unknown', values: { name } });
   return vendor;
 }
 

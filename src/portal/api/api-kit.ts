@@ -1,4 +1,4 @@
-import { RefusedError } from '../../errors.js';
+import { RefusedError, type UsageError } from '../../errors.js';
 import { Problem } from '../problem.js';
 import { apiDetail } from '../refusals.js';
 
@@ -19,6 +19,9 @@ export function authorityOf(a: { cvr: string | null; kommunekode: string | null;
   return { cvr: a.cvr, ...(a.kommunekode ? { kommunekode: a.kommunekode } : {}), name: a.name };
 }
 
+/** The refusals that name something unknown the request gave by name (requireAuthority's, requireVendor's). */
+const UNKNOWN_NAMED = new Set(['kommunekode-unknown', 'authority-unknown', 'vendor-unknown']);
+
 /**
  * A value of the request that names something unknown (an authority in a filter or a body) is bad
  * input of that field (400 naming it), not a conflict: the domain's refusal becomes a field error.
@@ -27,10 +30,13 @@ export async function asBadField<T>(field: string, fn: () => Promise<T>): Promis
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof RefusedError && /^Unknown (kommunekode|authority|vendor)/.test(err.message)) {
-      const detail = apiDetail(err);
-      throw new Problem(400, detail, [{ pointer: `#/${field.replace(/\./g, '/')}`, field, detail }]);
-    }
+    if (err instanceof RefusedError && err.code !== undefined && UNKNOWN_NAMED.has(err.code)) throw fieldProblem(field, err);
     throw err;
   }
+}
+
+/** A refusal about one field of the request: 400 naming the field, with the refusal's words and code. */
+export function fieldProblem(field: string, err: RefusedError | UsageError): Problem {
+  const detail = apiDetail(err);
+  return new Problem(400, detail, [{ pointer: `#/${field.replace(/\./g, '/')}`, field, detail }], err.code);
 }

@@ -9,8 +9,7 @@ import { findVendorById } from '../../vendors/find-vendor.js';
 import { authorize, personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
-import { apiDetail } from '../refusals.js';
-import { asBadField } from './api-kit.js';
+import { asBadField, fieldProblem } from './api-kit.js';
 
 const systemSchema = {
   $id: 'System',
@@ -145,10 +144,7 @@ function keyFrom(text: string): SshPublicKey {
   try {
     return parsePublicKey(text, 'sshPublicKey');
   } catch (err) {
-    if (err instanceof RefusedError) {
-      const detail = apiDetail(err);
-      throw new Problem(400, detail, [{ pointer: '#/sshPublicKey', field: 'sshPublicKey', detail }]);
-    }
+    if (err instanceof RefusedError) throw fieldProblem('sshPublicKey', err);
     throw err;
   }
 }

@@ -1,0 +1,176 @@
+/**
+ * Domain refusals the portal reaches are said from the catalogue (refusals.ts): on a page in the
+ * person's language, above the form that still holds what was typed; in the API as problem+json
+ * whose `code` names the refusal and whose `detail` is the catalogue's English — never the CLI's
+ * commands, never a Danish line with the English beside it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { da } from '../src/portal/i18n/da.js';
+import { en } from '../src/portal/i18n/en.js';
+import { addOtherAuthority, addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
+import { addPerson, apiToken, startPortal, type PortalClient, type TestPortal, type TestPerson } from './helpers/portal.js';
+
+let portal: TestPortal;
+let operator: TestPerson;
+let operatorEn: TestPerson;
+let vendorAdmin: TestPerson;
+let sender: TestSystem;
+let recipient: TestSystem;
+let infref: string;
+
+beforeAll(async () => {
+  portal = await startPortal();
+  const dataDir = portal.config.dataDir;
+  sender = await registerSystem(portal.pool, { username: 'afsender-r', vendor: 'Leverandør R', dataDir });
+  recipient = await registerSystem(portal.pool, { username: 'modtager-r', vendor: 'Leverandør R', dataDir });
+  infref = (await issueInfRef(portal.pool, sender.username, { approve: true })).name;
+  await addRoute(portal.pool, { sender: sender.username, infref, recipient: recipient.username, authority: '0751' });
+  operator = await addPerson(portal.pool, { role: 'operator' });
+  operatorEn = await addPerson(portal.pool, { role: 'operator', language: 'en' });
+  vendorAdmin = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: sender.vendorId });
+}, 60_000);
+afterAll(async () => portal?.close());
+
+/** The page's refusal (role="alert") as text, and the value of each named field of the form. */
+function shown(html: string): { alert: string; lang: boolean } {
+  const alert = /<div class="flash flash-problem" role="alert">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '';
+  return { alert: alert.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim(), lang: /lang="en"/.test(alert) };
+}
+const valueOf = (html: string, name: string) => new RegExp(`name="${name}"[^>]*value="([^"]*)"`).exec(html)?.[1];
+
+async function post(c: PortalClient, path: string, fields: Record<string, string>, from = path): Promise<{ status: number; html: string }> {
+  const res = await c.submit(path, fields, { from });
+  return { status: res.status, html: await res.text() };
+}
+
+describe('route add, authority add and vendor add on the operator\'s pages', () => {
+  it('says each refusal of a route in Danish, naming the value, and keeps what was typed', async () => {
+    const c = await portal.login(operator);
+    const route = { sender: 'ukendt-system', infref, recipient: recipient.username, authority: '0751', validFrom: '', validTo: '' };
+    const cases: Array<[Record<string, string>, number, string]> = [
+      [{}, 409, 'Der findes intet it-system med brugernavnet «ukendt-system». Kontrollér navnet under It-systemer.'],
+      [{ sender: sender.username, authority: '0999' }, 409, 'Ingen kommune har kommunekoden 0999. Se Myndigheder for dem, der findes.'],
+      [{ sender: sender.username, authority: '12345678' }, 400, '«12345678» er ikke et gyldigt CVR-nummer (kontrolcifferet passer ikke); kontrollér cifrene i CVR-registeret.'],
+      [{ sender: sender.username, infref: 'GDPR1' }, 400, '«GDPR1» er ikke en InfRef; skriv den som FagsystemdefineredeDataRefGDPR<nummer>_<version>, f.eks. FagsystemdefineredeDataRefGDPR12_1.'],
+      [{ sender: sender.username, infref: 'FagsystemdefineredeDataRefGDPR999_1' }, 409, 'InfRef FagsystemdefineredeDataRefGDPR999_1 findes ikke: ingen InfRef har nummer 999. Se InfRefs for dem, der findes.'],
+      [{ sender: recipient.username }, 409, `${infref} tilhører it-systemet ${sender.username}, ikke afsenderen ${recipient.username}: en rute kan kun bære afsenderens egen InfRef.`],
+      [{ sender: sender.username, validFrom: '2026-02-30' }, 400, '«2026-02-30» er ikke en dato i kalenderen; skriv en dato, der findes, som ÅÅÅÅ-MM-DD, f.eks. 2026-12-31.'],
+      [{ sender: sender.username, validFrom: '2026-12-01', validTo: '2026-11-01' }, 409, 'Ruten slutter (2026-11-01), før den begynder (2026-12-01); vælg en slutdato på eller efter startdatoen.'],
+      [{ sender: sender.username }, 409, `Rute 1 fører allerede InfRef ${infref.replace(/^\D+(\d+)_.*$/, '$1')} fra ${sender.username} til ${recipient.username} for 0751 Aarhus i en periode, der overlapper. Fjern den først, eller vælg en periode, der ikke overlapper.`],
+    ];
+    for (const [change, status, text] of cases) {
+      const fields = { ...route, ...change };
+      const res = await post(c, '/routes', fields);
+      expect([fields, res.status, shown(res.html)]).toEqual([fields, status, { alert: text, lang: false }]);
+      for (const name of ['sender', 'infref', 'recipient', 'authority', 'validFrom']) expect([name, valueOf(res.html, name)]).toEqual([name, fields[name as keyof typeof fields]]);
+      expect(res.html).not.toContain('filudveksling ');
+    }
+    expect((await portal.pool.query('SELECT count(*)::int AS n FROM routes')).rows[0].n).toBe(1);
+  });
+
+  it('says the refusals of an authority and a vendor in Danish, and in English to a person who chose English', async () => {
+    await addOtherAuthority(portal.pool, '10000009', 'Region R', 'region-r');
+    const c = await portal.login(operator);
+    const authority = { cvr: '10000017', name: 'Styrelse', folder: 'region-r' };
+    const cases: Array<[Record<string, string>, number, string]> = [
+      [{ cvr: '1234' }, 400, '«1234» er ikke 8 cifre; skriv myndighedens CVR-nummer, f.eks. 55133018.'],
+      [{ cvr: '55133018' }, 409, 'CVR-nummeret 55133018 er allerede oprettet som 0751 Aarhus.'],
+      [{}, 409, 'Mappen «region-r» bruges allerede af Region R (CVR 10000009); vælg en anden mappe.'],
+      [{ folder: '.skjult' }, 400, '«.skjult» kan ikke bruges som mappenavn: brug bogstaver, tal, «-» og «_», ikke «.» først og højst 255 bytes. Lad feltet stå tomt for at bruge CVR-nummeret.'],
+    ];
+    for (const [change, status, text] of cases) {
+      const fields = { ...authority, ...change };
+      const res = await post(c, '/authorities', fields);
+      expect([fields, res.status, shown(res.html)]).toEqual([fields, status, { alert: text, lang: false }]);
+      for (const name of ['cvr', 'name', 'folder']) expect([name, valueOf(res.html, name)]).toEqual([name, fields[name as keyof typeof fields]]);
+    }
+    const vendor = await post(c, '/vendors', { name: 'Ny leverandør', cvr: '12345678' });
+    expect([vendor.status, shown(vendor.html)]).toEqual([400, { alert: '«12345678» er ikke et gyldigt CVR-nummer; skriv leverandørens CVR-nummer med 8 cifre, eller lad feltet stå tomt.', lang: false }]);
+    expect(valueOf(vendor.html, 'name')).toBe('Ny leverandør');
+
+    const english = await post(await portal.login(operatorEn), '/routes', { sender: 'ukendt-system', infref, recipient: recipient.username, authority: '0751' });
+    expect([english.status, shown(english.html)]).toEqual([409, { alert: 'No IT system has the user name «ukendt-system». Check the name under IT systems.', lang: false }]);
+  });
+});
+
+describe('declaration decide (approve and reject) on the InfRef page', () => {
+  it('says a decision the declaration\'s state refuses in Danish, naming the InfRef', async () => {
+    const c = await portal.login(operator);
+    const none = (await issueInfRef(portal.pool, sender.username)).name;
+    const rejected = (await issueInfRef(portal.pool, sender.username, { declaration: 'rejected' })).name;
+    const cases: Array<[string, string, Record<string, string>, string]> = [
+      [infref, 'approve', {}, `GDPR-erklæringen for ${infref} er allerede godkendt; der er intet at gøre.`],
+      [infref, 'reject', { reason: 'Mangler underskrift' }, `GDPR-erklæringen for ${infref} er allerede godkendt og kan ikke afvises nu. Skal InfRef'en ikke længere bære data, så tilbagekald den.`],
+      [none, 'approve', {}, `Der er ikke modtaget nogen GDPR-erklæring for ${none}; den skal indsendes, før den kan behandles.`],
+      [rejected, 'reject', { reason: 'Igen' }, `GDPR-erklæringen for ${rejected} er afvist og kan ikke behandles igen. Afsenderen indsender en rettet erklæring, som så kan behandles.`],
+    ];
+    for (const [name, decision, fields, text] of cases) {
+      const res = await post(c, `/infrefs/${name}/declaration/${decision}`, fields, `/infrefs/${name}`);
+      expect([name, decision, res.status, shown(res.html)]).toEqual([name, decision, 409, { alert: text, lang: false }]);
+      expect(res.html).not.toContain('filudveksling ');
+    }
+  });
+});
+
+describe('the API says the same refusals as problem+json with their code', () => {
+  async function call(person: TestPerson, method: string, path: string, body?: unknown | FormData): Promise<{ status: number; type: string; body: any }> {
+    const token = await apiToken(portal.pool, person.email);
+    const json = body !== undefined && !(body instanceof FormData);
+    const res = await fetch(`${portal.baseUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/json' } : {}) },
+      body: json ? JSON.stringify(body) : (body as FormData | undefined),
+    });
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.json() };
+  }
+  const documentForm = (data: string) => {
+    const form = new FormData();
+    form.append('document', new Blob([data], { type: 'application/pdf' }), 'erklæring.pdf');
+    return form;
+  };
+
+  it('names the code, says it in the catalogue\'s English and never the CLI\'s commands', async () => {
+    const pending = (await issueInfRef(portal.pool, sender.username)).name;
+    const cases: Array<[TestPerson, string, string, unknown, number, Record<string, unknown>]> = [
+      [vendorAdmin, 'POST', `/infrefs/${infref}/declaration`, documentForm('%PDF signed'), 409, { code: 'declaration-approved', detail: `The GDPR declaration for ${infref} is already approved; there is nothing to send.` }],
+      [vendorAdmin, 'POST', `/infrefs/${pending}/declaration`, documentForm(''), 400, { code: 'declaration-document-empty', detail: 'The file «erklæring.pdf» is empty; choose the signed GDPR declaration.' }],
+      [vendorAdmin, 'POST', '/agreements', { system: sender.username, service: 'send', authorities: ['0999'] }, 400, {
+        code: 'kommunekode-unknown',
+        detail: 'Unknown kommunekode 0999: no municipality has it. See Authorities for those that exist.',
+        errors: [{ pointer: '#/authorities', field: 'authorities', detail: 'Unknown kommunekode 0999: no municipality has it. See Authorities for those that exist.' }],
+      }],
+      [operator, 'POST', '/systems', { username: 'nyt-system', vendor: 'Ukendt A/S', sshPublicKey: sender.publicKey }, 400, {
+        code: 'vendor-unknown',
+        errors: [{ pointer: '#/vendor', field: 'vendor', detail: 'No vendor is named «Ukendt A/S». Check the name under Vendors.' }],
+      }],
+      [operator, 'GET', '/usage?from=2026-02-30', undefined, 400, { code: 'day-invalid', detail: '«2026-02-30» is not a day of the calendar; give a date that exists, as YYYY-MM-DD, e.g. 2026-12-31.' }],
+    ];
+    for (const [person, method, path, body, status, problem] of cases) {
+      const res = await call(person, method, path, body);
+      expect([path, res.status, res.type, res.body]).toEqual([path, status, expect.stringMatching(/^application\/problem\+json/), expect.objectContaining(problem)]);
+      expect(JSON.stringify(res.body)).not.toContain('filudveksling');
+    }
+  });
+});
+
+describe('catalogue', () => {
+  it('every code a domain refusal carries has its words in Danish and English', () => {
+    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+    const codes = new Set<string>();
+    for (const file of walk(fileURLToPath(new URL('../src', import.meta.url))).filter((f) => f.endsWith('.ts') && !f.includes('/cli/'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/new (?:RefusedError|UsageError|NotFoundError)\(/g)) {
+        let depth = 1;
+        let i = m.index! + m[0].length;
+        for (; depth > 0 && i < text.length; i++) depth += text[i] === '(' ? 1 : text[i] === ')' ? -1 : 0;
+        const about = /code: ([^,}]+)/.exec(text.slice(m.index!, i))?.[1] ?? '';
+        for (const c of about.matchAll(/'([a-z][a-z0-9-]*)'/g)) codes.add(c[1]!);
+      }
+    }
+    expect(codes.size).toBeGreaterThan(40);
+    expect([...codes].filter((c) => !(`refusal.${c}` in da) || !(`refusal.${c}` in en))).toEqual([]);
+  });
+});
