@@ -10,6 +10,7 @@ import { addPerson, startPortal, type TestPerson, type TestPortal } from './help
 
 let portal: TestPortal;
 let operator: TestPerson;
+let aarhus: TestPerson;
 const MONTHS = ['2026-01', '2026-02', '2026-03'];
 
 beforeAll(async () => {
@@ -26,7 +27,25 @@ beforeAll(async () => {
       );
     }
   }
+  // June and July 2025: every authority, a CVR-only one among them, sent to and from systems of
+  // vendors whose names sort one way by code point and the other way by dictionary ('Side A/S' <
+  // 'aa-leverandør' only by code point), one system both sending and fetching: 4 rows an authority
+  // a month, read by the page in two steps.
+  const other = await registerSystem(pool, { username: 'page-zeta', vendor: 'aa-leverandør', dataDir: portal.config.dataDir });
+  await pool.query(`INSERT INTO authorities (cvr, name, folder) VALUES ('11223344', 'Region Midtjylland', '11223344')`);
+  for (const [month, day] of [['2025-06-01', '2025-06-20'], ['2025-07-01', '2025-07-02']]) {
+    for (const [table, date] of [['usage_daily', day], ['usage_monthly', month]]) {
+      for (const [from, to] of [[sender.id, recipient.id], [other.id, recipient.id], [sender.id, other.id]]) {
+        await pool.query(
+          `INSERT INTO ${table} SELECT $1::date, a.id, 1, $2, $3, 1, a.id % 5 + 1, 1000, a.id * 1000 FROM authorities a`,
+          [date, from, to],
+        );
+      }
+    }
+  }
   operator = await addPerson(pool, { role: 'operator' });
+  const aarhusId = (await pool.query<{ id: number }>(`SELECT id FROM authorities WHERE kommunekode = '0751'`)).rows[0]!.id;
+  aarhus = await addPerson(pool, { role: 'authority-admin', authorityId: aarhusId });
 }, 60_000);
 
 afterAll(async () => {
@@ -42,6 +61,13 @@ function tables(html: string) {
     ...[...m[2]!.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((c) => c[1]!.replace(/\u00a0/g, ' ')),
   ]);
   return { rows, periods };
+}
+
+/** The breakdown table's rows, each as its cells' text. */
+function breakdownRows(html: string): string[][] {
+  const breakdown = html.slice(html.indexOf('<div class="scroll"'));
+  const body = breakdown.slice(breakdown.indexOf('<tbody>'), breakdown.indexOf('</tbody>'));
+  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((c) => c[1]!.trim()));
 }
 
 describe('Forbrug at volume', () => {
@@ -64,6 +90,40 @@ describe('Forbrug at volume', () => {
     const quarter = tables(await (await client.get('/usage?from=2026-01-01&to=2026-03-31&by=quarter')).text()).periods;
     const all = csv.reduce((sum, l) => sum + Number(l.split(',')[6]), 0);
     expect(quarter.map((p) => p.slice(0, 2))).toEqual([['2026Q1', number.format(all)]]);
+  });
+
+  it('shows the CSV’s first rows in the CSV’s order, by month and by quarter, across periods', async () => {
+    const client = await portal.login(operator);
+    for (const by of ['month', 'quarter']) {
+      const query = `from=2025-06-01&to=2025-07-31&by=${by}`;
+      const html = await (await client.get(`/usage?${query}`)).text();
+      const csv = (await (await client.get(`/usage.csv?${query}`)).text()).trim().split('\n').slice(1);
+      expect(csv).toHaveLength(2 * 99 * 4);
+      // The page's row: period, authority and its name, vendor, system, service; the CSV's the same fields.
+      const shown = breakdownRows(html).map((cells) => [cells[0], cells[1], cells[2], cells[3]].join('|'));
+      const first = csv.slice(0, 500).map((line) => {
+        const [period, authority, name, vendor, system] = line.split(',');
+        return [period, `${authority} ${name}`, vendor, system].join('|');
+      });
+      expect(shown).toEqual(first);
+      // Municipalities first, the CVR-only region after them; in a period, vendors by code point.
+      expect(shown[0]).toBe(by === 'month' ? '2025-06|0101 København|Side A/S|page-afsender' : '2025Q2|0101 København|Side A/S|page-afsender');
+      expect(shown[1]).toMatch(/\|0101 København\|Side B\/S\|page-modtager$/);
+      expect(shown[2]).toMatch(/\|0101 København\|aa-leverandør\|page-zeta$/);
+      expect(shown[3]).toMatch(/\|0101 København\|aa-leverandør\|page-zeta$/);
+      expect(shown[4 * 98]).toMatch(/^2025(-06|Q2)\|11223344 Region Midtjylland\|Side A\/S/);
+      expect(shown[4 * 99]).toMatch(/^2025(-07|Q3)\|0101 København\|Side A\/S/);
+    }
+    // An authority sees its own rows, each inside the buffet (no per-use price those days).
+    const own = breakdownRows(await (await (await portal.login(aarhus)).get('/usage?from=2025-06-01&to=2025-07-31')).text());
+    expect(own.map((cells) => cells.join('|'))).toEqual(
+      ['2025-06', '2025-07'].flatMap((period) => [
+        expect.stringMatching(new RegExp(`^${period}\\|Side A/S\\|page-afsender\\|Afsendelse \\(send\\)\\|.*\\|I buffetprisen$`)),
+        expect.stringMatching(new RegExp(`^${period}\\|Side B/S\\|page-modtager\\|Afhentning \\(fetch\\)\\|.*\\|I buffetprisen$`)),
+        expect.stringMatching(new RegExp(`^${period}\\|aa-leverandør\\|page-zeta\\|Afhentning \\(fetch\\)\\|.*\\|I buffetprisen$`)),
+        expect.stringMatching(new RegExp(`^${period}\\|aa-leverandør\\|page-zeta\\|Afsendelse \\(send\\)\\|.*\\|I buffetprisen$`)),
+      ]),
+    );
   });
 
   it('totals each row’s own rounded amount per period when a per-use price holds', async () => {

@@ -38,6 +38,9 @@ export interface ServiceUsageRow {
   bytes: number;
 }
 
+/** How an authority is named in usage rows: its kommunekode, else its CVR, else its folder. */
+const AUTHORITY_KEY = 'coalesce(a.kommunekode, a.cvr, a.folder)';
+
 /** What usage can be summed by besides the segment (the portal API's `group`). */
 export type UsageGroup = 'vendor' | 'system' | 'authority' | 'service';
 
@@ -53,8 +56,13 @@ export interface UsageTotalRow {
 }
 
 /** Per group: what the per-system halves are summed by (none: they are the answer), and what names the rows that are left. */
-const GROUPS: Record<UsageGroup | 'all', { keys?: string[]; names: string; joins: string }> = {
+const GROUPS: Record<UsageGroup | 'all' | 'named', { keys?: string[]; names: string; joins: string }> = {
   all: { names: 'g.authority_id AS "authorityId", g.system_id AS "systemId", g.service', joins: '' },
+  named: {
+    names: `g.authority_id AS "authorityId", ${AUTHORITY_KEY} AS authority, a.name AS "authorityName", v.id AS "vendorId", v.name AS vendor,
+            g.system_id AS "systemId", s.username AS system, g.service`,
+    joins: 'JOIN authorities a ON a.id = g.authority_id JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id',
+  },
   vendor: { keys: ['s.vendor_id'], names: 'v.name AS vendor', joins: 'JOIN vendors v ON v.id = g.vendor_id' },
   system: { keys: ['h.system_id'], names: 'v.name AS vendor, s.username AS system', joins: 'JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id' },
   authority: {
@@ -76,7 +84,7 @@ const GROUPS: Record<UsageGroup | 'all', { keys?: string[]; names: string; joins
  * for its recipient, so send and fetch are the same sums — an authority's files are twice its
  * deliveries, and `send` and `fetch` each are all of them.
  */
-async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsageQuery, group: UsageGroup | 'all'): Promise<R[]> {
+async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsageQuery, group: UsageGroup | 'all' | 'named', tail = ''): Promise<R[]> {
   const starts = [q.from, ...(q.cuts ?? []).filter((d) => d > q.from && d < q.next)].sort();
   const source = usageSource({ from: q.from, next: q.next, cuts: starts }, 2);
   const params: unknown[] = [starts, ...source.params];
@@ -89,7 +97,7 @@ async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsa
   ];
   const from = `FROM ${source.sql} AS ud ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
   const segment = 'width_bucket(ud.day, $1::date[]) - 1 AS segment';
-  const byAuthority = group === 'all' || group === 'authority' ? 'ud.authority_id, ' : '';
+  const byAuthority = group === 'all' || group === 'named' || group === 'authority' ? 'ud.authority_id, ' : '';
   let summed: string;
   if (!vendor && group === 'authority') {
     summed = `SELECT ${segment}, ud.authority_id, 2 * sum(ud.deliveries) AS files, 2 * sum(ud.bytes) AS bytes ${from} GROUP BY 1, 2`;
@@ -112,8 +120,25 @@ async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsa
       : own;
   }
   const g = GROUPS[group];
-  const { rows } = await db.query<R>(`SELECT g.segment, ${g.names}, g.files::bigint AS files, g.bytes::bigint AS bytes FROM (${summed}) AS g ${g.joins}`, params);
+  const { rows } = await db.query<R>(`SELECT g.segment, ${g.names}, g.files::bigint AS files, g.bytes::bigint AS bytes FROM (${summed}) AS g ${g.joins} ${tail}`, params);
   return rows;
+}
+
+/**
+ * The first `limit` rows of the usage, in the order a page shows them: by segment, then as
+ * serviceUsage orders them (authority with municipalities first, vendor, system, service). Ordered
+ * and cut in the database, so only the rows shown leave it; names compared by code point (C
+ * collation), as JavaScript compares them.
+ */
+export async function firstServiceUsage(db: Queryable, q: ServiceUsageQuery & { limit: number }): Promise<ServiceUsageRow[]> {
+  const limit = Math.max(0, Math.floor(q.limit));
+  return attributed<ServiceUsageRow>(
+    db,
+    q,
+    'named',
+    `ORDER BY g.segment, ${AUTHORITY_KEY} !~ '^[0-9]{4}$', ${AUTHORITY_KEY} COLLATE "C", v.name COLLATE "C", s.username COLLATE "C", g.service COLLATE "C"
+     LIMIT ${limit}`,
+  );
 }
 
 /** One row per segment × authority × system × service, ordered by authority (municipalities first), vendor, system, service, segment. */
@@ -122,7 +147,7 @@ export async function serviceUsage(db: Queryable, q: ServiceUsageQuery): Promise
   // The names are read once, not with every row: tens of thousands of rows name a few hundred systems.
   const [sums, authorities, systems] = await Promise.all([
     attributed<Sum>(db, q, 'all'),
-    db.query<{ id: number; key: string; name: string }>('SELECT id, coalesce(kommunekode, cvr, folder) AS key, name FROM authorities'),
+    db.query<{ id: number; key: string; name: string }>(`SELECT a.id, ${AUTHORITY_KEY} AS key, a.name FROM authorities a`),
     db.query<{ id: number; system: string; vendorId: number; vendor: string }>('SELECT s.id, s.username AS system, v.id AS "vendorId", v.name AS vendor FROM systems s JOIN vendors v ON v.id = s.vendor_id'),
   ]);
   // Ordered as if by one key per row (municipality first, authority, vendor, system, service,

@@ -4,7 +4,7 @@ import { perUseAmount } from '../prices/per-use.js';
 import { listPrices, spansWithin } from '../prices/prices.js';
 import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
-import { serviceUsage, usageTotals } from './service-usage.js';
+import { firstServiceUsage, serviceUsage, usageTotals, type ServiceUsageRow } from './service-usage.js';
 import { usageSource } from './usage-source.js';
 
 /**
@@ -35,6 +35,8 @@ export interface UsageQuery {
   vendor?: string;
   /** by service only: add per-use amounts. */
   prices?: boolean;
+  /** by service only: a row per month (the default) or per quarter. */
+  period?: UsagePeriod;
 }
 
 export interface UsageRow {
@@ -95,34 +97,57 @@ export async function usageReport(db: Queryable, q: UsageQuery): Promise<UsageRo
   return rows;
 }
 
-export interface MonthUsage {
-  /** YYYY-MM */
+/** A period's totals: `2026-11` (month) or `2026Q4` (quarter). */
+export interface PeriodUsage {
   period: string;
   files: number;
   bytes: number;
 }
 
+export type UsagePeriod = 'month' | 'quarter';
+
 /**
- * Files and bytes per month as `by: 'service'` counts them (once for the sender, once for each
- * recipient), each month the sum of that report's rows — but summed in the database, without a
- * row per authority, system and service: what a chart and a table per month need. Months without
- * usage are left out, as the report has no rows for them.
+ * What a page of usage shows (the portal's Forbrug): files and bytes per period as `by: 'service'`
+ * counts them (once for the sender, once for each recipient), summed in the database without a row
+ * per authority, system and service; and the first `limit` rows of that report, ordered and cut in
+ * the database (`more`: the report has more). Without amounts: a per-use price needs every row's own
+ * rounded amount (usageReport with `prices`). Periods without usage are left out.
  */
-export async function usagePerMonth(db: Queryable, q: Omit<UsageQuery, 'by' | 'prices'>): Promise<MonthUsage[]> {
+export async function usagePage(
+  db: Queryable,
+  q: Omit<UsageQuery, 'by' | 'prices'> & { period: UsagePeriod; limit: number },
+): Promise<{ periods: PeriodUsage[]; rows: ServiceUsageReportRow[]; more: boolean }> {
   const authority = q.authority === undefined ? undefined : await requireAuthority(db, q.authority, '--authority');
   const vendor = q.vendor === undefined ? undefined : await requireVendor(db, q.vendor);
   const range = await usageBounds(db, q);
-  if (!range) return [];
-  const starts = [range.first, ...monthStarts(range.first, range.next)];
-  const rows = await usageTotals(db, { from: range.first, next: range.next, cuts: starts.slice(1), group: 'service', authorityId: authority?.id, vendorId: vendor?.id });
-  const months = new Map<number, MonthUsage>();
-  for (const r of rows) {
-    const month = months.get(r.segment) ?? { period: starts[r.segment]!.slice(0, 7), files: 0, bytes: 0 };
-    month.files += r.files;
-    month.bytes += r.bytes;
-    months.set(r.segment, month);
+  if (!range) return { periods: [], rows: [], more: false };
+  const scope = { authorityId: authority?.id, vendorId: vendor?.id };
+  const starts = [range.first, ...periodStarts(range.first, range.next, q.period)];
+  // The first period's rows are read beside the totals; only if they are too few, the rest's.
+  const firstNext = starts[1] ?? range.next;
+  // Rows of the periods from starts[first] up to `next`, at most `limit` of them.
+  const rowsOf = async (first: number, next: string, limit: number) => {
+    const cuts = starts.slice(first + 1).filter((d) => d < next);
+    const rows = await firstServiceUsage(db, { from: starts[first]!, next, cuts, ...scope, limit });
+    return rows.map((r) => reportRow(r, starts[first + r.segment]!, q.period));
+  };
+  const [totals, rows] = await Promise.all([
+    usageTotals(db, { from: range.first, next: range.next, cuts: starts.slice(1), group: 'service', ...scope }),
+    rowsOf(0, firstNext, q.limit + 1),
+  ]);
+  if (rows.length <= q.limit && firstNext < range.next) rows.push(...(await rowsOf(1, range.next, q.limit + 1 - rows.length)));
+  const periods = new Map<number, PeriodUsage>();
+  for (const r of totals) {
+    const p = periods.get(r.segment) ?? { period: periodOf(starts[r.segment]!, q.period), files: 0, bytes: 0 };
+    p.files += r.files;
+    p.bytes += r.bytes;
+    periods.set(r.segment, p);
   }
-  return [...months.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
+  return { periods: [...periods.keys()].sort((a, b) => a - b).map((k) => periods.get(k)!), rows: rows.slice(0, q.limit), more: rows.length > q.limit };
+}
+
+function reportRow(r: ServiceUsageRow, segmentStart: string, period: UsagePeriod): ServiceUsageReportRow {
+  return { period: periodOf(segmentStart, period), authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: r.files, bytes: r.bytes };
 }
 
 /** The days [first, next) of [from, to] that can hold usage (none: no usage there at all). */
@@ -139,46 +164,55 @@ async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; 
   const range = await usageBounds(db, q);
   if (!range) return [];
   const { first, next } = range;
-  const months = monthStarts(first, next);
+  const period = q.period ?? 'month';
+  const periodCuts = periodStarts(first, next, period);
   const prices = q.prices ? await listPrices(db) : [];
   const changes = prices.filter((p) => p.model === 'per-use').map((p) => p.validFrom);
-  const starts = [first, ...[...new Set([...months, ...changes])].filter((d) => d > first && d < next).sort()];
+  const starts = [first, ...[...new Set([...periodCuts, ...changes])].filter((d) => d > first && d < next).sort()];
   const rows = await serviceUsage(db, { from: first, next, cuts: starts.slice(1), authorityId: q.authorityId, vendorId: q.vendorId });
   const spans = q.prices ? { send: spansWithin(prices, 'per-use', 'send', first, next), fetch: spansWithin(prices, 'per-use', 'fetch', first, next) } : undefined;
-  // Per segment, worked out once: its month, and the per-use price of each service on its days.
-  const periods = starts.map((day) => day.slice(0, 7));
+  // Per segment, worked out once: its period, and the per-use price of each service on its days.
+  const periods = starts.map((day) => periodOf(day, period));
   const priceOf = (service: 'send' | 'fetch') => starts.map((day) => spans?.[service].find((s) => s.first <= day && day < s.next));
   const segmentPrice = { send: priceOf('send'), fetch: priceOf('fetch') };
-  // A month's rows in the order their first segment came (rows come in authority, system, service order).
-  const byMonth = new Map<string, ServiceUsageReportRow[]>();
+  // A period's rows in the order their first segment came (rows come in authority, system, service order).
+  const byPeriod = new Map<string, ServiceUsageReportRow[]>();
   const out = new Map<string, ServiceUsageReportRow>();
   for (const r of rows) {
-    const period = periods[r.segment]!;
-    const key = `${period}|${r.authorityId}|${r.systemId}|${r.service}`;
+    const name = periods[r.segment]!;
+    const key = `${name}|${r.authorityId}|${r.systemId}|${r.service}`;
     let row = out.get(key);
     if (!row) {
-      row = { period, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: 0, bytes: 0, ...(spans ? { amountOre: null } : {}) };
+      row = { period: name, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: 0, bytes: 0, ...(spans ? { amountOre: null } : {}) };
       out.set(key, row);
-      const month = byMonth.get(period);
-      if (month) month.push(row);
-      else byMonth.set(period, [row]);
+      const rowsOfPeriod = byPeriod.get(name);
+      if (rowsOfPeriod) rowsOfPeriod.push(row);
+      else byPeriod.set(name, [row]);
     }
     row.files += r.files;
     row.bytes += r.bytes;
     const span = segmentPrice[r.service][r.segment];
     if (span) row.amountOre = (row.amountOre ?? 0) + perUseAmount(r.files, r.bytes, span.price);
   }
-  return [...byMonth.keys()].sort().flatMap((period) => byMonth.get(period)!);
+  return [...byPeriod.keys()].sort().flatMap((name) => byPeriod.get(name)!);
 }
 
-/** The first days of the months after `first` up to `next` (exclusive). */
-function monthStarts(first: string, next: string): string[] {
+/** The first days of the months (or quarters) after `first` up to `next` (exclusive). */
+function periodStarts(first: string, next: string, period: UsagePeriod): string[] {
+  const step = period === 'month' ? 1 : 3;
   const out: string[] = [];
   let [y, m] = [Number(first.slice(0, 4)), Number(first.slice(5, 7))];
+  m -= (m - 1) % step; // the period's first month
   for (;;) {
-    [y, m] = m === 12 ? [y + 1, 1] : [y, m + 1];
+    m += step;
+    if (m > 12) [y, m] = [y + 1, m - 12];
     const day = `${y}-${String(m).padStart(2, '0')}-01`;
     if (day >= next) return out;
     out.push(day);
   }
+}
+
+/** The period a day is in: `2026-11` or `2026Q4`. */
+export function periodOf(day: string, period: UsagePeriod): string {
+  return period === 'month' ? day.slice(0, 7) : `${day.slice(0, 4)}Q${Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1}`;
 }

@@ -3,7 +3,7 @@ import { invoiceCsv } from '../../prices/invoice-csv.js';
 import { invoiceForQuarter } from '../../prices/invoice.js';
 import { listPrices, perUsePriceWithin } from '../../prices/prices.js';
 import { dayAfter, parseQuarter } from '../../prices/quarter.js';
-import { usageBounds, usagePerMonth, usageReport, type MonthUsage, type ServiceUsageReportRow } from '../../usage/usage-report.js';
+import { usagePage, usageReport } from '../../usage/usage-report.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
@@ -39,55 +39,32 @@ interface Period {
 export async function usagePages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  /** The person's usage rows for the period asked (all of them), and whether they see prices. */
-  async function usageOf(request: FastifyRequest) {
-    const person = personOf(request);
-    authorize(person, 'read');
-    const q = usageQuery(request);
-    const priced = seesPrices(person);
-    const rows = regroup(await usageReport(pool, { by: 'service', ...scopeOf(person, q), prices: priced }), q.by);
-    return { person, q, rows, priced };
-  }
-
   /**
    * What the page shows: the totals per period, and the first DETAIL_ROWS rows (the CSV has them
    * all). Each row's amount is rounded on its own, so a period's amount needs every row, but only
    * where a per-use price holds; otherwise the totals are summed in the database and only the
-   * first periods' rows are read.
+   * rows shown are read.
    */
-  async function pageOf(request: FastifyRequest) {
-    const person = personOf(request);
-    authorize(person, 'read');
-    const q = usageQuery(request);
-    const priced = seesPrices(person);
-    const scope = scopeOf(person, q);
+  async function pageOf({ q, priced, scope }: Asked) {
     if (priced && perUsePriceWithin(await listPrices(pool), q.from, q.to ? dayAfter(q.to) : FAR_FUTURE)) {
-      const rows = regroup(await usageReport(pool, { by: 'service', ...scope, prices: true }), q.by);
-      return { person, q, priced, periods: totals(rows), rows: rows.slice(0, DETAIL_ROWS), more: rows.length > DETAIL_ROWS };
+      const rows = await usageReport(pool, { by: 'service', ...scope, period: q.by, prices: true });
+      return { periods: totals(rows), rows: rows.slice(0, DETAIL_ROWS), more: rows.length > DETAIL_ROWS };
     }
-    // The first period with usage, read beside the totals; if its rows are not enough, the rest of the range's.
-    const days = await usageBounds(pool, q);
-    if (!days) return { person, q, priced, periods: [], rows: [], more: false };
-    const firstEnd = lastDayOf(q.by === 'month' ? days.first.slice(0, 7) : quarterName(days.first.slice(0, 7)));
-    const to = q.to !== undefined && q.to < firstEnd ? q.to : firstEnd;
-    const [months, rows] = await Promise.all([usagePerMonth(pool, scope), usageReport(pool, { by: 'service', ...scope, to, prices: priced })]);
-    const periods = regroupMonths(months, q.by);
-    if (rows.length <= DETAIL_ROWS && (q.to === undefined || q.to > to)) {
-      rows.push(...(await usageReport(pool, { by: 'service', ...scope, from: dayAfter(to), prices: priced })));
-    }
-    const shown = regroup(rows, q.by);
-    return { person, q, priced, periods, rows: shown.slice(0, DETAIL_ROWS), more: shown.length > DETAIL_ROWS };
+    // No per-use price on these days: for those who see prices, every use is inside the buffet (amount null).
+    const { periods, rows, more } = await usagePage(pool, { ...scope, period: q.by, limit: DETAIL_ROWS });
+    const amount = priced ? { amountOre: null } : {};
+    return { periods: periods.map((p) => ({ ...p, amountOre: null })), rows: rows.map((r) => ({ ...r, ...amount })), more };
   }
 
   /** The page; with `problems` (a bad value in the query) it names them, shows what was typed and answers 400. */
   async function showUsage(request: FastifyRequest, reply: FastifyReply, problems: string[]) {
-    const person = personOf(request);
-    authorize(person, 'read');
+    const asked = askedOf(request);
+    const { person, q, priced } = asked;
     const quarter = quarterOf(request);
     // The invoice basis is read beside the usage (both only read).
-    const [{ q, rows, priced, periods, more }, invoice] = await Promise.all([
-      pageOf(request),
-      seesPrices(person) ? invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined,
+    const [{ rows, periods, more }, invoice] = await Promise.all([
+      pageOf(asked),
+      priced ? invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined,
     ]);
     const raw = request.query as Record<string, string | undefined>;
     const typed = problems.length > 0 ? { from: raw.from ?? q.from, to: raw.to ?? q.to ?? '' } : { from: q.from, to: q.to ?? '' };
@@ -115,7 +92,9 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
   app.get('/usage.csv', { preHandler: requireLogin, ...withQuery }, async (request, reply) => {
     const problems = queryProblems(request);
     if (problems.length > 0) return showUsage(request, reply, problems);
-    const { q, rows, priced } = await usageOf(request);
+    const { q, priced, scope } = askedOf(request);
+    // Every row, with amounts only for those who see prices.
+    const rows = await usageReport(pool, { by: 'service', ...scope, period: q.by, prices: priced });
     const header = ['period', 'authority', 'authority_name', 'vendor', 'system', 'service', 'files', 'bytes', ...(priced ? ['amount_ore'] : [])];
     const lines = rows.map((r) => [r.period, r.authority, r.authorityName, r.vendor, r.system, r.service, r.files, r.bytes, ...(priced ? [r.amountOre ?? ''] : [])].map(csvCell).join(','));
     return csvReply(reply, `forbrug-${q.from}${q.to ? `-${q.to}` : ''}.csv`, [header.join(','), ...lines].join('\n'));
@@ -150,6 +129,21 @@ function queryProblems(request: FastifyRequest): string[] {
     problems.push(request.t('usage.bad.order', { from: q.from, to: q.to }));
   }
   return problems;
+}
+
+/** Who asks (allowed to read), for which days, whether they see prices, and the scope of their figures. */
+interface Asked {
+  person: Person;
+  q: { from: string; to?: string; by: 'month' | 'quarter' };
+  priced: boolean;
+  scope: { from: string; to?: string; authority?: string; vendor?: string };
+}
+
+function askedOf(request: FastifyRequest): Asked {
+  const person = personOf(request);
+  authorize(person, 'read');
+  const q = usageQuery(request);
+  return { person, q, priced: seesPrices(person), scope: scopeOf(person, q) };
 }
 
 /** Prices are the authority's own and the operators' (SPEC §13), never a vendor's. */
@@ -191,39 +185,6 @@ function recentQuarters(now = new Date()): string[] {
     if (q === 0) [q, year] = [4, year - 1];
   }
   return out;
-}
-
-/** Rows of one month each, gathered into quarters when asked. */
-function regroup(rows: ServiceUsageReportRow[], by: 'month' | 'quarter'): ServiceUsageReportRow[] {
-  if (by === 'month') return rows;
-  const out = new Map<string, ServiceUsageReportRow>();
-  for (const r of rows) {
-    const period = quarterName(r.period);
-    const key = `${period}|${r.authority}|${r.vendor}|${r.system}|${r.service}`;
-    const sum = out.get(key) ?? { ...r, period, files: 0, bytes: 0, ...(r.amountOre !== undefined ? { amountOre: null } : {}) };
-    sum.files += r.files;
-    sum.bytes += r.bytes;
-    if (r.amountOre !== undefined && r.amountOre !== null) sum.amountOre = (sum.amountOre ?? 0) + r.amountOre;
-    out.set(key, sum);
-  }
-  return [...out.values()];
-}
-
-/** Months' totals gathered into quarters when asked; no amounts (no per-use price held). */
-function regroupMonths(months: MonthUsage[], by: 'month' | 'quarter'): Period[] {
-  return totals(by === 'month' ? months : months.map((m) => ({ ...m, period: quarterName(m.period) })));
-}
-
-/** `2026-11` → `2026Q4`. */
-function quarterName(month: string): string {
-  return `${month.slice(0, 4)}Q${Math.floor((Number(month.slice(5, 7)) - 1) / 3) + 1}`;
-}
-
-/** The last day of a period (`2026-02` or `2026Q1`). */
-function lastDayOf(period: string): string {
-  const year = Number(period.slice(0, 4));
-  const month = period[4] === 'Q' ? Number(period[5]) * 3 : Number(period.slice(5, 7));
-  return new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
 }
 
 /** Each period's files, bytes and amount (null where no row has one), in period order. */
