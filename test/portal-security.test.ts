@@ -156,6 +156,28 @@ describe('found by probing as an attacker', () => {
     expect((await c.submit('/login', { email: p.email, password: p.password }, { csrf: c.csrf })).status).toBe(429);
   });
 
+  it('a day, id or quarter the database or the calendar cannot hold is a 400 naming it, not a 500', async () => {
+    const op = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(op);
+    const api = async (path: string, field: string) => {
+      const res = await c.get(path);
+      expect([path, res.status]).toEqual([path, 400]);
+      expect((await res.json()).detail).toContain(field);
+    };
+    await api('/api/v1/transfers?since=2026-02-30', "since '2026-02-30'");
+    await api('/api/v1/transfers?since=0000-01-01', "since '0000-01-01'");
+    await api('/api/v1/agreements?after=99999999999', 'after');
+    const page = async (path: string, said: string) => {
+      const res = await c.get(path);
+      expect([path, res.status]).toEqual([path, 400]);
+      expect(await res.text()).toContain(said);
+    };
+    await page('/transfers?since=0000-01-01', '«0000-01-01»');
+    await page('/usage?quarter=9999Q4', '«9999Q4»');
+    await page('/usage/invoice.csv?quarter=9999Q4', '«9999Q4»');
+    await page('/usage/invoice.csv?quarter=0000Q1', '«0000Q1»');
+  });
+
   it('a NUL in the address is a 400 naming it, not a 500', async () => {
     const p = await addPerson(portal.pool, { role: 'operator' });
     const c = portal.client();

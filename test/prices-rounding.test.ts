@@ -55,6 +55,10 @@ describe('quarters and price spans', () => {
     expect(parseQuarter('2026Q3').days).toBe(92);
     expect(parseQuarter('2026Q4')).toEqual({ name: '2026Q4', first: '2026-10-01', next: '2027-01-01', days: 92 });
     expect(() => parseQuarter('2026Q5')).toThrow("--quarter '2026Q5' is not a quarter");
+    // Its days are PostgreSQL dates: no year 0000, and 9999Q4 would end in year 10000.
+    expect(() => parseQuarter('9999Q4')).toThrow("--quarter '9999Q4' is outside the calendar");
+    expect(() => parseQuarter('0000Q1')).toThrow("--quarter '0000Q1' is outside the calendar");
+    expect(parseQuarter('9999Q3').next).toBe('9999-10-01');
   });
 
   it('cuts the prices in force within a period at each change', () => {

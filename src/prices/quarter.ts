@@ -14,6 +14,8 @@ export function parseQuarter(text: string): Quarter {
   if (!m) throw new UsageError(`--quarter '${text}' is not a quarter: give <year>Q<1-4>, e.g. 2026Q4.`, { code: 'quarter-invalid', values: { quarter: text } });
   const year = Number(m[1]);
   const q = Number(m[2]);
+  // Its days must be written YYYY-MM-DD and held by PostgreSQL: no year 0000, nothing after 9999.
+  if (year === 0 || (year === 9999 && q === 4)) throw new UsageError(`--quarter '${text}' is outside the calendar: give one from 0001Q1 to 9999Q3, e.g. 2026Q4.`);
   const first = isoDay(year, (q - 1) * 3 + 1, 1);
   const next = q === 4 ? isoDay(year + 1, 1, 1) : isoDay(year, q * 3 + 1, 1);
   return { name: `${year}Q${q}`, first, next, days: daysBetween(first, next) };

@@ -93,7 +93,7 @@ export async function agreementsApi(app: FastifyInstance): Promise<void> {
             system: { type: 'string', minLength: 1, maxLength: 255 },
             authority: { type: 'string', pattern: '^[0-9]{3,4}$|^[0-9]{8}$', description: 'kommunekode or CVR' },
             ...pageQuery,
-            after: { type: 'integer', minimum: 0 },
+            after: { type: 'integer', minimum: 0, maximum: 2_147_483_647, description: 'the id of the last agreement seen' },
           },
         },
         response: { 200: { type: 'array', items: { $ref: 'Agreement#' } }, ...problemResponses(400, 401) },

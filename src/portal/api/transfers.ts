@@ -6,7 +6,7 @@ import { personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
 import { transferInScope, transfersPage, type TransferScope } from '../sql/transfers-page.js';
-import { dayPattern, listLimit, pageQuery } from './api-kit.js';
+import { dayPattern, isRealDay, listLimit, pageQuery } from './api-kit.js';
 import { scopeFilter } from './agreements.js';
 
 const TRANSFER_STATES = ['received', 'validated', 'delivering', 'delivered', 'rejected', 'resent', 'failed', 'expired'] as const;
@@ -85,6 +85,10 @@ export async function transfersApi(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const q = request.query;
+    if (q.since !== undefined && !isRealDay(q.since)) {
+      const detail = `since '${q.since}' is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31.`;
+      throw new Problem(400, detail, [{ pointer: '#/since', field: 'since', detail }]);
+    }
     const scope: TransferScope = scopeFilter(scopeOf(personOf(request)));
     const limit = listLimit(q.limit);
     const page = await transfersPage(pool, { scope, status: q.status, system: q.system, since: q.since, after: q.after, limit });

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { Person } from '../../accounts/person.js';
 import { RefusedError, UsageError } from '../../errors.js';
-import { dayPattern } from '../api/api-kit.js';
+import { dayPattern, isRealDay } from '../api/api-kit.js';
 import { scopeOf, type Scope } from '../can.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { Problem } from '../problem.js';
@@ -58,11 +58,7 @@ export const text = (maxLength: number) => ({ type: 'string', maxLength }) as co
 /** A day as a date field sends it (YYYY-MM-DD), or nothing (an empty field). */
 const dayOrEmpty = `^$|${dayPattern}`;
 export const day = { type: 'string', pattern: dayOrEmpty } as const;
-/** A day the `day` pattern lets through that is a real date: 2026-02-30 is not one (Date.parse would roll it over to March). */
-export function isRealDay(v: string): boolean {
-  const t = Date.parse(`${v}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === v;
-}
+export { isRealDay };
 export const idParam = { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } as const;
 export const choice = (values: readonly string[]) => ({ type: 'string', enum: ['', ...values] }) as const;
 /** A page's own query: only the `done` of a redirect after an action (doneKey keeps it to the page's keys). */

@@ -125,6 +125,7 @@ function queryProblems(request: FastifyRequest): string[] {
     const v = q[field];
     if (v && !isRealDay(v)) problems.push(request.t('form.bad.day', { label: request.t(LABELS[field]), value: v }));
   }
+  if (q.quarter && !knownQuarter(q.quarter)) problems.push(request.t('form.bad', { label: request.t(LABELS.quarter), value: q.quarter }));
   if (problems.length === 0 && q.from && q.to && q.to < q.from) {
     problems.push(request.t('usage.bad.order', { from: q.from, to: q.to }));
   }
@@ -170,9 +171,17 @@ function usageQuery(request: FastifyRequest): { from: string; to?: string; by: '
 
 /** `?quarter=2026Q4` if it is one, else the present quarter (Danish time). */
 function quarterOf(request: FastifyRequest): string {
-  const text = (request.query as Record<string, string | undefined>).quarter;
-  if (text && /^[0-9]{4}Q[1-4]$/.test(text)) return parseQuarter(text).name;
-  return recentQuarters()[0]!;
+  return knownQuarter((request.query as Record<string, string | undefined>).quarter) ?? recentQuarters()[0]!;
+}
+
+/** The quarter's name if the text is one the calendar has (not 9999Q4, whose end is in year 10000). */
+function knownQuarter(text: string | undefined): string | undefined {
+  if (!text || !/^[0-9]{4}Q[1-4]$/.test(text)) return undefined;
+  try {
+    return parseQuarter(text).name;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The present quarter and the seven before it, newest first. */
