@@ -198,12 +198,13 @@ describe('role × resource matrix (API)', () => {
         [`matrix-${p.id}`, p.id, p.email, `til ${p.role}`],
       );
     }
-    // The person's invitation shows without its text (the one-time link is not shown again).
+    // The person's invitation shows without its text and link (the one-time link is not shown again);
+    // the other with the link its mail carries, the portal's public address joined to its path.
     for (const role of ['operator', 'vendor-user', 'authority-admin'] as const) {
-      const seen = (await list(role, '/notices')).map((n) => [n.subject, n.text ?? null]);
+      const seen = (await list(role, '/notices')).map((n) => [n.subject, n.text ?? null, n.link ?? null]);
       expect(seen.sort()).toEqual([
-        ['Invitation til Fælleskommunal Filudveksling', null],
-        [`til ${role}`, 'tekst'],
+        ['Invitation til Fælleskommunal Filudveksling', null, null],
+        [`til ${role}`, 'tekst', `${portal.config.portalPublicUrl}/agreements`],
       ]);
     }
 

@@ -87,9 +87,14 @@ export function noticeText(event: NoticeEvent, language: Language, facts: Notice
   return { subject: text.subject(facts), body: text.body(facts), link: text.path(facts) };
 }
 
+/** The notice's link as the mail carries it: a path joined to PORTAL_PUBLIC_URL, an account link as it is. */
+export function noticeUrl(link: string, publicUrl: string): string {
+  return /^https?:\/\//.test(link) ? link : `${publicUrl}${link}`;
+}
+
 /** The mail's text: body, the absolute link, and a signature. */
 export function mailText(notice: { body: string; link: string; language: Language }, publicUrl: string): string {
-  const link = /^https?:\/\//.test(notice.link) ? notice.link : `${publicUrl}${notice.link}`;
+  const link = noticeUrl(notice.link, publicUrl);
   const footer = notice.language === 'da' ? 'Fælleskommunal Filudveksling — denne besked er sendt automatisk.' : 'Fælleskommunal Filudveksling — this message was sent automatically.';
   return `${notice.body}\n\n${link}\n\n-- \n${footer}\n`;
 }

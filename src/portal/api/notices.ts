@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { noticeUrl } from '../../notices/notice-texts.js';
 import { noticesOf } from '../../notices/outbox.js';
 import { personOf } from '../authorize.js';
 import { problemResponses } from '../problem.js';
@@ -11,6 +12,7 @@ const noticeSchema = {
     event: { type: 'string', description: 'e.g. agreement.requested, agreement.approved, declaration.rejected (SPEC §12)' },
     subject: { type: 'string' },
     text: { type: 'string', description: "the notice's text; left out for invitations and resets, whose one-time link is not shown again" },
+    link: { type: 'string', description: "the notice's page in the portal, as the mail links to it (absolute URL); left out for invitations and resets" },
     state: { enum: ['pending', 'sending', 'committing', 'sent', 'failed', 'uncertain'] },
     createdAt: { type: 'string' },
     sentAt: { type: 'string', description: 'when the mail server accepted it' },
@@ -45,7 +47,8 @@ export async function noticesApi(app: FastifyInstance): Promise<void> {
         id: n.id,
         event: n.event,
         subject: n.subject,
-        ...(n.event.startsWith('account.') ? {} : { text: n.body }),
+        // Invitations and resets carry a one-time link: neither it nor the text is shown again.
+        ...(n.event.startsWith('account.') ? {} : { text: n.body, link: noticeUrl(n.link, app.portal.config.portalPublicUrl) }),
         state: n.state,
         createdAt: n.createdAt.toISOString(),
         ...(n.sentAt ? { sentAt: n.sentAt.toISOString() } : {}),
