@@ -101,6 +101,20 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     expect(await restarted.stop('SIGINT')).toBe(0);
   }, 240_000);
 
+  it("stops in order on a terminal's Ctrl-C, which signals the database server too", async () => {
+    // A terminal's Ctrl-C sends SIGINT to the whole foreground process group: `npm start`, serve and
+    // (unless it has a group of its own) the embedded PostgreSQL. setsid makes serve such a group.
+    const port = await freePort();
+    const env = { FILUDVEKSLING_DATA: dataDir, HTTP_PORT: String(port), SFTP_PORT: String(await freePort()) };
+    const server = await startServe(env, [], 120_000, ['setsid']);
+    process.kill(-server.child.pid!, 'SIGINT');
+    expect(await server.exited).toBe(0);
+    // Routing and maintenance finished on an open database; only then did serve stop it.
+    const errors = server.output().split('\n').filter((l) => /"level":(50|60)/.test(l));
+    expect(errors).toEqual([]);
+    expect(server.output()).toMatch(/embedded PostgreSQL stopped/);
+  }, 240_000);
+
   it('falls back to TCP on 127.0.0.1 when the data folder is too deep for a socket path', () => {
     expect(socketDirFor('/srv/filudveksling')).toBe('/srv/filudveksling/run/db-socket');
     expect(socketDirFor(`/srv/${'x'.repeat(90)}`)).toBeUndefined();

