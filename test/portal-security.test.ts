@@ -178,6 +178,27 @@ describe('found by probing as an attacker', () => {
     await page('/usage/invoice.csv?quarter=0000Q1', '«0000Q1»');
   });
 
+  it('an address the router cannot decode, or with a very long name in it, is answered by the portal with its headers', async () => {
+    const long = 'a'.repeat(600);
+    for (const [path, status] of [['/%E0%A4%A', 404], ['/systems/%zz', 303], [`/systems/${long}`, 303], ['/api/v1/%E0%A4%A', 404], [`/api/v1/transfers/${long}`, 401]] as const) {
+      const res = await fetch(`${portal.baseUrl}${path}`, { redirect: 'manual' });
+      expect([path, res.status]).toEqual([path, status]);
+      expectSecurityHeaders(res);
+    }
+    const op = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(op);
+    for (const path of ['/systems/%E0%A4%A', `/systems/${long}`, `/transfers/${long}`]) {
+      const res = await c.get(path);
+      expect([path, res.status]).toEqual([path, 404]);
+      expect(await res.text()).toContain(da['error.404']);
+    }
+    for (const [path, status] of [['/api/v1/transfers/%E0%A4%A', 404], [`/api/v1/transfers/${long}`, 400]] as const) {
+      const res = await c.get(path);
+      expect([path, res.status]).toEqual([path, status]);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+  });
+
   it('a NUL in the address is a 400 naming it, not a 500', async () => {
     const p = await addPerson(portal.pool, { role: 'operator' });
     const c = portal.client();

@@ -42,7 +42,12 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
     genReqId: () => randomBytes(8).toString('hex'),
     // Every bad field is named in a 400, not only the first.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // The router's own answers (a bad %-escape: 400, a name over maxParamLength: 414) are bare JSON
+    // that no hook sees: no CSP, nosniff or error page. So a path that does not decode is taken
+    // literally, and no name is too long for the router (a URL fits in Node's 16 KiB of headers);
+    // each route's schema limits its names.
+    rewriteUrl: (req) => literalBadEscapes(req.url ?? '/'),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
   });
   const queue: { open?: RoutingQueue } = {};
   app.decorate('portal', {
@@ -70,6 +75,19 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
   await app.register(apiPlugin, { prefix: '/api/v1' });
   await app.register(pagesPlugin);
   return app;
+}
+
+/** A path whose %-escapes do not decode (`/%E0%A4%A`, `/%zz`) with each % as %25: a name like any other. */
+export function literalBadEscapes(url: string): string {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (!path.includes('%')) return url;
+  try {
+    decodeURIComponent(path);
+    return url;
+  } catch {
+    return path.replace(/%/g, '%25') + (q === -1 ? '' : url.slice(q));
+  }
 }
 
 function databaseUrlOf(o: PortalOptions): string {
