@@ -372,9 +372,24 @@ describe('a bad field keeps the page (JSON Schemas of the page routes)', () => {
     const res = await operator.submit('/users/invite', { email, name: 'Ida Invitation', role: 'vendor-user', vendor: String(sender.vendorId) }, { from: '/users' });
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(html).toContain(`«E-mail» må højst have 320 tegn; der står ${email.length}.`);
+    expect(html).toContain(`«E-mail» må højst have 254 tegn; der står ${email.length}.`);
     expect(html).toContain('value="Ida Invitation"');
     expect(html).toContain(`value="${email}"`);
+  });
+
+  it('an invitation with a name longer than the accounts allow (200) names the field and keeps the form; 200 is taken', async () => {
+    const operator = await portal.login(people.operator!);
+    const invite = (name: string, email: string) => operator.submit('/users/invite', { email, name, role: 'vendor-user', vendor: String(sender.vendorId) }, { from: '/users' });
+    const res = await invite('N'.repeat(201), 'navn201@example.dk');
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('«Navn» må højst have 200 tegn; der står 201.');
+    expect(html).toContain(`value="${'N'.repeat(201)}"`);
+    expect(html).toContain('value="navn201@example.dk"');
+    expect(html).toMatch(/id="invite-name" name="name" type="text" maxlength="200"/);
+    expect((await portal.pool.query('SELECT 1 FROM users WHERE email = $1', ['navn201@example.dk'])).rowCount).toBe(0);
+    expect((await invite('N'.repeat(200), 'navn200@example.dk')).status).toBe(200);
+    expect((await portal.pool.query('SELECT length(name) AS n FROM users WHERE email = $1', ['navn200@example.dk'])).rows).toEqual([{ n: 200 }]);
   });
 
   it('the login form with an over-long e-mail says so and keeps it; one with no fields at all says what is missing', async () => {
@@ -383,7 +398,7 @@ describe('a bad field keeps the page (JSON Schemas of the page routes)', () => {
     const res = await c.submit('/login', { email, password: 'x' }, { from: '/login' });
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(html).toContain(`«E-mail» må højst have 320 tegn; der står ${email.length}.`);
+    expect(html).toContain(`«E-mail» må højst have 254 tegn; der står ${email.length}.`);
     expect(html).toContain(`value="${email}"`);
     const empty = await c.submit('/login', {}, { from: '/login' });
     expect(empty.status).toBe(400);

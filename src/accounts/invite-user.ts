@@ -1,6 +1,7 @@
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { AccountRefusedError, AccountUsageError } from './account-error.js';
+import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH } from './account-limits.js';
 import { createAccountLink, type AccountLink } from './account-links.js';
 import type { Clock } from './clock.js';
 import { findUserByEmail, normaliseEmail } from './find-user.js';
@@ -31,7 +32,7 @@ const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
 export async function inviteUser(pool: Pool, input: Invitee, by: string, opts: { publicUrl: string; clock: Clock }): Promise<Invitation> {
   const email = checkEmail(input.email);
   const name = (input.name ?? '').trim();
-  if (name.length > 200) throw new AccountUsageError('name-too-long', `A name must be at most 200 characters (got ${name.length}).`, 'name');
+  if (name.length > NAME_MAX_LENGTH) throw new AccountUsageError('name-too-long', `A name must be at most ${NAME_MAX_LENGTH} characters (got ${name.length}).`, 'name');
   checkOrganisation(input);
   return inTransaction(pool, async (db) => {
     if (await findUserByEmail(db, email)) {
@@ -58,7 +59,7 @@ export async function inviteUser(pool: Pool, input: Invitee, by: string, opts: {
 
 export function checkEmail(text: string): string {
   const email = normaliseEmail(text);
-  if (email.length > 254 || !EMAIL.test(email)) {
+  if (email.length > EMAIL_MAX_LENGTH || !EMAIL.test(email)) {
     throw new AccountUsageError('email-invalid', `'${text}' is not an e-mail address; give one like name@example.dk.`, 'email');
   }
   return email;

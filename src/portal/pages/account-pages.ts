@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AccountRefusedError, AccountUsageError } from '../../accounts/account-error.js';
+import { EMAIL_MAX_LENGTH } from '../../accounts/account-limits.js';
 import { findOpenLink, type LinkPurpose } from '../../accounts/account-links.js';
 import { login } from '../../accounts/login.js';
 import { requestOwnReset, setUserLanguage } from '../../accounts/manage-user.js';
@@ -14,7 +15,7 @@ const NOTICES = { password: 'login.passwordSet', logout: 'login.loggedOut', expi
 
 const loginBody = {
   type: 'object',
-  properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 2000 }, _csrf: { type: 'string' } },
+  properties: { email: { type: 'string', maxLength: EMAIL_MAX_LENGTH }, password: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 2000 }, _csrf: { type: 'string' } },
   required: ['email', 'password'],
 } as const;
 
@@ -108,7 +109,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     app.get('/forgot', pageSchema({ querystring: doneQuery }), async (request, reply) => renderPage(request, reply, 'forgot.eta', { sent: false }, { title: 'forgot.title' }));
     app.post<{ Body: { email: string } }>(
       '/forgot',
-      { ...pageSchema({ body: { type: 'object', properties: { email: { type: 'string', maxLength: 320 }, ...formFields }, required: ['email'] } }), config: { rateLimit: app.authRateLimit } },
+      { ...pageSchema({ body: { type: 'object', properties: { email: { type: 'string', maxLength: EMAIL_MAX_LENGTH }, ...formFields }, required: ['email'] } }), config: { rateLimit: app.authRateLimit } },
       async (request, reply) => {
         // A bad address is answered like any other: the page never says whether an account exists.
         if (badFields(request).length > 0) return renderPage(request, reply, 'forgot.eta', { sent: true }, { title: 'forgot.title' });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountRefusedError, AccountUsageError } from '../../accounts/account-error.js';
+import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH } from '../../accounts/account-limits.js';
 import { findUserById } from '../../accounts/find-user.js';
 import { inviteUser } from '../../accounts/invite-user.js';
 import { listUsers } from '../../accounts/list-users.js';
@@ -24,8 +25,8 @@ interface InviteForm {
 const inviteBody = {
   type: 'object',
   properties: {
-    email: { type: 'string', maxLength: 320 },
-    name: { type: 'string', maxLength: 400 },
+    email: { type: 'string', maxLength: EMAIL_MAX_LENGTH },
+    name: { type: 'string', maxLength: NAME_MAX_LENGTH },
     role: { type: 'string', maxLength: 40 },
     vendor: { type: 'string', maxLength: 12 },
     authority: { type: 'string', maxLength: 12 },
@@ -36,7 +37,7 @@ const inviteBody = {
 
 const LABELS = { email: 'users.email', name: 'users.name', role: 'users.role', vendor: 'users.invite.vendor', authority: 'users.invite.authority' } as const;
 const idParams = { type: 'object', properties: { id: idParam }, required: ['id'] } as const;
-const usersQuery = { type: 'object', properties: { disabled: { type: 'string', maxLength: 320 }, enabled: { type: 'string', maxLength: 320 } } } as const;
+const usersQuery = { type: 'object', properties: { disabled: { type: 'string', maxLength: EMAIL_MAX_LENGTH }, enabled: { type: 'string', maxLength: EMAIL_MAX_LENGTH } } } as const;
 const plainBody = { type: 'object', properties: { _csrf: { type: 'string' } } } as const;
 
 /** The roles a person may give in an invitation: an operator any, an admin those of its own organisation. */
@@ -55,7 +56,7 @@ export async function usersPages(app: FastifyInstance): Promise<void> {
     const users = await listUsers(pool, 'all' in scope ? {} : scope);
     const operatorChoices = p.role === 'operator' ? await organisations() : {};
     const form = { email: '', name: '', role: invitableRoles(p)[0], vendor: '', authority: '', ...extra.form };
-    return renderPage(request, reply, 'users.eta', { users, roles: invitableRoles(p), ...operatorChoices, ...extra, form }, { title: 'users.title', status });
+    return renderPage(request, reply, 'users.eta', { users, roles: invitableRoles(p), ...operatorChoices, ...extra, form, limits: { email: EMAIL_MAX_LENGTH, name: NAME_MAX_LENGTH } }, { title: 'users.title', status });
   }
 
   async function organisations() {
