@@ -13,8 +13,11 @@ let operator: TestPerson;
 let aarhus: TestPerson;
 const MONTHS = ['2026-01', '2026-02', '2026-03'];
 
+/** The portal's clock: 10 August 2025, so that a year back by default reaches June and July 2025. */
+const NOW = new Date('2025-08-10T10:00:00Z');
+
 beforeAll(async () => {
-  portal = await startPortal();
+  portal = await startPortal({ clock: () => NOW });
   const pool = portal.pool;
   const sender = await registerSystem(pool, { username: 'page-afsender', vendor: 'Side A/S', dataDir: portal.config.dataDir });
   const recipient = await registerSystem(pool, { username: 'page-modtager', vendor: 'Side B/S', dataDir: portal.config.dataDir });
@@ -124,6 +127,14 @@ describe('Forbrug at volume', () => {
         expect.stringMatching(new RegExp(`^${period}\\|aa-leverandør\\|page-zeta\\|Afsendelse \\(send\\)\\|.*\\|I buffetprisen$`)),
       ]),
     );
+  });
+
+  it('shows a year back from the portal’s clock by default, and its quarter’s invoice basis', async () => {
+    const client = await portal.login(operator);
+    const html = await (await client.get('/usage')).text();
+    expect(html).toContain('name="from" value="2024-08-01"');
+    expect(html).toContain('<option value="2025Q3" selected>');
+    expect(breakdownRows(html).map((cells) => cells[0])).toEqual(expect.arrayContaining(['2025-06', '2025-07']));
   });
 
   it('totals each row’s own rounded amount per period when a per-use price holds', async () => {

@@ -5,6 +5,7 @@ import { listPrices, spansWithin } from '../prices/prices.js';
 import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
 import { firstServiceUsage, serviceUsage, usageTotals, type ServiceUsageRow } from './service-usage.js';
+import { periodOf, periodStarts, type UsagePeriod } from './periods.js';
 import { usageSource } from './usage-source.js';
 
 /**
@@ -104,8 +105,6 @@ export interface PeriodUsage {
   bytes: number;
 }
 
-export type UsagePeriod = 'month' | 'quarter';
-
 /**
  * What a page of usage shows (the portal's Forbrug): files and bytes per period as `by: 'service'`
  * counts them (once for the sender, once for each recipient), summed in the database without a row
@@ -195,24 +194,4 @@ async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; 
     if (span) row.amountOre = (row.amountOre ?? 0) + perUseAmount(r.files, r.bytes, span.price);
   }
   return [...byPeriod.keys()].sort().flatMap((name) => byPeriod.get(name)!);
-}
-
-/** The first days of the months (or quarters) after `first` up to `next` (exclusive). */
-function periodStarts(first: string, next: string, period: UsagePeriod): string[] {
-  const step = period === 'month' ? 1 : 3;
-  const out: string[] = [];
-  let [y, m] = [Number(first.slice(0, 4)), Number(first.slice(5, 7))];
-  m -= (m - 1) % step; // the period's first month
-  for (;;) {
-    m += step;
-    if (m > 12) [y, m] = [y + 1, m - 12];
-    const day = `${y}-${String(m).padStart(2, '0')}-01`;
-    if (day >= next) return out;
-    out.push(day);
-  }
-}
-
-/** The period a day is in: `2026-11` or `2026Q4`. */
-export function periodOf(day: string, period: UsagePeriod): string {
-  return period === 'month' ? day.slice(0, 7) : `${day.slice(0, 4)}Q${Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1}`;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { danishDay } from '../../agreements/danish-day.js';
 import { invoiceCsv } from '../../prices/invoice-csv.js';
 import { invoiceForQuarter } from '../../prices/invoice.js';
 import { listPrices, perUsePriceWithin } from '../../prices/prices.js';
@@ -58,9 +59,9 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
 
   /** The page; with `problems` (a bad value in the query) it names them, shows what was typed and answers 400. */
   async function showUsage(request: FastifyRequest, reply: FastifyReply, problems: string[]) {
-    const asked = askedOf(request);
+    const asked = askedOf(request, app.portal.clock());
     const { person, q, priced } = asked;
-    const quarter = quarterOf(request);
+    const quarter = quarterOf(request, app.portal.clock());
     // The invoice basis is read beside the usage (both only read).
     const [{ rows, periods, more }, invoice] = await Promise.all([
       pageOf(asked),
@@ -78,7 +79,7 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
       periods,
       priced,
       quarter,
-      quarters: recentQuarters(),
+      quarters: recentQuarters(app.portal.clock()),
       invoice,
       filesChart: barChart(periods.map((p) => ({ label: p.period, value: p.files }))),
       bytesChart: barChart(periods.map((p) => ({ label: p.period, value: p.bytes })), { binary: true }),
@@ -92,7 +93,7 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
   app.get('/usage.csv', { preHandler: requireLogin, ...withQuery }, async (request, reply) => {
     const problems = queryProblems(request);
     if (problems.length > 0) return showUsage(request, reply, problems);
-    const { q, priced, scope } = askedOf(request);
+    const { q, priced, scope } = askedOf(request, app.portal.clock());
     // Every row, with amounts only for those who see prices.
     const rows = await usageReport(pool, { by: 'service', ...scope, period: q.by, prices: priced });
     const header = ['period', 'authority', 'authority_name', 'vendor', 'system', 'service', 'files', 'bytes', ...(priced ? ['amount_ore'] : [])];
@@ -107,7 +108,7 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     if (!seesPrices(person)) authorize(person, 'operate');
     const problems = queryProblems(request);
     if (problems.length > 0) return showUsage(request, reply, problems);
-    const quarter = quarterOf(request);
+    const quarter = quarterOf(request, app.portal.clock());
     const invoice = await invoiceForQuarter(pool, { quarter, authority: authorityRef(person) });
     return csvReply(reply, `fakturagrundlag-${quarter}.csv`, invoiceCsv(invoice).trimEnd());
   });
@@ -140,10 +141,10 @@ interface Asked {
   scope: { from: string; to?: string; authority?: string; vendor?: string };
 }
 
-function askedOf(request: FastifyRequest): Asked {
+function askedOf(request: FastifyRequest, now: Date): Asked {
   const person = personOf(request);
   authorize(person, 'read');
-  const q = usageQuery(request);
+  const q = usageQuery(request, now);
   return { person, q, priced: seesPrices(person), scope: scopeOf(person, q) };
 }
 
@@ -160,18 +161,18 @@ function authorityRef(person: Person): string | undefined {
   return person.authority ? (person.authority.kommunekode ?? person.authority.cvr ?? undefined) : undefined;
 }
 
-function usageQuery(request: FastifyRequest): { from: string; to?: string; by: 'month' | 'quarter' } {
+function usageQuery(request: FastifyRequest, now: Date): { from: string; to?: string; by: 'month' | 'quarter' } {
   const q = request.query as Record<string, string | undefined>;
   const day = (v: string | undefined) => (v && DAY.test(v) && isRealDay(v) ? v : undefined);
-  const from = day(q.from) ?? yearAgo();
+  const from = day(q.from) ?? yearAgo(now);
   const to = day(q.to);
   // A last day before the first is named on the page (queryProblems); the figures are then to today.
   return { from, to: to !== undefined && to < from ? undefined : to, by: q.by === 'quarter' ? 'quarter' : 'month' };
 }
 
 /** `?quarter=2026Q4` if it is one, else the present quarter (Danish time). */
-function quarterOf(request: FastifyRequest): string {
-  return knownQuarter((request.query as Record<string, string | undefined>).quarter) ?? recentQuarters()[0]!;
+function quarterOf(request: FastifyRequest, now: Date): string {
+  return knownQuarter((request.query as Record<string, string | undefined>).quarter) ?? recentQuarters(now)[0]!;
 }
 
 /** The quarter's name if the text is one the calendar has (not 9999Q4, whose end is in year 10000). */
@@ -185,8 +186,8 @@ function knownQuarter(text: string | undefined): string | undefined {
 }
 
 /** The present quarter and the seven before it, newest first. */
-function recentQuarters(now = new Date()): string[] {
-  const [y, m] = danishToday(now).split('-').map(Number) as [number, number];
+function recentQuarters(now: Date): string[] {
+  const [y, m] = danishDay(now).split('-').map(Number) as [number, number];
   const out: string[] = [];
   for (let i = 0, year = y, q = Math.floor((m - 1) / 3) + 1; i < 8; i++) {
     out.push(`${year}Q${q}`);
@@ -224,15 +225,8 @@ function csvReply(reply: import('fastify').FastifyReply, filename: string, body:
     .send(`${body}\n`);
 }
 
-/** YYYY-MM-DD (Swedish dates read so) in Danish time; made once, as building a formatter is costly. */
-const DANISH_DAY = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen' });
-
-function danishToday(now: Date): string {
-  return DANISH_DAY.format(now);
-}
-
 /** The first day of the month a year ago (Danish time): a year of months by default. */
-function yearAgo(now = new Date()): string {
-  const [y, m] = danishToday(now).split('-').map(Number) as [number, number];
+function yearAgo(now: Date): string {
+  const [y, m] = danishDay(now).split('-').map(Number) as [number, number];
   return `${y - 1}-${String(m).padStart(2, '0')}-01`;
 }
