@@ -187,6 +187,41 @@ describe('Forbrug', () => {
   }, 60_000);
 });
 
+describe('names people know', () => {
+  /** The page's facts list (dt → dd), as a screen reader reads it. */
+  async function facts(page: Page): Promise<Record<string, string>> {
+    return page.locator('dl.facts').first().evaluate((dl) => {
+      const out: Record<string, string> = {};
+      for (const dt of dl.querySelectorAll('dt')) out[dt.textContent!.trim()] = (dt.nextElementSibling as HTMLElement).innerText.trim();
+      return out;
+    });
+  }
+
+  it("an agreement names its system's vendor: on its page for everyone, and in the authority's and operator's lists", async () => {
+    const authority = await pageAs('authority-admin');
+    await authority.goto(`${portal.baseUrl}/agreements/${agreementIds[0]}`);
+    expect((await facts(authority))['Leverandør']).toBe(`Leverandør ${EVIL}`);
+    await authority.goto(`${portal.baseUrl}/agreements`);
+    const row = authority.getByRole('row').filter({ has: authority.getByRole('link', { name: new RegExp(`^Serviceaftale ${agreementIds[0]}:`) }) });
+    expect(await authority.getByRole('columnheader', { name: 'Leverandør' }).count()).toBe(1);
+    expect(await row.getByRole('cell', { name: `Leverandør ${EVIL}`, exact: true }).count()).toBe(1);
+    // A vendor's own list does not repeat its name on every row; its agreement page still says it.
+    const vendor = await pageAs('vendor-admin');
+    await vendor.goto(`${portal.baseUrl}/agreements`);
+    expect(await vendor.getByRole('columnheader', { name: 'Leverandør' }).count()).toBe(0);
+    await vendor.goto(`${portal.baseUrl}/agreements/${agreementIds[0]}`);
+    expect((await facts(vendor))['Leverandør']).toBe(`Leverandør ${EVIL}`);
+  }, 60_000);
+
+  it('the routes page names each route\'s InfRef as triggers carry it (every version of its number), not the bare number', async () => {
+    const operator = await pageAs('operator');
+    await operator.goto(`${portal.baseUrl}/routes`);
+    const number = infref.replace(/^FagsystemdefineredeDataRefGDPR(\d+)_\d+$/, '$1');
+    const row = operator.getByRole('row').filter({ hasText: recipient.username });
+    expect(await row.getByRole('cell', { name: `FagsystemdefineredeDataRefGDPR${number}_*`, exact: true }).count()).toBe(1);
+  }, 60_000);
+});
+
 describe('scope', () => {
   it('a vendor gets 404 for another vendor\'s system, an authority for another authority\'s agreement; a read-only user 403 for an action', async () => {
     const vendor = await portal.login(people['vendor-admin']!);

@@ -18,4 +18,9 @@ export function formatInfRef(ref: InfRefName): string {
   return `${INFREF_PREFIX}${ref.number}_${ref.version}`;
 }
 
+/** Every version of an InfRef number, as routes take it (they name the number): FagsystemdefineredeDataRefGDPR<n>_*. */
+export function everyVersionOf(number: number): string {
+  return `${INFREF_PREFIX}${number}_*`;
+}
+
 export const INFREF_FORM_HINT = `${INFREF_PREFIX}<n>_<v>, e.g. ${INFREF_PREFIX}12_1 (numbers without leading zeros)`;

@@ -48,6 +48,7 @@ export const daPages = {
   'agreements.back': 'Tilbage til serviceaftaler',
   'agreements.col.id': 'Nr.',
   'agreements.col.system': 'It-system',
+  'agreements.col.vendor': 'Leverandør',
   'agreements.col.service': 'Service',
   'agreements.col.authority': 'Myndighed',
   'agreements.col.status': 'Status',

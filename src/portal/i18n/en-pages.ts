@@ -50,6 +50,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'agreements.back': 'Back to service agreements',
   'agreements.col.id': 'No.',
   'agreements.col.system': 'IT system',
+  'agreements.col.vendor': 'Vendor',
   'agreements.col.service': 'Service',
   'agreements.col.authority': 'Authority',
   'agreements.col.status': 'Status',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.js';
+import { everyVersionOf } from '../../infref/infref-name.js';
 import type { RouteListRow } from '../../routes/list-routes.js';
 import type { HostKey } from '../../sftp/host-keys.js';
 import { buildTrigger } from '../../triggers/build-xml.js';
@@ -58,7 +59,7 @@ export function connectionGuide(
     sftpCommand: `sftp -P ${port} -i ~/.ssh/id_ed25519 ${/^[A-Za-z0-9._-]+$/.test(system.username) ? system.username : `'${system.username.replace(/'/g, `'\\''`)}'`}@${host}`,
     sampleTrigger,
     routes: routes.map((r) => ({
-      infref: `FagsystemdefineredeDataRefGDPR${r.infrefNumber}_*`,
+      infref: everyVersionOf(r.infrefNumber),
       recipient: r.recipient,
       authority: `${r.kommunekode ? `${r.kommunekode} ` : ''}${r.authority}`,
     })),

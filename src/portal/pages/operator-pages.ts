@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { addAuthority } from '../../authority/add-authority.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
+import { everyVersionOf } from '../../infref/infref-name.js';
 import { liveNodes, queueStatus } from '../../operations/cluster-status.js';
 import { inboxBacklog, isFallingBehind } from '../../operations/inbox-backlog.js';
 import { addRoute } from '../../routes/add-route.js';
@@ -49,7 +50,8 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
   }
   const vendors = listPage('vendors', 'vendors.title', () => listVendors(pool), ['vendor-added']);
   const authorities = listPage('authorities', 'authorities.title', () => listAuthorities(pool), ['authority-added']);
-  const routes = listPage('routes', 'routes.title', () => listRoutes(pool), ['route-added', 'route-removed']);
+  // A route takes every version of its InfRef number: shown as FagsystemdefineredeDataRefGDPR<n>_*, as the operator typed it.
+  const routes = listPage('routes', 'routes.title', async () => (await listRoutes(pool)).map((r) => ({ ...r, infref: everyVersionOf(r.infrefNumber) })), ['route-added', 'route-removed']);
 
   app.get('/vendors', { ...operator, ...pageSchema({ querystring: doneQuery }) }, (request, reply) => vendors(request, reply));
   app.post('/vendors', { ...operator, ...pageSchema({ body: vendorBody }) }, async (request, reply) => {
