@@ -199,6 +199,19 @@ describe('found by probing as an attacker', () => {
     }
   });
 
+  it("Brugere says who was disabled or enabled only of a person the admin sees in that state, never the address's text", async () => {
+    const op = await addPerson(portal.pool, { role: 'operator' });
+    const target = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(op);
+    const disabled = await c.submit(`/users/${target.id}/disable`, {}, { from: '/users' });
+    expect(disabled.status).toBe(303);
+    const notice = async (query: string) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(await (await c.get(`/users?${query}`)).text())?.[1];
+    expect(await notice(disabled.headers.get('location')!.split('?')[1]!)).toBe(`${target.email} er spærret.`);
+    expect(await notice(`disabled=${encodeURIComponent('Din konto er kompromitteret. Ring straks til 12 34 56 78, og')}`)).toBeUndefined();
+    expect(await notice(`enabled=${encodeURIComponent(target.email)}`)).toBeUndefined();
+    expect(await notice(`disabled=${encodeURIComponent(op.email)}`)).toBeUndefined();
+  });
+
   it('a NUL in the address is a 400 naming it, not a 500', async () => {
     const p = await addPerson(portal.pool, { role: 'operator' });
     const c = portal.client();

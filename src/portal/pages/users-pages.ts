@@ -50,13 +50,24 @@ function invitableRoles(p: Person): Role[] {
 export async function usersPages(app: FastifyInstance): Promise<void> {
   const { pool, config, clock } = app.portal;
 
-  async function show(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; link?: string; error?: string; form?: Partial<InviteForm> }, status = 200) {
+  async function show(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { notice?: string; link?: string; error?: string; form?: Partial<InviteForm>; changed?: { email: string; disabled: boolean } },
+    status = 200,
+  ) {
     const p = personOf(request);
     const scope = scopeOf(p);
     const users = await listUsers(pool, 'all' in scope ? {} : scope);
     const operatorChoices = p.role === 'operator' ? await organisations() : {};
     const form = { email: '', name: '', role: invitableRoles(p)[0], vendor: '', authority: '', ...extra.form };
-    return renderPage(request, reply, 'users.eta', { users, roles: invitableRoles(p), ...operatorChoices, ...extra, form, limits: { email: EMAIL_MAX_LENGTH, name: NAME_MAX_LENGTH } }, { title: 'users.title', status });
+    const { changed, ...rest } = extra;
+    // After a change the address names the person: said only of one listed here in that state (else
+    // any text put in a link would read as the portal's own notice).
+    const person = changed && users.find((u) => u.email === changed.email && u.disabled === changed.disabled);
+    const notice = person ? request.t(person.disabled ? 'users.disabled' : 'users.enabled', { email: person.email }) : rest.notice;
+    const limits = { email: EMAIL_MAX_LENGTH, name: NAME_MAX_LENGTH };
+    return renderPage(request, reply, 'users.eta', { users, roles: invitableRoles(p), ...operatorChoices, ...rest, notice, form, limits }, { title: 'users.title', status });
   }
 
   async function organisations() {
@@ -73,8 +84,8 @@ export async function usersPages(app: FastifyInstance): Promise<void> {
     authorize(personOf(request), 'user.manage');
     // A notice after a change names the person; anything else in the address is left out.
     const { disabled, enabled } = badFields(request).length > 0 ? {} : request.query;
-    const notice = disabled ? request.t('users.disabled', { email: disabled }) : enabled ? request.t('users.enabled', { email: enabled }) : undefined;
-    return show(request, reply, { notice });
+    const changed = disabled ? { email: disabled, disabled: true } : enabled ? { email: enabled, disabled: false } : undefined;
+    return show(request, reply, { changed });
   });
 
   app.post<{ Body: InviteForm }>('/users/invite', { preHandler: requireLogin, ...pageSchema({ body: inviteBody }) }, async (request, reply) => {
