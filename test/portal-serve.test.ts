@@ -37,6 +37,25 @@ describe('serve and the portal', () => {
     expect(await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)).toBe('refused');
   });
 
+  it("says where the portal is once ready, and, while there is no operator, how the first one gets in", async () => {
+    const p = await ports();
+    const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), ...p };
+    // The lines a person reads among the JSON logs (the notes on stderr).
+    const notes = (output: string) => output.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
+    const first = await startServe(env, ['--role', 'portal']);
+    expect(await first.stop()).toBe(0);
+    expect(notes(first.output())).toEqual(expect.arrayContaining([
+      `the portal: http://127.0.0.1:${p.PORTAL_PORT}`,
+      "nobody can log in to the portal yet: 'filudveksling user invite <e-mail> --role operator' prints the first operator's one-time link",
+    ]));
+
+    expect((await cli(['user', 'invite', 'drift@kombit.dk', '--role', 'operator'], { DATABASE_URL: db.url, PORTAL_PORT: p.PORTAL_PORT })).code).toBe(0);
+    const again = await startServe(env, ['--role', 'portal']);
+    expect(await again.stop()).toBe(0);
+    expect(notes(again.output())).toContain(`the portal: http://127.0.0.1:${p.PORTAL_PORT}`);
+    expect(again.output()).not.toContain('nobody can log in');
+  });
+
   it('--role sftp and PORTAL_PORT=off run no portal', async () => {
     const p = await ports();
     const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), ...p };

@@ -20,6 +20,12 @@ export async function requireUser(db: Queryable, email: string): Promise<PersonR
   return user;
 }
 
+/** Whether the portal has an operator (active or invited) — none on a fresh installation. */
+export async function hasOperator(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM users WHERE role = 'operator' AND NOT disabled) AS any`);
+  return rows[0]!.any;
+}
+
 /** E-mail addresses are kept and compared in lower case, trimmed. */
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -1,3 +1,4 @@
+import { hasOperator } from '../accounts/find-user.js';
 import { purgeExpiredSessions } from '../accounts/sessions.js';
 import { systemClock } from '../accounts/clock.js';
 import { log } from '../log.js';
@@ -20,9 +21,15 @@ export const portalComponent: ComponentFactory = async ({ config, database, role
     void purgeExpiredSessions(database.pool, systemClock).catch((err: unknown) => log.warn({ op: 'portal', err }, 'purging expired sessions failed'));
   }, PURGE_EVERY_MS);
   purge.unref();
+  const notes = [`the portal: ${config.portalPublicUrl}`];
+  // A fresh installation: nobody can log in until the CLI invites the first operator.
+  if (!(await hasOperator(database.pool))) {
+    notes.push(`nobody can log in to the portal yet: 'filudveksling user invite <e-mail> --role operator' prints the first operator's one-time link`);
+  }
   return {
     name: 'portal',
     readiness: {},
+    notes,
     async stop() {
       clearInterval(purge);
       // Stops accepting, lets requests in flight finish, closes idle keep-alive connections.

@@ -17,6 +17,8 @@ export interface Component {
   /** Stops taking new work and finishes what is in flight; resolves when done. */
   stop(): Promise<void>;
   readiness?: Record<string, ReadinessCheck>;
+  /** Lines for the person who started the node, shown once it is ready (where to go, what to do first). */
+  notes?: string[];
 }
 
 export type ComponentFactory = (ctx: ServeContext) => Promise<Component | undefined>;

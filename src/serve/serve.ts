@@ -21,6 +21,8 @@ const factories: ComponentFactory[] = [nodeHeartbeat, operationsMetrics, routerC
 
 export interface RunningServer {
   httpPort: number;
+  /** The components' notes for the person who started the node (the portal's address…). */
+  notes: string[];
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function serve(config: Config, role: Role): Promise<RunningServer> 
 
   return {
     httpPort: http.boundPort,
+    notes: components.flatMap((c) => c.notes ?? []),
     stop: () =>
       (stopping ??= (async () => {
         const t1 = Date.now();

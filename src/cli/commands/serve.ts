@@ -14,6 +14,7 @@ export function registerServe(program: Command): void {
         setLogLevel(ctx.config.logLevel);
         const server = await serve(ctx.config, opts.role);
         ctx.out.note(`filudveksling is ready; health on http://${ctx.config.httpHost}:${server.httpPort}/readyz (Ctrl-C stops it)`);
+        for (const note of server.notes) ctx.out.note(note);
         await new Promise<void>((resolve) => {
           let stopping = false;
           const onSignal = (signal: string) => {
