@@ -103,6 +103,32 @@ describe('systems and agreements through the API', () => {
     expect(past.status).toBe(400);
   });
 
+  it('names the field of a value the domain refuses, as it names those the schemas refuse', async () => {
+    // SPEC §11: a 400 is bad input, `errors` naming each field — also when the value passes the
+    // schema and the domain function refuses it (a day that does not exist, a user name it cannot hold).
+    const named = async (who: keyof typeof tokens, method: string, path: string, body?: unknown) => {
+      const r = await call(who, method, path, body);
+      return [r.status, r.body.code, (r.body.errors ?? []).map((e: any) => [e.pointer, e.field, e.detail === r.body.detail || r.body.errors.length > 1])];
+    };
+    await registerSystem(portal.pool, { username: 'fag-fields', vendor: 'Fagsystem A/S', dataDir: portal.config.dataDir });
+    const [asked] = (await call('vendor', 'POST', '/agreements', { system: 'fag-fields', service: 'send', authorities: ['0751'] })).body;
+    expect((await call('aarhus', 'POST', `/agreements/${asked.id}/approve`, {})).status).toBe(200);
+
+    expect(await named('aarhus', 'POST', `/agreements/${asked.id}/terminate`, { reason: 'Slut', effective: '2020-01-01' })).toEqual([400, 'agreement-effective-past', [['#/effective', 'effective', true]]]);
+    expect(await named('aarhus', 'POST', `/agreements/${asked.id}/terminate`, { reason: 'Slut', effective: '2030-02-30' })).toEqual([400, 'day-invalid', [['#/effective', 'effective', true]]]);
+    expect(await named('vendor', 'POST', '/systems', { username: 'fag med mellemrum', sshPublicKey: generateKeyPair().publicKey })).toEqual([400, 'system-username-invalid', [['#/username', 'username', true]]]);
+    expect(await named('vendor', 'GET', '/usage?from=2026-02-30&to=2026-04-31')).toEqual([400, 'day-invalid', [['#/from', 'from', true], ['#/to', 'to', true]]]);
+
+    const { name } = await issueInfRef(portal.pool, 'fag-fields');
+    const empty = new FormData();
+    empty.append('document', new Blob([]), 'tom.pdf');
+    const res = await fetch(`${portal.baseUrl}/api/v1/infrefs/${name}/declaration`, { method: 'POST', headers: { authorization: `Bearer ${tokens.vendor}` }, body: empty });
+    const problem = await res.json();
+    expect([res.status, problem.code, problem.errors]).toEqual([400, 'declaration-document-empty', [{ pointer: '#/document', field: 'document', detail: problem.detail }]]);
+    // Refused, nothing changed.
+    expect((await call('vendor', 'GET', `/agreements?system=fag-fields`)).body.map((a: any) => a.status)).toEqual(['approved']);
+  });
+
   it('adds and removes keys by fingerprint', async () => {
     const second = generateKeyPair();
     const added = await call('vendor', 'POST', '/systems/fag-api/keys', { sshPublicKey: second.publicKey });

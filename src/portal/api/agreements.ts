@@ -13,7 +13,7 @@ import { findSystemByUsername } from '../../systems/find-system.js';
 import { authorize, personOf } from '../authorize.js';
 import { scopeOf, type Scope } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
-import { asBadField, authorityOf, dayPattern, listLimit, pageQuery } from './api-kit.js';
+import { asBadField, authorityOf, dayPattern, listLimit, namingFields, pageQuery } from './api-kit.js';
 
 const agreementSchema = {
   $id: 'Agreement',
@@ -67,6 +67,8 @@ const ACTION_BODIES: Record<AgreementAction, object | undefined> = {
   },
   withdraw: undefined,
 };
+/** The lifecycle's refusals of a value in the body, by the field they are about. */
+const ACTION_FIELDS = { 'agreement-effective-past': 'effective', 'day-invalid': 'effective', 'reason-missing': 'reason', 'reason-too-long': 'reason' } as const;
 const SUMMARIES: Record<AgreementAction, string> = {
   approve: 'Approve a requested agreement (authority-admin)',
   reject: 'Reject a requested agreement, with a reason (authority-admin)',
@@ -163,7 +165,8 @@ export async function agreementsApi(app: FastifyInstance): Promise<void> {
         const unknown = `No agreement ${request.params.id}.`;
         if (!a) throw new Problem(404, unknown);
         authorize(p, action === 'withdraw' ? 'agreement.request' : 'agreement.decide', { vendorId: a.vendorId, authorityId: a.authorityId }, unknown);
-        return agreementOut(await changeAgreement(pool, a.id, action, { reason: request.body?.reason, effective: request.body?.effective, now: app.portal.clock() }, p.email));
+        const change = { reason: request.body?.reason, effective: request.body?.effective, now: app.portal.clock() };
+        return agreementOut(await namingFields(ACTION_FIELDS, () => changeAgreement(pool, a.id, action, change, p.email)));
       },
     );
   }

@@ -1,4 +1,4 @@
-import { RefusedError, type UsageError } from '../../errors.js';
+import { RefusedError, UsageError } from '../../errors.js';
 import { Problem } from '../problem.js';
 import { apiDetail } from '../refusals.js';
 
@@ -29,19 +29,48 @@ export function authorityOf(a: { cvr: string | null; kommunekode: string | null;
 }
 
 /** The refusals that name something unknown the request gave by name (requireAuthority's, requireVendor's). */
-const UNKNOWN_NAMED = new Set(['kommunekode-unknown', 'authority-unknown', 'vendor-unknown']);
+const UNKNOWN_NAMED = ['kommunekode-unknown', 'authority-unknown', 'vendor-unknown'] as const;
 
 /**
  * A value of the request that names something unknown (an authority in a filter or a body) is bad
  * input of that field (400 naming it), not a conflict: the domain's refusal becomes a field error.
  */
-export async function asBadField<T>(field: string, fn: () => Promise<T>): Promise<T> {
+export function asBadField<T>(field: string, fn: () => Promise<T>): Promise<T> {
+  return namingFields(Object.fromEntries(UNKNOWN_NAMED.map((code) => [code, field])), fn);
+}
+
+/**
+ * SPEC §11: a 400 names each bad field. A value that passes the route's schema but that the domain
+ * refuses as bad input (a day the calendar lacks, a user name it cannot hold) has no field of its
+ * own; `fields` says, by the refusal's code, which field of the request it is about.
+ */
+export async function namingFields<T>(fields: Readonly<Record<string, string>>, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof RefusedError && err.code !== undefined && UNKNOWN_NAMED.has(err.code)) throw fieldProblem(field, err);
+    const field = err instanceof RefusedError || err instanceof UsageError ? fields[err.code ?? ''] : undefined;
+    if (field !== undefined) throw fieldProblem(field, err as RefusedError | UsageError);
     throw err;
   }
+}
+
+/**
+ * Several values checked at once, each by its own parse: every one refused is named (a 400 with an
+ * entry per field, the first one's words and code as the problem's), not only the first.
+ */
+export function eachField<T extends Record<string, () => unknown>>(checks: T): { [K in keyof T]: ReturnType<T[K]> } {
+  const out: Record<string, unknown> = {};
+  const bad: Problem[] = [];
+  for (const [field, check] of Object.entries(checks)) {
+    try {
+      out[field] = check();
+    } catch (err) {
+      if (!(err instanceof RefusedError || err instanceof UsageError)) throw err;
+      bad.push(fieldProblem(field, err));
+    }
+  }
+  if (bad.length > 0) throw new Problem(400, bad[0]!.detail, bad.flatMap((p) => p.errors ?? []), bad[0]!.code);
+  return out as { [K in keyof T]: ReturnType<T[K]> };
 }
 
 /** A refusal about one field of the request: 400 naming the field, with the refusal's words and code. */

@@ -7,6 +7,7 @@ import { authorize, personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
 import { uploadedFileSchema, type UploadedFile } from '../security.js';
+import { namingFields } from './api-kit.js';
 
 const declarationSchema = {
   $id: 'Declaration',
@@ -72,6 +73,9 @@ function infrefOut(i: InfRefWithDeclaration) {
 
 const infrefParams = { type: 'object', properties: { infref: { type: 'string', pattern: `^${INFREF_PREFIX}[1-9][0-9]{0,8}_[1-9][0-9]{0,8}$` } }, required: ['infref'] } as const;
 
+/** The refusals of the uploaded document itself, named as its field. */
+const DOCUMENT_FIELDS = { 'declaration-document-empty': 'document', 'declaration-document-too-big': 'document' } as const;
+
 /** /infrefs: a vendor's InfRefs with their declarations; the declaration document's upload, and its download (operators). */
 export async function infrefsApi(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
@@ -108,7 +112,7 @@ export async function infrefsApi(app: FastifyInstance): Promise<void> {
     authorize(p, 'declaration.upload', { vendorId: infref.ownerVendorId }, `No InfRef ${request.params.infref}.`);
     const doc = request.body.document;
     if (!doc || !Buffer.isBuffer(doc.data)) throw new Problem(400, 'Send the declaration as a file in the multipart field "document".', [{ pointer: '#/document', field: 'document', detail: 'is not a file' }]);
-    const d = await receiveDeclarationDocument(pool, infref.name, { name: doc.filename, contentType: doc.mimetype, data: doc.data }, p.email);
+    const d = await namingFields(DOCUMENT_FIELDS, () => receiveDeclarationDocument(pool, infref.name, { name: doc.filename, contentType: doc.mimetype, data: doc.data }, p.email));
     return reply.code(201).send(infrefOut({ ...infref, declarationStatus: d.status, declaration: d }));
   });
 

@@ -9,7 +9,7 @@ import { findVendorById } from '../../vendors/find-vendor.js';
 import { authorize, personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
-import { asBadField, fieldProblem } from './api-kit.js';
+import { fieldProblem, namingFields } from './api-kit.js';
 
 const systemSchema = {
   $id: 'System',
@@ -37,6 +37,15 @@ const systemSchema = {
 
 const sshPublicKey = { type: 'string', minLength: 1, maxLength: 16384, description: "an OpenSSH public key, as in the .pub file ('ssh-ed25519 AAAA… comment')" } as const;
 const usernameParams = { type: 'object', properties: { username: { type: 'string', minLength: 1, maxLength: 255 } }, required: ['username'] } as const;
+
+/** registerSystem's refusals of a value in the body, by the field they are about. */
+const REGISTER_FIELDS = {
+  'vendor-unknown': 'vendor',
+  'system-username-invalid': 'username',
+  'system-uuid-invalid': 'uuid',
+  'system-inbox-invalid': 'inbox',
+  'system-metadata-invalid': 'metadata',
+} as const;
 
 /** /systems: a vendor's IT systems, registered with a pasted SSH public key; keys added and removed. */
 export async function systemsApi(app: FastifyInstance): Promise<void> {
@@ -105,7 +114,7 @@ export async function systemsApi(app: FastifyInstance): Promise<void> {
     const vendor = own?.name ?? b.vendor;
     if (!vendor) throw new Problem(400, 'Name the vendor the system belongs to.', [{ pointer: '#/vendor', field: 'vendor', detail: 'is required for an operator' }]);
     const key = keyFrom(b.sshPublicKey);
-    const system = await asBadField('vendor', () => registerSystem(pool, { username: b.username, vendor, key, uuid: b.uuid, inbox: b.inbox, metadata: b.metadata }, { by: p.email, dataDir: config.dataDir }));
+    const system = await namingFields(REGISTER_FIELDS, () => registerSystem(pool, { username: b.username, vendor, key, uuid: b.uuid, inbox: b.inbox, metadata: b.metadata }, { by: p.email, dataDir: config.dataDir }));
     return reply.code(201).send(await systemOut(system));
   });
 

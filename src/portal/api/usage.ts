@@ -7,7 +7,7 @@ import { usageTotals, type UsageTotalRow } from '../../usage/service-usage.js';
 import { personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
-import { authorityOf, dayPattern } from './api-kit.js';
+import { authorityOf, dayPattern, eachField } from './api-kit.js';
 import { scopeFilter } from './agreements.js';
 
 type Group = 'vendor' | 'system' | 'authority' | 'service';
@@ -57,8 +57,7 @@ export async function usageApi(app: FastifyInstance): Promise<void> {
     const scope = scopeFilter(scopeOf(personOf(request)));
     const today = danishDay(app.portal.clock());
     const q = request.query;
-    const from = parseDay(q.from ?? `${today.slice(0, 4)}-01-01`, 'from');
-    const to = parseDay(q.to ?? today, 'to');
+    const { from, to } = eachField({ from: () => parseDay(q.from ?? `${today.slice(0, 4)}-01-01`, 'from'), to: () => parseDay(q.to ?? today, 'to') });
     if (to < from) throw new Problem(400, `to ${to} is before from ${from}.`, [{ pointer: '#/to', field: 'to', detail: `is before from (${from})` }]);
     if (Number(to.slice(0, 4)) - Number(from.slice(0, 4)) > 10) throw new Problem(400, 'Ask for at most ten years at a time.', [{ pointer: '#/from', field: 'from', detail: 'is more than ten years before to' }]);
     const by = q.by ?? 'month';
