@@ -222,6 +222,29 @@ describe('names people know', () => {
   }, 60_000);
 });
 
+describe('dates and numbers in the person\'s language (formats.ts, the one formatter every page gets)', () => {
+  it('Danish pages write days, times, sizes and amounts the Danish way; English pages the English way', async () => {
+    // 23:30 UTC on 5 March is 6 March in Danish time, the day the pages say.
+    await portal.pool.query(`UPDATE agreements SET requested_at = '2026-03-05T23:30:00Z' WHERE id = $1`, [agreementIds[2]]);
+    const english = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: sender.vendorId, language: 'en' });
+    const cells = (html: string, href: string) => {
+      const row = html.slice(html.lastIndexOf('<tr>', html.indexOf(`href="${href}"`)));
+      return [...row.slice(0, row.indexOf('</tr>')).matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1]!.replace(/<[^>]+>/g, '').replace(/\u00a0/g, ' ').trim());
+    };
+    const cases = [
+      { person: people['vendor-admin']!, day: '06.03.2026', moment: /^\d{2}\.\d{2}\.\d{4},? \d{2}\.\d{2}\.\d{2}$/, size: '120,6 KiB' },
+      { person: english, day: '06/03/2026', moment: /^\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2}:\d{2}$/, size: '120.6 KiB' },
+    ];
+    for (const { person, day, moment, size } of cases) {
+      const c = await portal.login(person);
+      const agreements = cells(await (await c.get('/agreements')).text(), `/agreements/${agreementIds[2]}`);
+      expect([person.email, agreements[5]]).toEqual([person.email, day]);
+      const transfers = cells(await (await c.get('/transfers')).text(), `/transfers/${transferId}`);
+      expect([person.email, transfers.some((x) => moment.test(x)), transfers.includes(size)]).toEqual([person.email, true, true]);
+    }
+  });
+});
+
 describe('scope', () => {
   it('a vendor gets 404 for another vendor\'s system, an authority for another authority\'s agreement; a read-only user 403 for an action', async () => {
     const vendor = await portal.login(people['vendor-admin']!);

@@ -7,7 +7,6 @@ import type { MessageKey } from '../i18n/messages.js';
 import { Problem } from '../problem.js';
 import { refusalText, withoutCliHints } from '../refusals.js';
 import { renderPage as renderInLayout } from '../render.js';
-import { formatsFor } from './formats.js';
 
 /**
  * What the pages of SPEC §11's table share: the outcome of an action shown after a redirect, a
@@ -133,5 +132,5 @@ export function fields(body: unknown, name: string): string[] {
  * only; texts come from the catalogue (`it.t`), dates and sizes through `it.date`, `it.bytes`…
  */
 export function renderPage(request: FastifyRequest, reply: FastifyReply, view: string, title: MessageKey, data: Record<string, unknown>, status = 200): FastifyReply {
-  return renderInLayout(request, reply, `pages/${view}.eta`, { ...formatsFor(request.language), ...data }, { title, status });
+  return renderInLayout(request, reply, `pages/${view}.eta`, data, { title, status });
 }

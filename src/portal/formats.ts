@@ -5,7 +5,8 @@
 export interface Formats {
   date(d: Date | string | null | undefined): string;
   dateTime(d: Date | string | null | undefined): string;
-  number(n: number): string;
+  /** A count; nothing ('') for none (an authority's inhabitants not yet known). */
+  number(n: number | null | undefined): string;
   bytes(n: number): string;
   duration(seconds: number): string;
   /** An amount in øre as kroner. */
@@ -30,7 +31,7 @@ function build(language: 'da' | 'en'): Formats {
   return {
     date: (d) => (d ? day.format(toDate(d)) : ''),
     dateTime: (d) => (d ? moment.format(toDate(d)) : ''),
-    number: (n) => count.format(n),
+    number: (n) => (n === null || n === undefined ? '' : count.format(n)),
     bytes: (n) => {
       const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
       let v = n;
