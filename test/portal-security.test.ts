@@ -245,6 +245,29 @@ describe('behind a proxy', () => {
       await proxied.close();
     }
   });
+
+  it('PORTAL_TRUST_PROXY=true (docker-compose) takes the address the proxy added, not one the client wrote before it', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const proxied = await startPortal({ db: portal.db, env: { PORTAL_TRUST_PROXY: 'true' } });
+    try {
+      // HAProxy's `option forwardfor` appends the client's address after any X-Forwarded-For the client
+      // sent itself: an attacker writing a new address on each guess is still one client.
+      const guess = async (i: number) => {
+        const c = proxied.client();
+        await c.get('/login');
+        const body = new URLSearchParams({ email: p.email, password: `wrong guess ${i}`, _csrf: c.csrf });
+        const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `203.0.113.${i}, 198.51.100.9` };
+        return (await c.fetch('/login', { method: 'POST', body, headers })).status;
+      };
+      const answers: number[] = [];
+      for (let i = 1; i <= 10; i++) answers.push(await guess(i));
+      expect(answers).toEqual([...Array(9).fill(401), 429]);
+      const { rows } = await portal.pool.query(`SELECT address FROM login_lockouts WHERE email = $1`, [p.email]);
+      expect(rows).toEqual([{ address: '198.51.100.9' }]);
+    } finally {
+      await proxied.close();
+    }
+  });
 });
 
 describe('Brugere: who may manage whom', () => {

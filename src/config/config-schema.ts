@@ -26,7 +26,7 @@ export const configSchema = {
     // A string, so that `off` (no portal on this node) and a number share one setting.
     PORTAL_PORT: { type: 'string', pattern: '^(off|[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$', default: '8081', description: 'a TCP port 0–65535, or "off"' },
     PORTAL_PUBLIC_URL: { type: 'string', pattern: '^https?://[^/?#\\s]+/?$', description: 'an http:// or https:// address without a path, e.g. https://filudveksling.example.dk' },
-    PORTAL_TRUST_PROXY: { type: 'string', pattern: '^(true|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$', description: '"true" (any proxy) or the proxies\' addresses/CIDRs, comma-separated, e.g. 10.0.0.0/8' },
+    PORTAL_TRUST_PROXY: { type: 'string', pattern: '^(true|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$', description: '"true" (the one proxy in front, whatever its address: the client is the last address in X-Forwarded-For) or the proxies\' addresses/CIDRs, comma-separated, e.g. 10.0.0.0/8' },
     SMTP_URL: { type: 'string', pattern: '^smtps?://', description: 'an smtp:// or smtps:// address' },
     SMTP_CA_FILE: { type: 'string', minLength: 1, description: 'a PEM file of the certificate(s) that sign the SMTP server\'s certificate' },
     MAIL_FROM: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', default: 'filudveksling@localhost', description: 'an e-mail address' },

@@ -21,7 +21,7 @@ export interface Config {
   portal?: { host: string; port: number };
   /** The address people use, without a trailing slash (links in mails; Secure cookies when https). */
   portalPublicUrl: string;
-  /** Proxies whose X-Forwarded-For gives the client's address (PORTAL_TRUST_PROXY): true, or addresses/CIDRs. */
+  /** Proxies whose X-Forwarded-For gives the client's address (PORTAL_TRUST_PROXY): true (the one in front), or addresses/CIDRs. */
   portalTrustProxy?: true | string[];
   smtpUrl?: string;
   /** PEM file trusted for the SMTP server's TLS instead of the system's CAs (a private CA, a self-signed server). */

@@ -38,7 +38,10 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     // PORTAL_TRUST_PROXY: behind a TLS proxy, the client's address (lockouts, rate limits) is in X-Forwarded-For.
-    trustProxy: o.config.portalTrustProxy ?? false,
+    // `true` is the one proxy in front, whatever its address: the last address in the header, the one
+    // it added (HAProxy's `option forwardfor` appends it after whatever the client wrote there). Fastify's
+    // own `true` would take the first, which the client writes: a new one per guess escaped the lockout.
+    trustProxy: o.config.portalTrustProxy === true ? (_address: string, hop: number) => hop === 0 : (o.config.portalTrustProxy ?? false),
     genReqId: () => randomBytes(8).toString('hex'),
     // Every bad field is named in a 400, not only the first.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
