@@ -469,3 +469,27 @@ describe('a bad field keeps the page (JSON Schemas of the page routes)', () => {
     expect((await vendor.submit('/agreements/abc/withdraw', {}, { from: '/agreements' })).status).toBe(404);
   });
 });
+
+describe("the portal's clock", () => {
+  it("an agreement's page offers and checks the termination day by the portal's clock, not the machine's", async () => {
+    const later = await startPortal({ db: portal.db, clock: () => new Date('2031-03-10T09:00:00Z') });
+    try {
+      const system = await registerSystem(portal.pool, { username: 'ur-system', vendor: 'Anden leverandør', dataDir: portal.config.dataDir });
+      const [made] = await requestAgreements(portal.pool, { system: system.username, service: 'send', authorities: ['0751'] }, 'admin@anden.dk');
+      await changeAgreement(portal.pool, made!.id, 'approve', {}, 'dpo@aarhus.dk');
+      const authority = await later.login(people['authority-admin']!);
+      expect(await (await authority.get(`/agreements/${made!.id}`)).text()).toContain('name="effective" value="2031-03-10" min="2031-03-10"');
+
+      // Before the portal's today, though after the machine's: refused, naming the portal's today.
+      const past = await authority.submit(`/agreements/${made!.id}/terminate`, { reason: 'Kontrakten er ophørt', effective: '2031-03-01' }, { from: `/agreements/${made!.id}` });
+      expect(past.status).toBe(400);
+      expect(await past.text()).toContain('Opsigelsen kan ikke gælde fra 2031-03-01, der er før i dag; vælg i dag (2031-03-10) eller en senere dag.');
+      // No day given: from the portal's today.
+      expect((await authority.submit(`/agreements/${made!.id}/terminate`, { reason: 'Kontrakten er ophørt', effective: '' }, { from: `/agreements/${made!.id}` })).status).toBe(303);
+      const { rows } = await portal.pool.query(`SELECT status, to_char(effective_on, 'YYYY-MM-DD') AS effective FROM agreements WHERE id = $1`, [made!.id]);
+      expect(rows).toEqual([{ status: 'terminated', effective: '2031-03-10' }]);
+    } finally {
+      await later.close();
+    }
+  });
+});

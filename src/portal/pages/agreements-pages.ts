@@ -46,7 +46,8 @@ const requestBody = {
 const actionBody = { type: 'object', properties: { ...formFields, reason: text(2000), effective: day } } as const;
 
 export async function agreementsPages(app: FastifyInstance): Promise<void> {
-  const { pool } = app.portal;
+  // Today (the date field's default and least day, and the termination's check) is the portal's clock's.
+  const { pool, clock } = app.portal;
 
   app.get<{ Querystring: { status?: string } }>('/agreements', { preHandler: requireLogin, ...pageSchema({ querystring: listQuery }) }, async (request, reply) => {
     const person = personOf(request);
@@ -91,7 +92,7 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
     badFields(request);
     const person = personOf(request);
     const agreement = await visibleAgreement(pool, person, request.params.id);
-    return renderPage(request, reply, 'agreement', 'agreements.title', { a: agreement, actions: actionsFor(person, agreement), done: doneKey(request, DONE), today: danishDay() });
+    return renderPage(request, reply, 'agreement', 'agreements.title', { a: agreement, actions: actionsFor(person, agreement), done: doneKey(request, DONE), today: danishDay(clock()) });
   });
 
   for (const action of ACTIONS) {
@@ -106,12 +107,12 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
         const fresh = (await findAgreement(pool, agreement.id))!;
         // What was typed stays in the form it was typed in (reason, effective day).
         const typed = { action, reason, effective: field(request.body, 'effective') };
-        return renderPage(request, reply, 'agreement', 'agreements.title', { a: fresh, actions: actionsFor(person, fresh), today: danishDay(), typed, ...extra }, status);
+        return renderPage(request, reply, 'agreement', 'agreements.title', { a: fresh, actions: actionsFor(person, fresh), today: danishDay(clock()), typed, ...extra }, status);
       };
       if (problems.length > 0) return again({ problems }, 400);
       if ((action === 'reject' || action === 'terminate') && !reason) return again({ problemKey: 'agreements.problem.reason' }, 400);
       try {
-        await changeAgreement(pool, agreement.id, action, { reason: reason || undefined, effective }, person.email);
+        await changeAgreement(pool, agreement.id, action, { reason: reason || undefined, effective, now: clock() }, person.email);
       } catch (err) {
         const { problem, status } = problemOf(request, err);
         return again({ problem }, status);
