@@ -344,3 +344,25 @@ describe('message catalogues', () => {
     expect([...used].filter((k) => !known(k))).toEqual([]);
   });
 });
+
+describe('Brugere on a fresh installation', () => {
+  it('with no vendor yet, the invitation form says to add one under Leverandører first', async () => {
+    const fresh = await startPortal();
+    try {
+      const op = await addPerson(fresh.pool, { role: 'operator' });
+      const asOperator = await fresh.login(op);
+      const hint = 'Der er ingen leverandører endnu. Opret leverandøren under Leverandører, før du inviterer dens folk.';
+      const page = await (await asOperator.get('/users')).text();
+      expect(page).toContain(hint);
+      expect(page).toMatch(/<select id="invite-vendor" name="vendor" aria-describedby="invite-vendor-hint">/);
+      // Refused for want of a vendor: the same words where the person looks, the role kept.
+      const refused = await asOperator.submit('/users/invite', { email: 'lev@fagsystem.dk', role: 'vendor-admin' }, { from: '/users' });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain(hint);
+      await createVendor(fresh.pool, 'Fagsystem A/S');
+      expect(await (await asOperator.get('/users')).text()).not.toContain(hint);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

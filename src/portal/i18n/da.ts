@@ -89,6 +89,7 @@ export const da = {
   'users.invite.vendor': 'Leverandør',
   'users.invite.authority': 'Myndighed',
   'users.invite.choose': 'Vælg …',
+  'users.invite.noVendors': 'Der er ingen leverandører endnu. Opret leverandøren under Leverandører, før du inviterer dens folk.',
   'users.invite.submit': 'Send invitation',
   'users.invited': 'Invitationen til {email} er oprettet. Linket virker én gang i 72 timer:',
   'users.disabled': '{email} er spærret.',

@@ -87,6 +87,7 @@ export const en: Record<MessageKey, string> = {
   'users.invite.vendor': 'Vendor',
   'users.invite.authority': 'Authority',
   'users.invite.choose': 'Choose …',
+  'users.invite.noVendors': 'There are no vendors yet. Add the vendor under Vendors before you invite its people.',
   'users.invite.submit': 'Send invitation',
   'users.invited': 'The invitation to {email} is created. The link works once within 72 hours:',
   'users.disabled': '{email} is disabled.',
