@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { inviteUser } from '../src/accounts/invite-user.js';
+import { requestOwnReset, resetUser } from '../src/accounts/manage-user.js';
 import { createVendor } from './helpers/factories.js';
 import { addPerson, apiToken, startPortal, type TestPortal } from './helpers/portal.js';
 import { waitUntil } from './helpers/wait.js';
@@ -200,5 +201,24 @@ describe('accounts', () => {
     } finally {
       await mailing.close();
     }
+  });
+
+  it('"forgot password" asked again within 15 min keeps the link already mailed (no mail flood, no link replaced by a stranger)', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const opts = { publicUrl: portal.baseUrl, clock };
+    const links = async () =>
+      (await portal.pool.query(`SELECT l.used_at IS NULL AS open FROM account_links l JOIN users u ON u.id = l.user_id WHERE u.email = $1 AND l.purpose = 'reset' ORDER BY l.created_at`, [p.email])).rows.map((r) => r.open);
+    // The /forgot page calls requestOwnReset for any address anyone types (it answers before it is done).
+    expect(await requestOwnReset(portal.pool, p.email, opts)).toBe(true);
+    for (let i = 0; i < 5; i++) await requestOwnReset(portal.pool, p.email.toUpperCase(), opts);
+    expect(await links()).toEqual([true]);
+    expect((await portal.pool.query(`SELECT 1 FROM notices WHERE email = $1 AND event = 'account.reset'`, [p.email])).rowCount).toBe(1);
+    now += 15 * 60_000 + 1000;
+    expect(await requestOwnReset(portal.pool, p.email, opts)).toBe(true);
+    expect(await links()).toEqual([false, true]);
+    // An admin's new link is not held back.
+    now += 1000;
+    await resetUser(portal.pool, p.email, 'admin@example.dk', opts);
+    expect(await links()).toEqual([false, false, true]);
   });
 });

@@ -1,9 +1,10 @@
 import { audit } from '../audit/audit.js';
-import { inTransaction, type Pool } from '../db/pool.js';
+import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
 import { AccountRefusedError } from './account-error.js';
 import { createAccountLink, type AccountLink } from './account-links.js';
 import type { Clock } from './clock.js';
 import { findUserByEmail, requireUser } from './find-user.js';
+import type { PersonRow } from './person.js';
 import { sendInvitation } from './send-invitation.js';
 
 /**
@@ -31,25 +32,43 @@ export async function resetUser(pool: Pool, email: string, by: string, opts: { p
   return inTransaction(pool, async (db) => {
     const user = await requireUser(db, email);
     if (user.disabled) throw new AccountRefusedError('already-disabled', `${user.email} is disabled; enable it first with 'filudveksling user enable ${user.email}'.`);
-    // A person who never accepted the invitation gets a fresh invitation rather than a reset.
-    const purpose = user.passwordHash === null ? 'invitation' : 'reset';
-    const link = await createAccountLink(db, user.id, purpose, opts.publicUrl, opts.clock());
-    await audit(db, { actor: by, action: `user.${purpose === 'reset' ? 'reset' : 'reinvite'}`, entity: 'user', entityId: user.email, after: { expiresAt: link.expiresAt } });
-    await sendInvitation(db, { purpose, to: { email: user.email, name: user.name, language: user.language }, link, by });
-    return { email: user.email, link };
+    return { email: user.email, link: await sendNewLink(db, user, by, opts) };
   });
 }
+
+async function sendNewLink(db: Queryable, user: PersonRow, by: string, opts: { publicUrl: string; clock: Clock }): Promise<AccountLink> {
+  // A person who never accepted the invitation gets a fresh invitation rather than a reset.
+  const purpose = user.passwordHash === null ? 'invitation' : 'reset';
+  const link = await createAccountLink(db, user.id, purpose, opts.publicUrl, opts.clock());
+  await audit(db, { actor: by, action: `user.${purpose === 'reset' ? 'reset' : 'reinvite'}`, entity: 'user', entityId: user.email, after: { expiresAt: link.expiresAt } });
+  await sendInvitation(db, { purpose, to: { email: user.email, name: user.name, language: user.language }, link, by });
+  return link;
+}
+
+/** A self-service reset within this long of the last one mailed sends nothing: the person has that link. */
+export const OWN_RESET_EVERY_MS = 15 * 60_000;
 
 /**
  * "Forgot password" (self-service, mail only): a reset link for an active account, nothing for an
  * unknown, disabled or never-activated one (an anonymous request must not replace an invitation
- * link someone was given). The caller answers the same whatever this finds.
+ * link someone was given). Anyone may type anyone's address, so while a reset link mailed in the
+ * last 15 min is open nothing new is sent: no flood of mails, and no stranger replacing the link the
+ * person is about to open. The caller answers the same whatever this finds. True when a link was sent.
  */
 export async function requestOwnReset(pool: Pool, email: string, opts: { publicUrl: string; clock: Clock }): Promise<boolean> {
-  const user = await findUserByEmail(pool, email);
-  if (!user || user.disabled || user.passwordHash === null) return false;
-  await resetUser(pool, user.email, 'self-service', opts);
-  return true;
+  return inTransaction(pool, async (db) => {
+    const user = await findUserByEmail(db, email);
+    if (!user || user.disabled || user.passwordHash === null) return false;
+    // Requests for one person at once are decided one after the other.
+    await db.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user.id]);
+    const { rowCount } = await db.query(`SELECT 1 FROM account_links WHERE user_id = $1 AND purpose = 'reset' AND used_at IS NULL AND created_at > $2`, [
+      user.id,
+      new Date(opts.clock().getTime() - OWN_RESET_EVERY_MS),
+    ]);
+    if (rowCount) return false;
+    await sendNewLink(db, user, 'self-service', opts);
+    return true;
+  });
 }
 
 /** The portal's language switch, kept per person. */
