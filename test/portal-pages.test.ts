@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { changeAgreement, requestAgreements } from '../src/agreements/agreements.js';
 import { setPrice } from '../src/prices/prices.js';
+import { formatsFor } from '../src/portal/formats.js';
 import { openRoutingQueue, queueBackend, retryPolicy } from '../src/router/routing-queue.js';
 import type { Role } from '../src/accounts/roles.js';
 import { launchBrowser, logIn, seriousViolations, type TestBrowser } from './helpers/browser.js';
@@ -91,7 +92,7 @@ const enc = encodeURIComponent;
 function pagesOf(role: Role): string[] {
   const common = ['/agreements', `/agreements/${agreementIds[0]}`, '/transfers', `/transfers/${transferId}`, '/usage', '/usage?from=2020-01-01', '/notices'];
   const vendorSide = ['/systems', `/systems/${enc(sender.username)}`, '/infrefs', `/infrefs/${infref}`];
-  if (role === 'operator') return [...common, ...vendorSide, '/vendors', '/authorities', '/routes', '/status', '/outbox', '/outbox?failed=yes', `/agreements/${agreementIds[2]}`, '/transfers?status=delivered'];
+  if (role === 'operator') return [...common, ...vendorSide, '/vendors', '/authorities', '/routes', '/prices', '/status', '/outbox', '/outbox?failed=yes', `/agreements/${agreementIds[2]}`, '/transfers?status=delivered'];
   if (role === 'vendor-admin') return [...common, ...vendorSide, '/systems/new', '/agreements/new', `/agreements/${agreementIds[2]}`];
   if (role === 'vendor-user') return [...common, ...vendorSide];
   return common;
@@ -491,5 +492,47 @@ describe("the portal's clock", () => {
     } finally {
       await later.close();
     }
+  });
+});
+
+describe('Priser (SPEC §11: operator … prices)', () => {
+  it('an operator sets a buffet and a per-use price on the page, each bad field named; no one else has the page', async () => {
+    const operator = await portal.login(people.operator!);
+    expect(await (await operator.get('/')).text()).toContain('href="/prices"');
+    const from = '2027-01-01';
+
+    const bad = await operator.submit('/prices', { model: 'per-use', service: '', from, perInhabitant: '', perFile: 'abc', perGib: '10' });
+    expect(bad.status).toBe(400);
+    const badHtml = await bad.text();
+    expect(badHtml).toContain('«Kr. pr. fil (forbrugsafregnet)»: «abc» er ikke et beløb i kroner; skriv det med højst to decimaler, f.eks. 12,50.');
+    expect(badHtml).toContain('name="perFile" inputmode="decimal" value="abc"');
+    const missing = await operator.submit('/prices', { model: 'per-use', service: '', from, perInhabitant: '', perFile: '0,25', perGib: '10' });
+    expect([missing.status, await missing.text()]).toEqual([400, expect.stringContaining('«Service (forbrugsafregnet)» skal udfyldes.')]);
+
+    const buffet = await operator.submit('/prices', { model: 'buffet', service: '', from, perInhabitant: '12,50', perFile: '', perGib: '' });
+    expect([buffet.status, buffet.headers.get('location')]).toEqual([303, '/prices?done=price-set']);
+    expect((await operator.submit('/prices', { model: 'per-use', service: 'fetch', from, perInhabitant: '', perFile: '0,25', perGib: '10' })).status).toBe(303);
+    const html = await (await operator.get('/prices?done=price-set')).text();
+    expect(html).toContain('Prisen er sat.');
+    for (const ore of [1250, 25, 1000]) expect(html).toContain(formatsFor('da').dkk(ore));
+
+    const { rows } = await portal.pool.query(
+      `SELECT model, service, per_inhabitant_ore AS "perInhabitant", per_file_ore AS "perFile", per_gib_ore AS "perGib" FROM prices WHERE valid_from = $1 ORDER BY model`,
+      [from],
+    );
+    expect(rows).toEqual([
+      { model: 'buffet', service: '', perInhabitant: 1250, perFile: null, perGib: null },
+      { model: 'per-use', service: 'fetch', perInhabitant: null, perFile: 25, perGib: 1000 },
+    ]);
+    const trail = await portal.pool.query("SELECT actor FROM audit_log WHERE entity = 'price' AND action = 'price.set' AND after->>'validFrom' = $1", [from]);
+    expect(trail.rows).toEqual([{ actor: people.operator!.email }, { actor: people.operator!.email }]);
+
+    for (const role of ['vendor-admin', 'authority-admin'] as const) {
+      const other = await portal.login(people[role]!);
+      expect(await (await other.get('/')).text()).not.toContain('href="/prices"');
+      expect((await other.get('/prices')).status).toBe(403);
+      expect((await other.submit('/prices', { model: 'buffet', from: '2028-01-01', perInhabitant: '1' }, { from: '/' })).status).toBe(403);
+    }
+    expect((await portal.pool.query("SELECT count(*)::int AS n FROM prices WHERE valid_from = '2028-01-01'")).rows[0].n).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import { agreementsPages } from './agreements-pages.js';
 import { infrefsPages } from './infrefs-pages.js';
 import { noticesPages } from './notices-pages.js';
 import { operatorPages } from './operator-pages.js';
+import { pricesPages } from './prices-pages.js';
 import { startPage } from './start-page.js';
 import { systemsPages } from './systems-pages.js';
 import { transfersPages } from './transfers-pages.js';
@@ -26,6 +27,7 @@ const AREAS: Array<(app: FastifyInstance) => Promise<void>> = [
   usagePages,
   noticesPages,
   operatorPages,
+  pricesPages,
 ];
 
 /** Every form post of every page carries the CSRF token (checked here, once for all). */

@@ -57,6 +57,9 @@ export const text = (maxLength: number) => ({ type: 'string', maxLength }) as co
 /** A day as a date field sends it (YYYY-MM-DD), or nothing (an empty field). */
 const dayOrEmpty = `^$|${dayPattern}`;
 export const day = { type: 'string', pattern: dayOrEmpty } as const;
+/** An amount in kroner as people type it (12,50 or 12.50, at most two decimals; prices.ts's parseDkk), or nothing. */
+const dkkOrEmpty = '^$|^[0-9]{1,12}([.,][0-9]{1,2})?$';
+export const dkk = { type: 'string', pattern: dkkOrEmpty } as const;
 export { isRealDay };
 export const idParam = { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } as const;
 export const choice = (values: readonly string[]) => ({ type: 'string', enum: ['', ...values] }) as const;
@@ -100,6 +103,7 @@ function sayBad(request: FastifyRequest, v: AjvIssue, label: string, value: stri
   if (v.keyword === 'maxItems') return t('form.bad.maxItems', { label, limit: Number(v.params.limit) });
   if (v.keyword === 'enum') return t('form.bad.enum', { label, value });
   if (v.params.pattern === dayOrEmpty) return t('form.bad.day', { label, value });
+  if (v.params.pattern === dkkOrEmpty) return t('form.bad.dkk', { label, value });
   return t('form.bad', { label, value });
 }
 
