@@ -75,6 +75,7 @@ interface Case {
 const guessedUuid = '6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
 const CASES: Case[] = [
   { name: 'GET /me', expect: ALL(200), make: async () => ({ method: 'GET', path: '/me' }) },
+  { name: 'PATCH /me', expect: ALL(200), make: async () => ({ method: 'PATCH', path: '/me', body: { language: 'da' } }) },
   { name: 'GET /systems', expect: ALL(200), make: async () => ({ method: 'GET', path: '/systems' }) },
   { name: 'GET /agreements', expect: ALL(200), make: async () => ({ method: 'GET', path: '/agreements' }) },
   { name: 'GET /infrefs', expect: ALL(200), make: async () => ({ method: 'GET', path: '/infrefs' }) },
@@ -144,6 +145,13 @@ beforeAll(async () => {
 afterAll(async () => portal?.close());
 
 describe('role × resource matrix (API)', () => {
+  it('has a row for every /api/v1 route (but the OpenAPI document, which is public)', () => {
+    const rows = new Set(CASES.map((c) => c.name.replace(/ \(.*\)$/, '').replace(/\{[^}]*\}/g, '{}')));
+    const routes = portal.app.apiRoutes.filter((r) => !r.url.endsWith('/openapi.json')).map((r) => `${r.method} ${r.url.replace(/^\/api\/v1/, '').replace(/:\w+/g, '{}')}`);
+    expect(routes.length).toBeGreaterThan(10);
+    expect(routes.filter((r) => !rows.has(r))).toEqual([]);
+  });
+
   it('answers every endpoint for every role: 2xx allowed, 403 role too weak, 404 out of scope or unknown', async () => {
     const got: Record<string, number[]> = {};
     const want: Record<string, number[]> = {};
