@@ -178,6 +178,19 @@ describe('found by probing as an attacker', () => {
     await page('/usage/invoice.csv?quarter=0000Q1', '«0000Q1»');
   });
 
+  it('Forbrug over the whole calendar, with no usage yet, is an empty page; the API names a last day it cannot count past', async () => {
+    expect((await portal.pool.query('SELECT 1 FROM usage_daily')).rowCount).toBe(0);
+    const op = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(op);
+    for (const path of ['/usage?from=0001-01-01&to=9999-12-31', '/usage?from=0500-01-01&to=0600-12-31&by=quarter', '/usage.csv?from=0001-01-01&to=9999-12-31']) {
+      expect([path, (await c.get(path)).status]).toEqual([path, 200]);
+    }
+    const api = await c.get('/api/v1/usage?from=9995-01-01&to=9999-12-31');
+    expect(api.status).toBe(400);
+    expect((await api.json()).errors).toEqual([expect.objectContaining({ field: 'to' })]);
+    expect((await c.get('/api/v1/usage?from=9995-01-01&to=9999-12-30')).status).toBe(200);
+  });
+
   it('an address the router cannot decode, or with a very long name in it, is answered by the portal with its headers', async () => {
     const long = 'a'.repeat(600);
     for (const [path, status] of [['/%E0%A4%A', 404], ['/systems/%zz', 303], [`/systems/${long}`, 303], ['/api/v1/%E0%A4%A', 404], [`/api/v1/transfers/${long}`, 401]] as const) {

@@ -151,11 +151,13 @@ function reportRow(r: ServiceUsageRow, segmentStart: string, period: UsagePeriod
 
 /** The days [first, next) of [from, to] that can hold usage (none: no usage there at all). */
 export async function usageBounds(db: Queryable, q: { from?: string; to?: string }): Promise<{ first: string; next: string } | undefined> {
+  // No row when there is no usage at all: greatest() and least() skip a NULL min or max, and gave the
+  // days asked for (0001-01-01 … 10000-01-01) as if there were usage on them.
   const bounds = await db.query<{ first: string | null; next: string | null }>(
-    `SELECT greatest(min(day), $1::date)::text AS first, (least(max(day), $2::date) + 1)::text AS next FROM usage_daily`,
+    `SELECT greatest(min(day), $1::date)::text AS first, (least(max(day), $2::date) + 1)::text AS next FROM usage_daily HAVING count(*) > 0`,
     [q.from ?? null, q.to ?? null],
   );
-  const { first, next } = bounds.rows[0]!;
+  const { first, next } = bounds.rows[0] ?? {};
   return first && next && first < next ? { first, next } : undefined;
 }
 

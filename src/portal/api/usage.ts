@@ -33,6 +33,9 @@ const usageRowSchema = {
  * the caller's scope (a vendor's systems; an authority's data). Counts only: prices are the
  * invoice's (SPEC §13), not this list's.
  */
+/** The last day `to` may be: the day after it is still written YYYY-MM-DD. */
+const LAST_DAY = '9999-12-30';
+
 export async function usageApi(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
   app.addSchema(usageRowSchema);
@@ -59,6 +62,8 @@ export async function usageApi(app: FastifyInstance): Promise<void> {
     const q = request.query;
     const { from, to } = eachField({ from: () => parseDay(q.from ?? `${today.slice(0, 4)}-01-01`, 'from'), to: () => parseDay(q.to ?? today, 'to') });
     if (to < from) throw new Problem(400, `to ${to} is before from ${from}.`, [{ pointer: '#/to', field: 'to', detail: `is before from (${from})` }]);
+    // The periods are counted up to the day after `to`, which must be a day too (no year 10000).
+    if (to > LAST_DAY) throw new Problem(400, `to ${to} is past the last day usage is counted for (${LAST_DAY}).`, [{ pointer: '#/to', field: 'to', detail: `is after ${LAST_DAY}` }]);
     if (Number(to.slice(0, 4)) - Number(from.slice(0, 4)) > 10) throw new Problem(400, 'Ask for at most ten years at a time.', [{ pointer: '#/from', field: 'from', detail: 'is more than ten years before to' }]);
     const by = q.by ?? 'month';
     const group = q.group ?? 'system';
