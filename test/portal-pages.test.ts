@@ -244,6 +244,23 @@ describe('dates and numbers in the person\'s language (formats.ts, the one forma
       expect([person.email, transfers.some((x) => moment.test(x)), transfers.includes(size)]).toEqual([person.email, true, true]);
     }
   });
+
+  it('the status page says how long a recipient has not fetched in the page\'s language ("3 timer", "3 hours"), not an English "3 h"', async () => {
+    const id = await deliveredTransfer(sender, recipient, aarhusId, 'ikke-hentet.csv');
+    try {
+      await portal.pool.query(`UPDATE deliveries SET status = 'delivered', placed_at = now() - interval '3 hours 5 minutes', fetched_at = NULL WHERE transfer_id = $1`, [id]);
+      const english = await addPerson(portal.pool, { role: 'operator', language: 'en' });
+      for (const [person, oldest] of [[people.operator!, '3 timer'], [english, '3 hours']] as const) {
+        const html = await (await (await portal.login(person)).get('/status')).text();
+        const row = new RegExp(`<tr><td>${recipient.username}</td><td class="num">1</td><td class="num">([^<]*)</td>`).exec(html);
+        expect([person.email, row?.[1]]).toEqual([person.email, oldest]);
+      }
+    } finally {
+      await portal.pool.query('DELETE FROM transfer_steps WHERE transfer_id = $1', [id]);
+      await portal.pool.query('DELETE FROM deliveries WHERE transfer_id = $1', [id]);
+      await portal.pool.query('DELETE FROM transfers WHERE id = $1', [id]);
+    }
+  });
 });
 
 describe('scope', () => {

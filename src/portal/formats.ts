@@ -1,6 +1,6 @@
 /**
- * How the pages write dates, sizes and counts: Danish or English conventions, Danish time.
- * Values only — no words; words come from the catalogues.
+ * How the pages write dates, sizes, counts and durations: Danish or English conventions, Danish
+ * time. Values only — words come from the catalogues, but for the units Intl writes in the language.
  */
 export interface Formats {
   date(d: Date | string | null | undefined): string;
@@ -27,6 +27,10 @@ function build(language: 'da' | 'en'): Formats {
   const count = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const one = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
   const kroner = new Intl.NumberFormat(locale, { style: 'currency', currency: 'DKK', minimumFractionDigits: 2 });
+  // The units are words: '3 timer' / '3 hours' in the page's language, never an English 'h'.
+  const [seconds, minutes, hours, days] = (['second', 'minute', 'hour', 'day'] as const).map(
+    (unit) => new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long', maximumFractionDigits: 0 }),
+  ) as [Intl.NumberFormat, Intl.NumberFormat, Intl.NumberFormat, Intl.NumberFormat];
   const toDate = (d: Date | string) => (d instanceof Date ? d : new Date(d));
   return {
     date: (d) => (d ? day.format(toDate(d)) : ''),
@@ -44,6 +48,6 @@ function build(language: 'da' | 'en'): Formats {
     },
     // Integer øre to kroner for display only; the amounts themselves stay whole øre (src/prices).
     dkk: (ore) => (ore === null || ore === undefined ? '' : kroner.format(ore / 100)),
-    duration: (s) => (s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`),
+    duration: (s) => (s < 120 ? seconds.format(s) : s < 7200 ? minutes.format(Math.round(s / 60)) : s < 172800 ? hours.format(Math.round(s / 3600)) : days.format(Math.round(s / 86400))),
   };
 }
