@@ -12,7 +12,7 @@ import { formatsFor } from '../src/portal/formats.js';
 import { openRoutingQueue, queueBackend, retryPolicy } from '../src/router/routing-queue.js';
 import type { Role } from '../src/accounts/roles.js';
 import { launchBrowser, logIn, seriousViolations, type TestBrowser } from './helpers/browser.js';
-import { addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
+import { addRoute, generateKeyPair, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
 import { addPerson, apiToken, startPortal, type TestPortal, type TestPerson } from './helpers/portal.js';
 
 const EVIL = `"><script>document.title='pwned'</script>'`;
@@ -92,7 +92,7 @@ const enc = encodeURIComponent;
 function pagesOf(role: Role): string[] {
   const common = ['/agreements', `/agreements/${agreementIds[0]}`, '/transfers', `/transfers/${transferId}`, '/usage', '/usage?from=2020-01-01', '/notices'];
   const vendorSide = ['/systems', `/systems/${enc(sender.username)}`, '/infrefs', `/infrefs/${infref}`];
-  if (role === 'operator') return [...common, ...vendorSide, '/vendors', '/authorities', '/routes', '/prices', '/status', '/outbox', '/outbox?failed=yes', `/agreements/${agreementIds[2]}`, '/transfers?status=delivered'];
+  if (role === 'operator') return [...common, ...vendorSide, '/systems/new', '/agreements/new', '/vendors', '/authorities', '/routes', '/prices', '/status', '/outbox', '/outbox?failed=yes', `/agreements/${agreementIds[2]}`, '/transfers?status=delivered'];
   if (role === 'vendor-admin') return [...common, ...vendorSide, '/systems/new', '/agreements/new', `/agreements/${agreementIds[2]}`];
   if (role === 'vendor-user') return [...common, ...vendorSide];
   return common;
@@ -551,5 +551,38 @@ describe('Priser (SPEC §11: operator … prices)', () => {
       expect((await other.submit('/prices', { model: 'buffet', from: '2028-01-01', perInhabitant: '1' }, { from: '/' })).status).toBe(403);
     }
     expect((await portal.pool.query("SELECT count(*)::int AS n FROM prices WHERE valid_from = '2028-01-01'")).rows[0].n).toBe(0);
+  });
+});
+
+describe('the operator on the vendor-admins\' pages (SPEC §11: operator … all of the above)', () => {
+  it('registers a system for a vendor it names, requests an agreement for it and sends its InfRef\'s declaration', async () => {
+    const operator = await portal.login(people.operator!);
+    const multipart = async (path: string, fields: Record<string, string>, file?: { field: string; name: string; data: string }) => {
+      await operator.get(path);
+      const form = new FormData();
+      form.append('_csrf', operator.csrf);
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      if (file) form.append(file.field, new Blob([file.data]), file.name);
+      return operator.fetch(path, { method: 'POST', body: form });
+    };
+    expect(await (await operator.get('/systems')).text()).toContain('href="/systems/new"');
+    const key = { username: 'drift-system', uuid: '', inbox: '', metadata: '', sshPublicKey: generateKeyPair().publicKey };
+    const noVendor = await multipart('/systems/new', { ...key, vendor: '' });
+    expect([noVendor.status, await noVendor.text()]).toEqual([400, expect.stringContaining('«Leverandør» skal udfyldes.')]);
+    const made = await multipart('/systems/new', { ...key, vendor: 'Anden leverandør' });
+    expect([made.status, made.headers.get('location')]).toEqual([303, '/systems/drift-system?done=registered']);
+    expect((await portal.pool.query("SELECT v.name FROM systems s JOIN vendors v ON v.id = s.vendor_id WHERE s.username = 'drift-system'")).rows).toEqual([{ name: 'Anden leverandør' }]);
+
+    expect(await (await operator.get('/agreements')).text()).toContain('href="/agreements/new"');
+    expect((await operator.submit('/agreements/new', { system: 'drift-system', service: 'send', authorities: '0751' })).status).toBe(303);
+    const asked = await portal.pool.query("SELECT g.status, g.requested_by AS by FROM agreements g JOIN systems s ON s.id = g.system_id WHERE s.username = 'drift-system'");
+    expect(asked.rows).toEqual([{ status: 'requested', by: people.operator!.email }]);
+
+    const { name } = await issueInfRef(portal.pool, 'drift-system');
+    expect(await (await operator.get(`/infrefs/${name}`)).text()).toContain('Indsend GDPR-erklæring');
+    const sent = await multipart(`/infrefs/${name}/declaration`, {}, { field: 'document', name: 'erklæring.pdf', data: '%PDF-1.7' });
+    expect([sent.status, sent.headers.get('location')]).toEqual([303, `/infrefs/${name}?done=uploaded`]);
+    const declared = await portal.pool.query('SELECT d.status, d.received_by AS by FROM gdpr_declarations d JOIN infrefs i ON i.id = d.infref_id WHERE i.number = $1', [Number(/GDPR(\d+)_/.exec(name)![1])]);
+    expect(declared.rows).toEqual([{ status: 'pending', by: people.operator!.email }]);
   });
 });

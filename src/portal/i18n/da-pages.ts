@@ -94,6 +94,7 @@ export const daPages = {
   'systems.enabled': 'Aktiv',
   'systems.disabled': 'Deaktiveret',
   'systems.field.username': 'Brugernavn (SFTP)',
+  'systems.field.vendor': 'Leverandør',
   'systems.field.username.hint': 'Det navn it-systemet logger på med; højst 255 tegn.',
   'systems.field.uuid': 'UUID (valgfri)',
   'systems.field.uuid.hint': 'Med små bogstaver, som i Administrationsmodulet. Lad feltet stå tomt for at få et nyt.',

@@ -96,6 +96,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'systems.enabled': 'Enabled',
   'systems.disabled': 'Disabled',
   'systems.field.username': 'User name (SFTP)',
+  'systems.field.vendor': 'Vendor',
   'systems.field.username.hint': 'The name the IT system logs in with; at most 255 characters.',
   'systems.field.uuid': 'UUID (optional)',
   'systems.field.uuid.hint': 'In lower case, as in the Administrationsmodul. Leave it empty to have one made.',

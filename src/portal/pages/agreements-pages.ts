@@ -61,7 +61,7 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
       problems,
       statuses: AGREEMENT_STATES,
       done: doneKey(request, DONE),
-      canRequest: person.vendor !== undefined && can(person, 'agreement.request') === 'allowed',
+      canRequest: can(person, 'agreement.request') === 'allowed',
     }, problems.length > 0 ? 400 : 200);
   });
 
@@ -124,10 +124,9 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
 
 const owners = (a: AgreementRow) => ({ vendorId: a.vendorId, authorityId: a.authorityId });
 
-/** Requesting is a vendor's (its own systems); an operator requests with the CLI, an authority never. */
+/** Requesting is a vendor-admin's (for its own systems) or an operator's (for any); an authority's never. */
 function requester(person: Person): Person {
   authorize(person, 'agreement.request');
-  if (!person.vendor) throw new Problem(403, 'Only a vendor requests service agreements here.');
   return person;
 }
 
@@ -148,6 +147,7 @@ async function visibleAgreement(pool: Pool, person: Person, idText: string): Pro
 }
 
 async function requestForm(pool: Pool, person: Person, chosen: { system?: string; service?: string; authorities?: string[]; all?: boolean }) {
-  const [systems, authorities] = await Promise.all([listSystems(pool, { vendorId: person.vendor!.id }), listAuthorities(pool)]);
-  return { systems, authorities, chosen: { service: 'send', authorities: [], ...chosen } };
+  const [systems, authorities] = await Promise.all([listSystems(pool, { vendorId: person.vendor?.id }), listAuthorities(pool)]);
+  // An operator chooses among every vendor's systems, so each is named with its vendor.
+  return { systems, authorities, withVendor: !person.vendor, chosen: { service: 'send', authorities: [], ...chosen } };
 }

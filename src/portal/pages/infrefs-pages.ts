@@ -13,7 +13,8 @@ import { uploadForm } from './uploads.js';
 
 /**
  * InfRefs (SPEC §11): a vendor-admin uploads the GDPR declaration document of its own InfRef
- * version (recorded as received); an operator reads the document and approves or rejects it.
+ * version (recorded as received); an operator may record one too (SPEC §1: operators record
+ * declarations), reads the document and approves or rejects it.
  */
 const DONE = ['uploaded', 'approved', 'rejected'] as const;
 
@@ -93,7 +94,7 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
     const open = i.status === 'active';
     const declaration = i.declaration?.status;
     const actions = {
-      canUpload: Boolean(person.vendor) && can(person, 'declaration.upload', { vendorId: i.ownerVendorId }) === 'allowed' && open && declaration !== 'pending' && declaration !== 'approved',
+      canUpload: can(person, 'declaration.upload', { vendorId: i.ownerVendorId }) === 'allowed' && open && declaration !== 'pending' && declaration !== 'approved',
       canDecide: can(person, 'operate') === 'allowed' && open && declaration === 'pending',
       canRead: can(person, 'operate') === 'allowed' && Boolean(i.declaration?.documentName),
     };

@@ -10,6 +10,7 @@ import { registerSystem } from '../../systems/register-system.js';
 import { setSystemEnabled } from '../../systems/set-system-enabled.js';
 import { parsePublicKey } from '../../systems/ssh-public-key.js';
 import { addSystemKey, removeSystemKey } from '../../systems/system-keys.js';
+import { listVendors } from '../../vendors/find-vendor.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
@@ -22,7 +23,8 @@ import { uploadForm } from './uploads.js';
 /**
  * It-systemer (SPEC §11): a vendor-admin registers its systems (user name, optional UUID, SSH
  * public key pasted or uploaded, inbox layout, metadata shape), adds and removes keys, disables and
- * enables them; each system's page shows how to connect. Operators see them all.
+ * enables them; each system's page shows how to connect. Operators see them all and do the same for
+ * any vendor, which they name when registering.
  */
 const DONE = ['registered', 'key-added', 'key-removed', 'disabled', 'enabled'] as const;
 
@@ -34,13 +36,14 @@ const LABELS = {
   inbox: 'systems.field.inbox',
   metadata: 'systems.field.metadata',
   fingerprint: 'systems.key.fingerprint',
+  vendor: 'systems.field.vendor',
 } as const;
 const usernameParams = { type: 'object', properties: { username: text(255) }, required: ['username'] } as const;
 /** A pasted key is one line (a few kB for the largest RSA keys); a key file comes as an upload. */
 const keyFields = { sshPublicKey: text(16_384), keyFile: { anyOf: [uploadedFileSchema, { type: 'string', maxLength: 0 }] } } as const;
 const registerBody = {
   type: 'object',
-  properties: { ...formFields, ...keyFields, username: text(255), uuid: text(36), inbox: choice(['per-authority', 'flat']), metadata: choice(['file-metadata', 'legacy']) },
+  properties: { ...formFields, ...keyFields, username: text(255), uuid: text(36), inbox: choice(['per-authority', 'flat']), metadata: choice(['file-metadata', 'legacy']), vendor: text(200) },
 } as const;
 const keyBody = { type: 'object', properties: { ...formFields, ...keyFields } } as const;
 const removeKeyBody = { type: 'object', properties: { ...formFields, fingerprint: text(200) } } as const;
@@ -55,32 +58,40 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     return renderPage(request, reply, 'systems', 'systems.title', { rows, canRegister: mayRegister(person), done: doneKey(request, DONE) });
   });
 
+  /** The register form; an operator also chooses the vendor (a vendor-admin registers for its own). */
+  const registerPage = async (request: FastifyRequest, reply: FastifyReply, extra: { chosen: Record<string, string>; problem?: Shown; problemKey?: string; problems?: string[] }, status = 200) => {
+    const vendors = personOf(request).vendor ? undefined : await listVendors(pool);
+    return renderPage(request, reply, 'system-register', 'systems.register', { vendors, ...extra }, status);
+  };
+
   app.get('/systems/new', { preHandler: requireLogin, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
-    if (!mayRegister(personOf(request))) throw new Problem(403, 'Only a vendor-admin registers systems here.');
-    return renderPage(request, reply, 'system-register', 'systems.register', { chosen: {} });
+    if (!mayRegister(personOf(request))) throw new Problem(403, 'Only a vendor-admin or an operator registers systems.');
+    return registerPage(request, reply, { chosen: {} });
   });
 
   app.post('/systems/new', { preHandler: requireLogin, ...pageSchema({ body: registerBody }) }, async (request, reply) => {
     const person = personOf(request);
-    if (!mayRegister(person)) throw new Problem(403, 'Only a vendor-admin registers systems here.');
+    if (!mayRegister(person)) throw new Problem(403, 'Only a vendor-admin or an operator registers systems.');
     const form = uploadForm(request, 'keyFile');
     const f = (name: string) => (form.fields[name] ?? '').trim();
-    const chosen = { username: f('username'), uuid: f('uuid'), sshPublicKey: f('sshPublicKey'), inbox: f('inbox'), metadata: f('metadata') };
+    const chosen = { username: f('username'), uuid: f('uuid'), sshPublicKey: f('sshPublicKey'), inbox: f('inbox'), metadata: f('metadata'), vendor: f('vendor') };
+    const vendor = person.vendor?.name ?? chosen.vendor;
     const problems = badFields(request, LABELS);
-    if (problems.length > 0) return renderPage(request, reply, 'system-register', 'systems.register', { chosen, problems }, 400);
+    if (problems.length === 0 && !vendor) problems.push(request.t('form.bad.required', { label: request.t(LABELS.vendor) }));
+    if (problems.length > 0) return registerPage(request, reply, { chosen, problems }, 400);
     const keyText = chosen.sshPublicKey || form.file?.data.toString('utf8') || '';
-    if (!keyText.trim()) return renderPage(request, reply, 'system-register', 'systems.register', { chosen, problemKey: 'systems.problem.key' }, 400);
+    if (!keyText.trim()) return registerPage(request, reply, { chosen, problemKey: 'systems.problem.key' }, 400);
     try {
       const key = parsePublicKey(keyText, form.file && !chosen.sshPublicKey ? form.file.filename : 'the pasted key');
       const s = await registerSystem(
         pool,
-        { username: chosen.username, vendor: person.vendor!.name, key, uuid: chosen.uuid || undefined, inbox: chosen.inbox || undefined, metadata: chosen.metadata || undefined },
+        { username: chosen.username, vendor, key, uuid: chosen.uuid || undefined, inbox: chosen.inbox || undefined, metadata: chosen.metadata || undefined },
         { by: person.email, dataDir: config.dataDir },
       );
       return redirectDone(reply, systemPath(s.username), 'registered');
     } catch (err) {
       const { problem, status } = problemOf(request, err);
-      return renderPage(request, reply, 'system-register', 'systems.register', { chosen, problem }, status);
+      return registerPage(request, reply, { chosen, problem }, status);
     }
   });
 
@@ -150,7 +161,8 @@ function vendorSide(person: Person): Person {
   return person;
 }
 
-const mayRegister = (person: Person) => person.vendor !== undefined && can(person, 'system.manage') === 'allowed';
+/** A vendor-admin (for its own vendor) or an operator (for any): an authority's people never. */
+const mayRegister = (person: Person) => can(person, 'system.manage') === 'allowed';
 
 /** The server's host keys, for the fingerprints to pin (made at serve's first start; the same on every node). */
 function hostKeys(config: Config) {
