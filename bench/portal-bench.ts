@@ -7,7 +7,8 @@
  * authority-admin), times the transfer list's first page and its 21st (keyset paging: the Link
  * header's cursor), the usage by month (grouped by system, vendor and authority), and, with a
  * session cookie, the Forbrug page for the same year (chart, tables and, for those who see prices,
- * the quarter's invoice basis). The database is dropped at the end.
+ * the quarter's invoice basis), then that page again once per-use prices hold. The database is
+ * dropped at the end.
  */
 import type { AddressInfo } from 'node:net';
 import { createApiToken } from '../src/accounts/api-tokens.js';
@@ -18,6 +19,7 @@ import { loadConfig } from '../src/config/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { buildPortal } from '../src/portal/app.js';
+import { setPrice } from '../src/prices/prices.js';
 import { SESSION_COOKIE } from '../src/portal/authenticate.js';
 import { percentile, progress, round1, SMOKE } from './bench-util.js';
 import { benchDatabase } from './leftovers.js';
@@ -70,6 +72,14 @@ export async function run(): Promise<object> {
         usageByAuthorityQuarter: await timed(() => get('/usage?from=2026-01-01&to=2026-12-31&by=quarter&group=authority')),
         usagePage: await timed(() => fetch(`${origin}/usage?from=2026-01-01&to=2026-12-31`, { headers: { cookie: `${SESSION_COOKIE}=${sessions[role]}` } })),
       };
+    }
+    // The same page once per-use prices hold (the state of a real service): every row of the year
+    // priced, one price changing mid-month; the authority's and operator's invoice basis for Q4.
+    await setPrice(pool, { model: 'per-use', service: 'send', perFile: '0.25', perGib: '10', from: '2026-03-15' }, 'bench');
+    await setPrice(pool, { model: 'per-use', service: 'fetch', perFile: '0.10', perGib: '1', from: '2026-07-01' }, 'bench');
+    for (const role of Object.keys(sessions)) {
+      const page = `${origin}/usage?from=2026-01-01&to=2026-12-31&quarter=2026Q4${role === 'operator' ? '&authority=0751' : ''}`;
+      (figures[role] as Record<string, unknown>).usagePagePriced = await timed(() => fetch(page, { headers: { cookie: `${SESSION_COOKIE}=${sessions[role]}` } }));
     }
     return figures;
   } finally {

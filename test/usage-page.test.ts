@@ -36,13 +36,16 @@ beforeAll(async () => {
   // a month, read by the page in two steps.
   const other = await registerSystem(pool, { username: 'page-zeta', vendor: 'aa-leverandør', dataDir: portal.config.dataDir });
   await pool.query(`INSERT INTO authorities (cvr, name, folder) VALUES ('11223344', 'Region Midtjylland', '11223344')`);
-  for (const [month, day] of [['2025-06-01', '2025-06-20'], ['2025-07-01', '2025-07-02']]) {
-    for (const [table, date] of [['usage_daily', day], ['usage_monthly', month]]) {
-      for (const [from, to] of [[sender.id, recipient.id], [other.id, recipient.id], [sender.id, other.id]]) {
-        await pool.query(
-          `INSERT INTO ${table} SELECT $1::date, a.id, 1, $2, $3, 1, a.id % 5 + 1, 1000, a.id * 1000 FROM authorities a`,
-          [date, from, to],
-        );
+  // June's use is on two days, either side of the price change the pricing test sets on 20 June.
+  for (const [month, days] of [['2025-06-01', ['2025-06-10', '2025-06-25']], ['2025-07-01', ['2025-07-02']]] as const) {
+    for (const [table, dates, times] of [['usage_daily', days, 1], ['usage_monthly', [month], days.length]] as const) {
+      for (const date of dates) {
+        for (const [from, to] of [[sender.id, recipient.id], [other.id, recipient.id], [sender.id, other.id]]) {
+          await pool.query(
+            `INSERT INTO ${table} SELECT $1::date, a.id, 1, $2, $3, $4::int, $4::int * (a.id % 5 + 1), $4::int * 1000, $4::int * a.id * 1000 FROM authorities a`,
+            [date, from, to, times],
+          );
+        }
       }
     }
   }
@@ -152,6 +155,53 @@ describe('Forbrug at volume', () => {
     // A quarter gathers the months' rows: 98 authorities × send and fetch, all shown.
     expect(rows).toBe(98 * 2);
     expect(html).not.toContain('Tabellen viser de første');
+  });
+
+  it('prices the rows it shows and its periods as the CSV does, with a price change inside a month', async () => {
+    // From 20 June 2025 sending costs 0.07 DKK a file and 1,234.57 DKK a GiB (fractions of an øre in every row): June's rows are two segments, each rounded on its own.
+    await setPrice(portal.pool, { model: 'per-use', service: 'send', perFile: '0.07', perGib: '1234.57', from: '2025-06-20' }, 'test');
+    const client = await portal.login(operator);
+    const kroner = new Intl.NumberFormat('da-DK', { style: 'currency', currency: 'DKK', minimumFractionDigits: 2 });
+    const dkk = (ore: number) => kroner.format(ore / 100).replace(/\u00a0/g, ' ');
+    // June and July by month and by quarter (June cut in two), and July alone (one price all month).
+    for (const query of ['from=2025-06-01&to=2025-07-31&by=month', 'from=2025-06-01&to=2025-07-31&by=quarter', 'from=2025-07-01&to=2025-07-31&by=month']) {
+      const html = await (await client.get(`/usage?${query}`)).text();
+      const csv = (await (await client.get(`/usage.csv?${query}`)).text()).trim().split('\n').slice(1).map((line) => line.split(','));
+      const shown = breakdownRows(html).map((cells) => [cells[0], cells[2], cells[3], cells[7]!.replace(/\u00a0/g, ' ')]);
+      const first = csv.slice(0, 500).map((c) => [c[0], c[3], c[4], c[8] === '' ? 'I buffetprisen' : dkk(Number(c[8]))]);
+      expect(shown).toEqual(first);
+      expect(shown.some((cells) => cells[3] !== 'I buffetprisen')).toBe(true);
+      const periods = tables(html).periods;
+      for (const period of new Set(csv.map((c) => c[0]!))) {
+        const ore = csv.filter((c) => c[0] === period).reduce((sum, c) => sum + Number(c[8] || 0), 0);
+        expect(periods.find((p) => p[0] === period)?.[3]).toBe(dkk(ore));
+      }
+    }
+  });
+
+  it('shows operators the invoice basis of the authority they choose, not every authority’s (that is the CSV)', async () => {
+    const client = await portal.login(operator);
+    const none = await (await client.get('/usage?from=2025-06-01&to=2025-07-31&quarter=2025Q3')).text();
+    expect(none).toContain('<select id="u-authority" name="authority">');
+    expect(none).toContain('Vælg en myndighed for at se dens fakturagrundlag her.');
+    expect(none).not.toContain('<caption>0751 Aarhus');
+    expect(none).toContain('href="/usage/invoice.csv?quarter=2025Q3"');
+    const all = (await (await client.get('/usage/invoice.csv?quarter=2025Q3')).text()).trim().split('\n').slice(1);
+    expect(new Set(all.map((line) => line.split(',')[1])).size).toBeGreaterThan(90);
+
+    const aarhus = await (await client.get('/usage?from=2025-06-01&to=2025-07-31&quarter=2025Q3&authority=0751')).text();
+    expect(aarhus).toContain('<option value="0751" selected>0751 Aarhus</option>');
+    expect(aarhus).toContain('<caption>0751 Aarhus — 2025Q3</caption>');
+    expect(aarhus).not.toContain('<caption>0101 København');
+    expect(aarhus).toContain('href="/usage/invoice.csv?quarter=2025Q3&amp;authority=0751"');
+    const own = (await (await client.get('/usage/invoice.csv?quarter=2025Q3&authority=0751')).text()).trim().split('\n').slice(1);
+    expect(own.length).toBeGreaterThan(1);
+    expect(own.every((line) => line.split(',')[1] === '0751')).toBe(true);
+
+    const unknown = await client.get('/usage?from=2025-06-01&quarter=2025Q3&authority=0999');
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toContain('«Myndighed»: «0999» er ikke en kendt myndighed; vælg en fra listen.');
+    expect((await client.get('/usage/invoice.csv?quarter=2025Q3&authority=0999')).status).toBe(400);
   });
 
   it('names a bad value in the query with what was typed, instead of quietly showing another period', async () => {

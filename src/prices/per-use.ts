@@ -10,6 +10,17 @@ export function perUseAmount(files: number, bytes: number, price: Pick<PriceRow,
   return oreNumber(divideHalfUp(numerator, GIB));
 }
 
+/**
+ * perUseAmount in SQL, over SQL expressions (bigint), in bigint arithmetic (numeric is several
+ * times slower over tens of thousands of rows): the whole GiBs' price is exact, and only the rest
+ * of a GiB's bytes (under 2^30) is divided, rounded half up — the same sum rounded once. NULL where
+ * the price is (no per-use price: inside the buffet). Kept beside perUseAmount so that the two are
+ * changed together (test/per-use-amount.test.ts).
+ */
+export function perUseAmountSql(files: string, bytes: string, perFileOre: string, perGibOre: string): string {
+  return `(${files} * ${perFileOre} + (${bytes} / ${GIB}) * ${perGibOre} + ((${bytes} % ${GIB}) * ${perGibOre} * 2 + ${GIB}) / ${2n * GIB})`;
+}
+
 export interface PricedUsage {
   row: ServiceUsageRow;
   span: PriceSpan;

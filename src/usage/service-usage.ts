@@ -1,5 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { Queryable } from '../db/pool.js';
+import { perUseAmountSql } from '../prices/per-use.js';
 import { usageSource } from './usage-source.js';
 
 /**
@@ -85,6 +86,14 @@ const GROUPS: Record<UsageGroup | 'all' | 'named', { keys?: string[]; names: str
  * deliveries, and `send` and `fetch` each are all of them.
  */
 async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsageQuery, group: UsageGroup | 'all' | 'named', tail = ''): Promise<R[]> {
+  const { sql, params } = summedSql(q, group);
+  const g = GROUPS[group];
+  const { rows } = await db.query<R>(`SELECT g.segment, ${g.names}, g.files::bigint AS files, g.bytes::bigint AS bytes FROM (${sql}) AS g ${g.joins} ${tail}`, params);
+  return rows;
+}
+
+/** attributed's sums, as SQL: segment, what the group keeps (ids), files, bytes. */
+function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all' | 'named'): { sql: string; params: unknown[] } {
   const starts = [q.from, ...(q.cuts ?? []).filter((d) => d > q.from && d < q.next)].sort();
   const source = usageSource({ from: q.from, next: q.next, cuts: starts }, 2);
   const params: unknown[] = [starts, ...source.params];
@@ -119,9 +128,7 @@ async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsa
           GROUP BY ${keys.map((_, i) => i + 2).concat(1).join(', ')}`
       : own;
   }
-  const g = GROUPS[group];
-  const { rows } = await db.query<R>(`SELECT g.segment, ${g.names}, g.files::bigint AS files, g.bytes::bigint AS bytes FROM (${summed}) AS g ${g.joins} ${tail}`, params);
-  return rows;
+  return { sql: summed, params };
 }
 
 /**
@@ -131,14 +138,67 @@ async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsa
  * collation), as JavaScript compares them.
  */
 export async function firstServiceUsage(db: Queryable, q: ServiceUsageQuery & { limit: number }): Promise<ServiceUsageRow[]> {
-  const limit = Math.max(0, Math.floor(q.limit));
-  return attributed<ServiceUsageRow>(
-    db,
-    q,
-    'named',
-    `ORDER BY g.segment, ${AUTHORITY_KEY} !~ '^[0-9]{4}$', ${AUTHORITY_KEY} COLLATE "C", v.name COLLATE "C", s.username COLLATE "C", g.service COLLATE "C"
-     LIMIT ${limit}`,
+  return attributed<ServiceUsageRow>(db, q, 'named', `ORDER BY g.segment, ${PAGE_ORDER} LIMIT ${Math.max(0, Math.floor(q.limit))}`);
+}
+
+/** After the period: serviceUsage's order, in SQL over `a`, `v` and `s` (authorities, vendors, systems) and `g.service`. */
+const PAGE_ORDER = `${AUTHORITY_KEY} !~ '^[0-9]{4}$', ${AUTHORITY_KEY} COLLATE "C", v.name COLLATE "C", s.username COLLATE "C", g.service COLLATE "C"`;
+
+/** A per-use price in øre (SPEC §13). */
+export type PerUsePrice = { perFileOre: number; perGibOre: number };
+
+export interface PricedUsageQuery extends ServiceUsageQuery {
+  /** Per segment: the index of the period it belongs to (segments are periods cut at price changes). */
+  periods: number[];
+  /** Per segment: each service's per-use price on its days (null: inside the buffet). */
+  prices: { send: Array<PerUsePrice | null>; fetch: Array<PerUsePrice | null> };
+  limit: number;
+}
+
+export type PricedUsageRow = Omit<ServiceUsageRow, 'segment'> & { period: number; amountOre: number | null };
+
+/**
+ * Usage priced per period in the database, for a page: each row (period × authority × system ×
+ * service) has the sum of its segments' per-use amounts, each rounded on its own as
+ * perUseAmount rounds it (PER_USE_AMOUNT_SQL); `totals` are each period's files, bytes and the
+ * sum of its rows' amounts; `rows` the first `limit` rows in firstServiceUsage's order. Only
+ * those leave the database, not a row per authority, system and service of the whole range.
+ */
+export async function pricedServiceUsage(
+  db: Queryable,
+  q: PricedUsageQuery,
+): Promise<{ totals: Array<{ period: number; files: number; bytes: number; amountOre: number | null }>; rows: PricedUsageRow[] }> {
+  const { sql, params } = summedSql(q, 'all');
+  const param = (value: unknown, type: string) => `$${params.push(value)}::${type}[]`;
+  const column = (service: 'send' | 'fetch', part: keyof PerUsePrice) => param(q.prices[service].map((p) => p?.[part] ?? null), 'bigint');
+  const segments = `unnest(${param(q.periods, 'int')}, ${column('send', 'perFileOre')}, ${column('send', 'perGibOre')}, ${column('fetch', 'perFileOre')}, ${column('fetch', 'perGibOre')})
+                    WITH ORDINALITY AS p(period, send_file, send_gib, fetch_file, fetch_gib, n)`;
+  const amount = `CASE WHEN g.service = 'send' THEN ${perUseAmountSql('g.files', 'g.bytes', 'p.send_file', 'p.send_gib')}
+                       ELSE ${perUseAmountSql('g.files', 'g.bytes', 'p.fetch_file', 'p.fetch_gib')} END`;
+  // Segments are periods unless a price changes inside one: only then are a period's segments summed.
+  const split = new Set(q.periods).size < q.periods.length;
+  const priced = split
+    ? `SELECT p.period::int AS period, g.authority_id, g.system_id, g.service,
+              sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(${amount})::bigint AS amount
+         FROM (${sql}) AS g JOIN ${segments} ON p.n = g.segment + 1
+        GROUP BY 1, 2, 3, 4`
+    : `SELECT p.period::int AS period, g.authority_id, g.system_id, g.service, g.files::bigint AS files, g.bytes::bigint AS bytes, (${amount})::bigint AS amount
+         FROM (${sql}) AS g JOIN ${segments} ON p.n = g.segment + 1`;
+  const { rows } = await db.query<PricedUsageRow & { total: boolean }>(
+    `WITH priced AS MATERIALIZED (${priced})
+     SELECT true AS total, g.period, NULL::int AS "authorityId", NULL AS authority, NULL AS "authorityName", NULL::int AS "vendorId",
+            NULL AS vendor, NULL::int AS "systemId", NULL AS system, NULL AS service,
+            sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(g.amount)::bigint AS "amountOre"
+       FROM priced AS g GROUP BY g.period
+     UNION ALL
+     (SELECT false, g.period, g.authority_id, ${AUTHORITY_KEY}, a.name, v.id, v.name, g.system_id, s.username, g.service, g.files, g.bytes, g.amount
+        FROM priced AS g JOIN authorities a ON a.id = g.authority_id JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id
+       ORDER BY g.period, ${PAGE_ORDER}
+       LIMIT ${Math.max(0, Math.floor(q.limit))})`,
+    params,
   );
+  const totals = rows.filter((r) => r.total).map((r) => ({ period: r.period, files: r.files, bytes: r.bytes, amountOre: r.amountOre })).sort((x, y) => x.period - y.period);
+  return { totals, rows: rows.filter((r) => !r.total).map(({ total: _, ...r }) => r) };
 }
 
 /** One row per segment × authority × system × service, ordered by authority (municipalities first), vendor, system, service, segment. */

@@ -1,10 +1,10 @@
 import { requireAuthority } from '../authority/require-authority.js';
 import type { Queryable } from '../db/pool.js';
 import { perUseAmount } from '../prices/per-use.js';
-import { listPrices, spansWithin } from '../prices/prices.js';
+import { listPrices, perUsePriceWithin, spansWithin, type PriceRow } from '../prices/prices.js';
 import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
-import { firstServiceUsage, serviceUsage, usageTotals, type ServiceUsageRow } from './service-usage.js';
+import { firstServiceUsage, pricedServiceUsage, serviceUsage, usageTotals, type ServiceUsageRow } from './service-usage.js';
 import { periodOf, periodStarts, type UsagePeriod } from './periods.js';
 import { usageSource } from './usage-source.js';
 
@@ -105,39 +105,48 @@ export interface PeriodUsage {
   bytes: number;
 }
 
+/** A period's totals: `2026-11` (month) or `2026Q4` (quarter); the amount only where asked for prices. */
+export interface PagePeriod extends PeriodUsage {
+  amountOre?: number | null;
+}
+
 /**
  * What a page of usage shows (the portal's Forbrug): files and bytes per period as `by: 'service'`
- * counts them (once for the sender, once for each recipient), summed in the database without a row
- * per authority, system and service; and the first `limit` rows of that report, ordered and cut in
- * the database (`more`: the report has more). Without amounts: a per-use price needs every row's own
- * rounded amount (usageReport with `prices`). Periods without usage are left out.
+ * counts them (once for the sender, once for each recipient), and the first `limit` rows of that
+ * report (`more`: it has more), worked out in the database so that only what is shown leaves it.
+ *
+ * With `prices` (the price list: operators and the authority itself see prices), each row has its
+ * per-use amount as usageReport prices it (null: inside the buffet), and each period the sum of
+ * its rows' amounts. Periods without usage are left out.
  */
 export async function usagePage(
   db: Queryable,
-  q: Omit<UsageQuery, 'by' | 'prices'> & { period: UsagePeriod; limit: number },
-): Promise<{ periods: PeriodUsage[]; rows: ServiceUsageReportRow[]; more: boolean }> {
+  q: Omit<UsageQuery, 'by' | 'prices'> & { period: UsagePeriod; limit: number; prices?: PriceRow[] },
+): Promise<{ periods: PagePeriod[]; rows: ServiceUsageReportRow[]; more: boolean }> {
   const authority = q.authority === undefined ? undefined : await requireAuthority(db, q.authority, '--authority');
   const vendor = q.vendor === undefined ? undefined : await requireVendor(db, q.vendor);
   const range = await usageBounds(db, q);
   if (!range) return { periods: [], rows: [], more: false };
   const scope = { authorityId: authority?.id, vendorId: vendor?.id };
   const starts = [range.first, ...periodStarts(range.first, range.next, q.period)];
+  if (q.prices && perUsePriceWithin(q.prices, range.first, range.next)) return pricedPage(db, { ...q, prices: q.prices }, range, starts, scope);
+  const amount = q.prices ? { amountOre: null } : {};
   // The first period's rows are read beside the totals; only if they are too few, the rest's.
   const firstNext = starts[1] ?? range.next;
   // Rows of the periods from starts[first] up to `next`, at most `limit` of them.
   const rowsOf = async (first: number, next: string, limit: number) => {
     const cuts = starts.slice(first + 1).filter((d) => d < next);
     const rows = await firstServiceUsage(db, { from: starts[first]!, next, cuts, ...scope, limit });
-    return rows.map((r) => reportRow(r, starts[first + r.segment]!, q.period));
+    return rows.map((r) => ({ ...reportRow(r, periodOf(starts[first + r.segment]!, q.period)), ...amount }));
   };
   const [totals, rows] = await Promise.all([
     usageTotals(db, { from: range.first, next: range.next, cuts: starts.slice(1), group: 'service', ...scope }),
     rowsOf(0, firstNext, q.limit + 1),
   ]);
   if (rows.length <= q.limit && firstNext < range.next) rows.push(...(await rowsOf(1, range.next, q.limit + 1 - rows.length)));
-  const periods = new Map<number, PeriodUsage>();
+  const periods = new Map<number, PagePeriod>();
   for (const r of totals) {
-    const p = periods.get(r.segment) ?? { period: periodOf(starts[r.segment]!, q.period), files: 0, bytes: 0 };
+    const p = periods.get(r.segment) ?? { period: periodOf(starts[r.segment]!, q.period), files: 0, bytes: 0, ...amount };
     p.files += r.files;
     p.bytes += r.bytes;
     periods.set(r.segment, p);
@@ -145,8 +154,45 @@ export async function usagePage(
   return { periods: [...periods.keys()].sort((a, b) => a - b).map((k) => periods.get(k)!), rows: rows.slice(0, q.limit), more: rows.length > q.limit };
 }
 
-function reportRow(r: ServiceUsageRow, segmentStart: string, period: UsagePeriod): ServiceUsageReportRow {
-  return { period: periodOf(segmentStart, period), authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: r.files, bytes: r.bytes };
+/** usagePage where a per-use price holds: the periods cut at each price change, priced in the database. */
+async function pricedPage(
+  db: Queryable,
+  q: { period: UsagePeriod; limit: number; prices: PriceRow[] },
+  range: { first: string; next: string },
+  starts: string[],
+  scope: { authorityId?: number; vendorId?: number },
+): Promise<{ periods: PagePeriod[]; rows: ServiceUsageReportRow[]; more: boolean }> {
+  const { first, next } = range;
+  const changes = q.prices.filter((p) => p.model === 'per-use').map((p) => p.validFrom);
+  const segments = [first, ...[...new Set([...starts.slice(1), ...changes])].filter((d) => d > first && d < next).sort()];
+  // Each segment's period (an index into starts) and each service's per-use price on its days.
+  const periodIndex = segments.map((day) => starts.filter((start) => start <= day).length - 1);
+  const priceOn = (service: 'send' | 'fetch') => {
+    const spans = spansWithin(q.prices, 'per-use', service, first, next);
+    return segments.map((day) => {
+      const price = spans.find((s) => s.first <= day && day < s.next)?.price;
+      return price ? { perFileOre: price.perFileOre!, perGibOre: price.perGibOre! } : null;
+    });
+  };
+  const { totals, rows } = await pricedServiceUsage(db, {
+    from: first,
+    next,
+    cuts: segments.slice(1),
+    ...scope,
+    periods: periodIndex,
+    prices: { send: priceOn('send'), fetch: priceOn('fetch') },
+    limit: q.limit + 1,
+  });
+  const name = (period: number) => periodOf(starts[period]!, q.period);
+  return {
+    periods: totals.map((t) => ({ period: name(t.period), files: t.files, bytes: t.bytes, amountOre: t.amountOre })),
+    rows: rows.slice(0, q.limit).map((r) => ({ ...reportRow(r, name(r.period)), amountOre: r.amountOre })),
+    more: rows.length > q.limit,
+  };
+}
+
+function reportRow(r: Omit<ServiceUsageRow, 'segment'>, period: string): ServiceUsageReportRow {
+  return { period, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: r.files, bytes: r.bytes };
 }
 
 /** The days [first, next) of [from, to] that can hold usage (none: no usage there at all). */

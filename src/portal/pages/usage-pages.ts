@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { danishDay } from '../../agreements/danish-day.js';
+import type { AuthorityRow } from '../../authority/find-authority.js';
+import { listAuthorities } from '../../authority/list-authorities.js';
 import { invoiceCsv } from '../../prices/invoice-csv.js';
 import { invoiceForQuarter } from '../../prices/invoice.js';
-import { listPrices, perUsePriceWithin } from '../../prices/prices.js';
-import { dayAfter, parseQuarter } from '../../prices/quarter.js';
+import { listPrices } from '../../prices/prices.js';
+import { parseQuarter } from '../../prices/quarter.js';
 import { usagePage, usageReport } from '../../usage/usage-report.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
@@ -21,40 +23,41 @@ import { barChart } from './usage-chart.js';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Rows of the breakdown table on the page; the CSV has every row. */
 const DETAIL_ROWS = 500;
-const FAR_FUTURE = '9999-12-31';
 /** The Forbrug pages' query (page and both CSVs); a bad value shows the page again naming it. */
-const LABELS = { from: 'usage.field.from', to: 'usage.field.to', by: 'usage.field.by', quarter: 'usage.field.quarter' } as const;
+const LABELS = { from: 'usage.field.from', to: 'usage.field.to', by: 'usage.field.by', quarter: 'usage.field.quarter', authority: 'usage.field.authority' } as const;
 const usageQuerySchema = {
   type: 'object',
-  properties: { from: day, to: day, by: choice(['month', 'quarter']), quarter: { type: 'string', pattern: '^$|^[0-9]{4}Q[1-4]$' } },
+  properties: {
+    from: day,
+    to: day,
+    by: choice(['month', 'quarter']),
+    quarter: { type: 'string', pattern: '^$|^[0-9]{4}Q[1-4]$' },
+    // Operators: whose invoice basis the page shows (kommunekode or CVR); none: the CSV has all.
+    authority: { type: 'string', pattern: '^$|^[0-9]{4}$|^[0-9]{8}$' },
+  },
 } as const;
 const withQuery = pageSchema({ querystring: usageQuerySchema });
-
-interface Period {
-  period: string;
-  files: number;
-  bytes: number;
-  amountOre: number | null;
-}
 
 export async function usagePages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;
 
-  /**
-   * What the page shows: the totals per period, and the first DETAIL_ROWS rows (the CSV has them
-   * all). Each row's amount is rounded on its own, so a period's amount needs every row, but only
-   * where a per-use price holds; otherwise the totals are summed in the database and only the
-   * rows shown are read.
-   */
+  /** What the page shows: the totals per period and the first DETAIL_ROWS rows (the CSV has them all), priced for those who see prices. */
   async function pageOf({ q, priced, scope }: Asked) {
-    if (priced && perUsePriceWithin(await listPrices(pool), q.from, q.to ? dayAfter(q.to) : FAR_FUTURE)) {
-      const rows = await usageReport(pool, { by: 'service', ...scope, period: q.by, prices: true });
-      return { periods: totals(rows), rows: rows.slice(0, DETAIL_ROWS), more: rows.length > DETAIL_ROWS };
-    }
-    // No per-use price on these days: for those who see prices, every use is inside the buffet (amount null).
-    const { periods, rows, more } = await usagePage(pool, { ...scope, period: q.by, limit: DETAIL_ROWS });
-    const amount = priced ? { amountOre: null } : {};
-    return { periods: periods.map((p) => ({ ...p, amountOre: null })), rows: rows.map((r) => ({ ...r, ...amount })), more };
+    return usagePage(pool, { ...scope, period: q.by, limit: DETAIL_ROWS, prices: priced ? await listPrices(pool) : undefined });
+  }
+
+  /**
+   * Whose invoice basis: the authority's own; for operators the one chosen (`?authority=`), or
+   * none (`all`: every authority's, which is the CSV's, not the page's: thousands of lines).
+   * `unknown`: the chosen one is no authority.
+   */
+  async function invoiceScope(request: FastifyRequest, person: Person): Promise<{ authority?: string; all: boolean; unknown?: string; choices?: AuthorityRow[] }> {
+    if (person.authority) return { authority: authorityRef(person), all: false };
+    const chosen = (request.query as Record<string, string | undefined>).authority || undefined;
+    const choices = await listAuthorities(pool);
+    if (chosen === undefined) return { all: true, choices };
+    const found = choices.find((a) => a.kommunekode === chosen || a.cvr === chosen);
+    return found ? { authority: chosen, all: false, choices } : { all: true, unknown: chosen, choices };
   }
 
   /** The page; with `problems` (a bad value in the query) it names them, shows what was typed and answers 400. */
@@ -63,10 +66,9 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     const { person, q, priced } = asked;
     const quarter = quarterOf(request, app.portal.clock());
     // The invoice basis is read beside the usage (both only read).
-    const [{ rows, periods, more }, invoice] = await Promise.all([
-      pageOf(asked),
-      priced ? invoiceForQuarter(pool, { quarter, authority: authorityRef(person) }) : undefined,
-    ]);
+    const [{ rows, periods, more }, scope] = await Promise.all([pageOf(asked), priced ? invoiceScope(request, person) : undefined]);
+    if (scope?.unknown) problems.push(request.t('usage.bad.authority', { value: scope.unknown }));
+    const invoice = scope && !scope.all ? await invoiceForQuarter(pool, { quarter, authority: scope.authority }) : undefined;
     const raw = request.query as Record<string, string | undefined>;
     const typed = problems.length > 0 ? { from: raw.from ?? q.from, to: raw.to ?? q.to ?? '' } : { from: q.from, to: q.to ?? '' };
     return renderPage(request, reply, 'usage', 'usage.title', {
@@ -81,6 +83,9 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
       quarter,
       quarters: recentQuarters(app.portal.clock()),
       invoice,
+      invoiceAuthorities: scope?.choices,
+      invoiceAuthority: scope?.authority && scope.choices ? scope.authority : '',
+      invoiceCsvQuery: new URLSearchParams({ quarter, ...(scope?.authority && scope.choices ? { authority: scope.authority } : {}) }).toString(),
       filesChart: barChart(periods.map((p) => ({ label: p.period, value: p.files }))),
       bytesChart: barChart(periods.map((p) => ({ label: p.period, value: p.bytes })), { binary: true }),
       csvQuery: new URLSearchParams({ from: q.from, ...(q.to ? { to: q.to } : {}), by: q.by }).toString(),
@@ -101,16 +106,17 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     return csvReply(reply, `forbrug-${q.from}${q.to ? `-${q.to}` : ''}.csv`, [header.join(','), ...lines].join('\n'));
   });
 
-  /** The quarter's invoice basis (SPEC §13) as `usage invoice --csv` writes it: the authority's own, or (operators) all. */
+  /** The quarter's invoice basis (SPEC §13) as `usage invoice --csv` writes it: the authority's own, or (operators) the one chosen or all. */
   app.get('/usage/invoice.csv', { preHandler: requireLogin, ...withQuery }, async (request, reply) => {
     const person = personOf(request);
     authorize(person, 'read');
     if (!seesPrices(person)) authorize(person, 'operate');
     const problems = queryProblems(request);
-    if (problems.length > 0) return showUsage(request, reply, problems);
+    const scope = await invoiceScope(request, person);
+    if (problems.length > 0 || scope.unknown) return showUsage(request, reply, problems);
     const quarter = quarterOf(request, app.portal.clock());
-    const invoice = await invoiceForQuarter(pool, { quarter, authority: authorityRef(person) });
-    return csvReply(reply, `fakturagrundlag-${quarter}.csv`, invoiceCsv(invoice).trimEnd());
+    const invoice = await invoiceForQuarter(pool, { quarter, authority: scope.authority });
+    return csvReply(reply, `fakturagrundlag-${quarter}${scope.all ? '' : `-${scope.authority}`}.csv`, invoiceCsv(invoice).trimEnd());
   });
 }
 
@@ -195,19 +201,6 @@ function recentQuarters(now: Date): string[] {
     if (q === 0) [q, year] = [4, year - 1];
   }
   return out;
-}
-
-/** Each period's files, bytes and amount (null where no row has one), in period order. */
-function totals(rows: Array<{ period: string; files: number; bytes: number; amountOre?: number | null }>): Period[] {
-  const by = new Map<string, Period>();
-  for (const r of rows) {
-    const p = by.get(r.period) ?? { period: r.period, files: 0, bytes: 0, amountOre: null };
-    p.files += r.files;
-    p.bytes += r.bytes;
-    if (r.amountOre !== undefined && r.amountOre !== null) p.amountOre = (p.amountOre ?? 0) + r.amountOre;
-    by.set(r.period, p);
-  }
-  return [...by.values()].sort((a, b) => a.period.localeCompare(b.period));
 }
 
 function csvCell(v: string | number): string {
