@@ -214,6 +214,17 @@ describe('names people know', () => {
     expect((await facts(vendor))['Leverandør']).toBe(`Leverandør ${EVIL}`);
   }, 60_000);
 
+  it('a vendor without InfRefs is told where one comes from and what it does next', async () => {
+    const other = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: recipient.vendorId });
+    const page = await browser.newPage();
+    await logIn(page, portal.baseUrl, other);
+    await page.goto(`${portal.baseUrl}/infrefs`);
+    expect(await page.locator('main .empty').innerText()).toBe(
+      'I har ingen InfRefs endnu. KOMBIT udsteder en InfRef til et af jeres it-systemer; derefter indsender I dens GDPR-erklæring her.',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+  }, 60_000);
+
   it('the routes page names each route\'s InfRef as triggers carry it (every version of its number), not the bare number', async () => {
     const operator = await pageAs('operator');
     await operator.goto(`${portal.baseUrl}/routes`);

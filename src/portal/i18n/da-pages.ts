@@ -140,6 +140,7 @@ export const daPages = {
   'infrefs.lead': 'Jeres InfRefs og deres GDPR-erklæringer. En InfRef må først bære data, når KOMBIT har godkendt erklæringen. Upload den udfyldte GDPR-erklæring her.',
   'infrefs.lead.operator': 'Alle InfRefs. Læs de modtagne GDPR-erklæringer, og godkend eller afvis dem.',
   'infrefs.none': 'Ingen InfRefs.',
+  'infrefs.none.vendor': 'I har ingen InfRefs endnu. KOMBIT udsteder en InfRef til et af jeres it-systemer; derefter indsender I dens GDPR-erklæring her.',
   'infrefs.back': 'Tilbage til InfRefs',
   'infrefs.col.owner': 'Ejer (it-system)',
   'infrefs.col.title': 'Titel',

@@ -142,6 +142,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'infrefs.lead': 'Your InfRefs and their GDPR declarations. An InfRef carries data only once KOMBIT has approved its declaration. Upload the filled-in GDPR declaration here.',
   'infrefs.lead.operator': 'All InfRefs. Read the GDPR declarations received, and approve or reject them.',
   'infrefs.none': 'No InfRefs.',
+  'infrefs.none.vendor': 'You have no InfRefs yet. KOMBIT issues an InfRef to one of your IT systems; then you submit its GDPR declaration here.',
   'infrefs.back': 'Back to InfRefs',
   'infrefs.col.owner': 'Owner (IT system)',
   'infrefs.col.title': 'Title',
