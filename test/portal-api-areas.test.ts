@@ -129,6 +129,33 @@ describe('systems and agreements through the API', () => {
     expect((await call('vendor', 'GET', `/agreements?system=fag-fields`)).body.map((a: any) => a.status)).toEqual(['approved']);
   });
 
+  it('pages systems and InfRefs with ?limit=&after= (the last user name, the last InfRef seen)', async () => {
+    await issueInfRef(portal.pool, 'fag-api');
+    await issueInfRef(portal.pool, 'fag-api');
+    const walk = async (path: string, key: string) => {
+      const seen: string[] = [];
+      for (let after = ''; seen.length < 50; ) {
+        const page = await call('operator', 'GET', `${path}?limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+        expect(page.status).toBe(200);
+        expect(page.body.length).toBeLessThanOrEqual(2);
+        if (page.body.length === 0) break;
+        seen.push(...page.body.map((r: any) => r[key]));
+        after = seen.at(-1)!;
+      }
+      return seen;
+    };
+    const systems = (await call('operator', 'GET', '/systems?limit=1000')).body.map((s: any) => s.username);
+    expect(systems.length).toBeGreaterThan(2);
+    expect(await walk('/systems', 'username')).toEqual(systems);
+    const infrefs = (await call('operator', 'GET', '/infrefs?limit=1000')).body.map((i: any) => i.name);
+    expect(infrefs.length).toBeGreaterThan(2);
+    expect(await walk('/infrefs', 'name')).toEqual(infrefs);
+    // Within the caller's scope, as without paging.
+    expect((await call('vendor', 'GET', '/systems?limit=1')).body.map((s: any) => s.username)).toEqual([systems.filter((u: string) => u.startsWith('fag-'))[0]]);
+    const bad = await call('operator', 'GET', '/infrefs?after=FagsystemdefineredeDataRefGDPR0_1&limit=0');
+    expect([bad.status, bad.body.errors.map((e: any) => e.field).sort()]).toEqual([400, ['after', 'limit']]);
+  });
+
   it('adds and removes keys by fingerprint', async () => {
     const second = generateKeyPair();
     const added = await call('vendor', 'POST', '/systems/fag-api/keys', { sshPublicKey: second.publicKey });

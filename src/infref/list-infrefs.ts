@@ -3,12 +3,21 @@ import { requireSystem } from '../systems/require-system.js';
 import { findDeclaration, type DeclarationRow } from './declaration.js';
 import { INFREF_SELECT, requireInfRef, type InfRefRow } from './require-infref.js';
 
+export interface InfRefListOptions {
+  owner?: string;
+  vendorId?: number;
+  /** Keyset paging (the API): the versions after this one (by number, then version), at most `limit`. */
+  after?: { number: number; version: number };
+  limit?: number;
+}
+
 /** Every version, by number; `owner` (a system) or `vendorId` (the portal's scope: its systems' InfRefs) narrows it. */
-export async function listInfRefs(db: Queryable, opts: { owner?: string; vendorId?: number } = {}): Promise<InfRefRow[]> {
+export async function listInfRefs(db: Queryable, opts: InfRefListOptions = {}): Promise<InfRefRow[]> {
   const owner = opts.owner === undefined ? undefined : await requireSystem(db, opts.owner, 'owner system');
   const { rows } = await db.query<InfRefRow>(
-    `${INFREF_SELECT} WHERE ($1::int IS NULL OR i.owner_system_id = $1) AND ($2::int IS NULL OR s.vendor_id = $2) ORDER BY i.number, i.version`,
-    [owner?.id ?? null, opts.vendorId ?? null],
+    `${INFREF_SELECT} WHERE ($1::int IS NULL OR i.owner_system_id = $1) AND ($2::int IS NULL OR s.vendor_id = $2)
+        AND ($3::int IS NULL OR (i.number, i.version) > ($3, $4)) ORDER BY i.number, i.version LIMIT $5`,
+    [owner?.id ?? null, opts.vendorId ?? null, opts.after?.number ?? null, opts.after?.version ?? null, opts.limit ?? null],
   );
   return rows;
 }
@@ -18,7 +27,7 @@ export interface InfRefWithDeclaration extends InfRefRow {
 }
 
 /** listInfRefs with each version's declaration (the portal's InfRefs page and API). */
-export async function listInfRefsWithDeclarations(db: Queryable, opts: { owner?: string; vendorId?: number } = {}): Promise<InfRefWithDeclaration[]> {
+export async function listInfRefsWithDeclarations(db: Queryable, opts: InfRefListOptions = {}): Promise<InfRefWithDeclaration[]> {
   const infrefs = await listInfRefs(db, opts);
   const { rows } = await db.query<Omit<DeclarationRow, 'infref'> & { infrefId: number }>(
     `SELECT g.infref_id AS "infrefId", g.status, g.document_name AS "documentName", g.document_sha256 AS "documentSha256", d.content_type AS "documentType",

@@ -9,17 +9,20 @@ export interface SystemListRow extends SystemRow {
   createdAt: Date;
 }
 
-/** Systems by user name; `vendor` (name) or `vendorId` (the portal's scope) keeps one vendor's. */
-export async function listSystems(db: Queryable, opts: { vendor?: string; vendorId?: number } = {}): Promise<SystemListRow[]> {
+/**
+ * Systems by user name; `vendor` (name) or `vendorId` (the portal's scope) keeps one vendor's.
+ * Keyset paging (the API): those after the user name `after`, at most `limit`.
+ */
+export async function listSystems(db: Queryable, opts: { vendor?: string; vendorId?: number; after?: string; limit?: number } = {}): Promise<SystemListRow[]> {
   const { rows } = await db.query<SystemListRow>(
     `SELECT s.id, s.username, s.uuid::text AS uuid, s.vendor_id AS "vendorId", s.enabled,
             s.inbox_layout AS "inboxLayout", s.metadata_format AS "metadataFormat", s.created_at AS "createdAt",
             v.name AS vendor,
             (SELECT count(*)::int FROM system_keys k WHERE k.system_id = s.id AND k.removed_at IS NULL) AS "activeKeys"
        FROM systems s JOIN vendors v ON v.id = s.vendor_id
-      WHERE ($1::text IS NULL OR v.name = $1) AND ($2::int IS NULL OR v.id = $2)
-      ORDER BY s.username`,
-    [opts.vendor ?? null, opts.vendorId ?? null],
+      WHERE ($1::text IS NULL OR v.name = $1) AND ($2::int IS NULL OR v.id = $2) AND ($3::text IS NULL OR s.username > $3)
+      ORDER BY s.username LIMIT $4`,
+    [opts.vendor ?? null, opts.vendorId ?? null, opts.after ?? null, opts.limit ?? null],
   );
   return rows;
 }

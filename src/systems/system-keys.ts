@@ -24,6 +24,18 @@ export async function listSystemKeys(db: Queryable, systemId: number, opts: { in
   return rows;
 }
 
+/** The active keys of several systems in one query (a list of systems with their keys), by system id. */
+export async function activeKeysOf(db: Queryable, systemIds: number[]): Promise<Map<number, SystemKeyRow[]>> {
+  const { rows } = await db.query<SystemKeyRow & { systemId: number }>(
+    `SELECT system_id AS "systemId", id, key_type AS "keyType", fingerprint, public_key AS "publicKey", comment, added_at AS "addedAt", removed_at AS "removedAt"
+       FROM system_keys WHERE system_id = ANY($1) AND removed_at IS NULL ORDER BY id`,
+    [systemIds],
+  );
+  const keys = new Map<number, SystemKeyRow[]>(systemIds.map((id) => [id, []]));
+  for (const { systemId, ...k } of rows) keys.get(systemId)!.push(k);
+  return keys;
+}
+
 /** `system key add`: one more active key (SPEC §3: several are active during a rotation). */
 export async function addSystemKey(pool: Pool, username: string, key: SshPublicKey, by: string): Promise<{ id: number; activeKeys: number }> {
   return inTransaction(pool, async (db) => {

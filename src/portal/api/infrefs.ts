@@ -7,7 +7,7 @@ import { authorize, personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
 import { uploadedFileSchema, type UploadedFile } from '../security.js';
-import { namingFields } from './api-kit.js';
+import { listLimit, namingFields, pageQuery } from './api-kit.js';
 
 const declarationSchema = {
   $id: 'Declaration',
@@ -89,12 +89,23 @@ export async function infrefsApi(app: FastifyInstance): Promise<void> {
     return found;
   };
 
-  app.get('/infrefs', {
-    schema: { summary: "InfRefs within your scope (a vendor's systems' own), every version, with their declarations", tags: ['infrefs'], response: { 200: { type: 'array', items: { $ref: 'InfRef#' } }, ...problemResponses(401) } },
+  app.get<{ Querystring: { limit?: number; after?: string } }>('/infrefs', {
+    schema: {
+      summary: "InfRefs within your scope (a vendor's systems' own), every version by number and version, with their declarations (keyset paging: after = the last InfRef)",
+      tags: ['infrefs'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { ...pageQuery, after: { ...infrefParams.properties.infref, description: 'the last InfRef seen' } },
+      },
+      response: { 200: { type: 'array', items: { $ref: 'InfRef#' } }, ...problemResponses(400, 401) },
+    },
   }, async (request) => {
     const scope = scopeOf(personOf(request));
     if ('authorityId' in scope) return [];
-    return (await listInfRefsWithDeclarations(pool, 'vendorId' in scope ? { vendorId: scope.vendorId } : {})).map(infrefOut);
+    const after = request.query.after === undefined ? undefined : parseInfRefArg(request.query.after);
+    const rows = await listInfRefsWithDeclarations(pool, { ...('vendorId' in scope ? { vendorId: scope.vendorId } : {}), after, limit: listLimit(request.query.limit) });
+    return rows.map(infrefOut);
   });
 
   app.post<{ Params: { infref: string }; Body: { document: UploadedFile } }>('/infrefs/:infref/declaration', {

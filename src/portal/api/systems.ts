@@ -4,12 +4,12 @@ import { findSystemByUsername, type SystemRow } from '../../systems/find-system.
 import { listSystems, type SystemListRow } from '../../systems/list-systems.js';
 import { registerSystem } from '../../systems/register-system.js';
 import { parsePublicKey, type SshPublicKey } from '../../systems/ssh-public-key.js';
-import { addSystemKey, listSystemKeys, removeSystemKey } from '../../systems/system-keys.js';
+import { activeKeysOf, addSystemKey, listSystemKeys, removeSystemKey, type SystemKeyRow } from '../../systems/system-keys.js';
 import { findVendorById } from '../../vendors/find-vendor.js';
 import { authorize, personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
-import { fieldProblem, namingFields } from './api-kit.js';
+import { fieldProblem, listLimit, namingFields, pageQuery } from './api-kit.js';
 
 const systemSchema = {
   $id: 'System',
@@ -52,8 +52,9 @@ export async function systemsApi(app: FastifyInstance): Promise<void> {
   const { pool, config } = app.portal;
   app.addSchema(systemSchema);
 
-  const systemOut = async (s: SystemRow & Partial<Pick<SystemListRow, 'vendor' | 'createdAt'>>) => {
-    const [keys, vendor] = await Promise.all([listSystemKeys(pool, s.id), s.vendor ?? findVendorById(pool, s.vendorId).then((v) => v!.name)]);
+  /** A system as the API shows it; `known` keys (read for a whole list at once) spare a query. */
+  const systemOut = async (s: SystemRow & Partial<Pick<SystemListRow, 'vendor' | 'createdAt'>>, known?: SystemKeyRow[]) => {
+    const [keys, vendor] = await Promise.all([known ?? listSystemKeys(pool, s.id), s.vendor ?? findVendorById(pool, s.vendorId).then((v) => v!.name)]);
     return {
       username: s.username,
       uuid: s.uuid,
@@ -76,14 +77,24 @@ export async function systemsApi(app: FastifyInstance): Promise<void> {
     return { p, system };
   };
 
-  app.get('/systems', {
-    schema: { summary: 'Systems within your scope', tags: ['systems'], response: { 200: { type: 'array', items: { $ref: 'System#' } }, ...problemResponses(401) } },
+  app.get<{ Querystring: { limit?: number; after?: string } }>('/systems', {
+    schema: {
+      summary: 'Systems within your scope, by user name (keyset paging: after = the last user name)',
+      tags: ['systems'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { ...pageQuery, after: { type: 'string', minLength: 1, maxLength: 255, description: 'the user name of the last system seen' } },
+      },
+      response: { 200: { type: 'array', items: { $ref: 'System#' } }, ...problemResponses(400, 401) },
+    },
   }, async (request) => {
     const scope = scopeOf(personOf(request));
     // Systems belong to vendors: an authority's people see none here (their agreements name the systems).
     if ('authorityId' in scope) return [];
-    const rows = await listSystems(pool, 'vendorId' in scope ? { vendorId: scope.vendorId } : {});
-    return Promise.all(rows.map(systemOut));
+    const rows = await listSystems(pool, { ...('vendorId' in scope ? { vendorId: scope.vendorId } : {}), after: request.query.after, limit: listLimit(request.query.limit) });
+    const keys = await activeKeysOf(pool, rows.map((r) => r.id));
+    return Promise.all(rows.map((r) => systemOut(r, keys.get(r.id))));
   });
 
   app.post<{ Body: { username: string; uuid?: string; sshPublicKey: string; inbox?: string; metadata?: string; vendor?: string } }>('/systems', {
