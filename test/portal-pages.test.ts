@@ -597,3 +597,19 @@ describe('the operator on the vendor-admins\' pages (SPEC §11: operator … all
     expect(declared.rows).toEqual([{ status: 'pending', by: people.operator!.email }]);
   });
 });
+
+describe("a system's routes", () => {
+  it("a receiving system's page names the routes that deliver to it: InfRef, sender and authority", async () => {
+    const page = await pageAs('operator');
+    try {
+      await page.goto(`${portal.baseUrl}/systems/${recipient.username}`);
+      const incoming = page.getByRole('table', { name: 'Ruter til it-systemet' });
+      expect(await incoming.getByRole('row').filter({ hasText: sender.username }).getByRole('cell').allInnerTexts()).toEqual([infref.replace(/_\d+$/, '_*'), sender.username, '0751 Aarhus']);
+      // The sender's page names its own (outgoing) routes as before, and none coming in.
+      await page.goto(`${portal.baseUrl}/systems/${enc(sender.username)}`);
+      expect(await page.getByRole('table', { name: 'Ruter til it-systemet' }).count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -119,6 +119,7 @@ export const daPages = {
   'systems.connect.trigger.lead': 'Læg datafilen i OUT/ og derefter en triggerfil som denne, med filens navn og størrelse. Den er udfyldt med it-systemets UUID og dets første rute.',
   'systems.connect.trigger.noroute': 'Læg datafilen i OUT/ og derefter en triggerfil som denne. It-systemet har endnu ingen rute; InfRef og myndighed udfyldes, når ruten er etableret.',
   'systems.routes': 'Ruter',
+  'systems.routes.in': 'Ruter til it-systemet',
   'systems.keys': 'SSH-nøgler',
   'systems.key.type': 'Type',
   'systems.key.fingerprint': 'Fingeraftryk',

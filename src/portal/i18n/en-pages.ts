@@ -121,6 +121,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'systems.connect.trigger.lead': 'Put the data file in OUT/, then a trigger file like this with the file’s name and size. It is filled in with the IT system’s UUID and its first route.',
   'systems.connect.trigger.noroute': 'Put the data file in OUT/, then a trigger file like this. The IT system has no route yet; the InfRef and authority are filled in once a route is established.',
   'systems.routes': 'Routes',
+  'systems.routes.in': 'Routes to the system',
   'systems.keys': 'SSH keys',
   'systems.key.type': 'Type',
   'systems.key.fingerprint': 'Fingerprint',

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { Pool } from '../../db/pool.js';
+import { everyVersionOf } from '../../infref/infref-name.js';
 import { listRoutes } from '../../routes/list-routes.js';
 import { loadHostKeys } from '../../sftp/host-keys.js';
 import { findSystemByUsername } from '../../systems/find-system.js';
@@ -146,9 +147,12 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
 
   async function showSystemPage(request: FastifyRequest, reply: FastifyReply, system: SystemDetails, extra: { done?: string; problem?: Shown; problems?: string[]; status?: number }) {
     const s = await showSystem(pool, system.username);
-    const guide = connectionGuide(config, s, await listRoutes(pool, { sender: s.username }), await hostKeys(config));
+    const [outgoing, incomingRoutes] = await Promise.all([listRoutes(pool, { sender: s.username }), listRoutes(pool, { recipient: s.username })]);
+    const guide = connectionGuide(config, s, outgoing, await hostKeys(config));
+    // The routes that deliver to this system: which InfRefs, from whom and for which authority it receives.
+    const incoming = incomingRoutes.map((r) => ({ infref: everyVersionOf(r.infrefNumber), sender: r.sender, authority: `${r.kommunekode ? `${r.kommunekode} ` : ''}${r.authority}` }));
     const canChange = can(personOf(request), 'system.manage', { vendorId: s.vendorId }) === 'allowed';
-    return renderPage(request, reply, 'system', 'systems.title', { s, guide, canChange, done: extra.done, problem: extra.problem, problems: extra.problems }, extra.status ?? 200);
+    return renderPage(request, reply, 'system', 'systems.title', { s, guide, incoming, canChange, done: extra.done, problem: extra.problem, problems: extra.problems }, extra.status ?? 200);
   }
 }
 
