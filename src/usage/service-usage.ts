@@ -57,13 +57,9 @@ export interface UsageTotalRow {
 }
 
 /** Per group: what the per-system halves are summed by (none: they are the answer), and what names the rows that are left. */
-const GROUPS: Record<UsageGroup | 'all' | 'named', { keys?: string[]; names: string; joins: string }> = {
+const GROUPS: Record<UsageGroup | 'all', { keys?: string[]; names: string; joins: string }> = {
   all: { names: 'g.authority_id AS "authorityId", g.system_id AS "systemId", g.service', joins: '' },
-  named: {
-    names: `g.authority_id AS "authorityId", ${AUTHORITY_KEY} AS authority, a.name AS "authorityName", v.id AS "vendorId", v.name AS vendor,
-            g.system_id AS "systemId", s.username AS system, g.service`,
-    joins: 'JOIN authorities a ON a.id = g.authority_id JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id',
-  },
+
   vendor: { keys: ['s.vendor_id'], names: 'v.name AS vendor', joins: 'JOIN vendors v ON v.id = g.vendor_id' },
   system: { keys: ['h.system_id'], names: 'v.name AS vendor, s.username AS system', joins: 'JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id' },
   authority: {
@@ -85,15 +81,15 @@ const GROUPS: Record<UsageGroup | 'all' | 'named', { keys?: string[]; names: str
  * for its recipient, so send and fetch are the same sums — an authority's files are twice its
  * deliveries, and `send` and `fetch` each are all of them.
  */
-async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsageQuery, group: UsageGroup | 'all' | 'named', tail = ''): Promise<R[]> {
+async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsageQuery, group: UsageGroup | 'all'): Promise<R[]> {
   const { sql, params } = summedSql(q, group);
   const g = GROUPS[group];
-  const { rows } = await db.query<R>(`SELECT g.segment, ${g.names}, g.files::bigint AS files, g.bytes::bigint AS bytes FROM (${sql}) AS g ${g.joins} ${tail}`, params);
+  const { rows } = await db.query<R>(`SELECT g.segment, ${g.names}, g.files::bigint AS files, g.bytes::bigint AS bytes FROM (${sql}) AS g ${g.joins}`, params);
   return rows;
 }
 
 /** attributed's sums, as SQL: segment, what the group keeps (ids), files, bytes. */
-function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all' | 'named'): { sql: string; params: unknown[] } {
+function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all'): { sql: string; params: unknown[] } {
   const starts = [q.from, ...(q.cuts ?? []).filter((d) => d > q.from && d < q.next)].sort();
   const source = usageSource({ from: q.from, next: q.next, cuts: starts }, 2);
   const params: unknown[] = [starts, ...source.params];
@@ -106,7 +102,7 @@ function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all' | 'named'): {
   ];
   const from = `FROM ${source.sql} AS ud ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
   const segment = 'width_bucket(ud.day, $1::date[]) - 1 AS segment';
-  const byAuthority = group === 'all' || group === 'named' || group === 'authority' ? 'ud.authority_id, ' : '';
+  const byAuthority = group === 'all' || group === 'authority' ? 'ud.authority_id, ' : '';
   let summed: string;
   if (!vendor && group === 'authority') {
     summed = `SELECT ${segment}, ud.authority_id, 2 * sum(ud.deliveries) AS files, 2 * sum(ud.bytes) AS bytes ${from} GROUP BY 1, 2`;
@@ -138,11 +134,31 @@ function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all' | 'named'): {
  * collation), as JavaScript compares them.
  */
 export async function firstServiceUsage(db: Queryable, q: ServiceUsageQuery & { limit: number }): Promise<ServiceUsageRow[]> {
-  return attributed<ServiceUsageRow>(db, q, 'named', `ORDER BY g.segment, ${PAGE_ORDER} LIMIT ${Math.max(0, Math.floor(q.limit))}`);
+  const { sql, params } = summedSql(q, 'all');
+  const { rows } = await db.query<ServiceUsageRow>(firstRowsSql(`(${sql})`, 'segment', ['files', 'bytes'], q.limit), params);
+  return rows;
 }
 
-/** After the period: serviceUsage's order, in SQL over `a`, `v` and `s` (authorities, vendors, systems) and `g.service`. */
-const PAGE_ORDER = `${AUTHORITY_KEY} !~ '^[0-9]{4}$', ${AUTHORITY_KEY} COLLATE "C", v.name COLLATE "C", s.username COLLATE "C", g.service COLLATE "C"`;
+/**
+ * The first `limit` rows of `relation` (authority_id, system_id, service, its `period` column and
+ * `columns`) in the page's order, named: by period, then as serviceUsage orders them. Authorities
+ * and systems are ranked first (a hundred and a few hundred rows) and the rows ordered by those
+ * numbers, so that only the rows shown are joined to their names.
+ */
+function firstRowsSql(relation: string, period: string, columns: string[], limit: number, lead = ''): string {
+  return `SELECT ${lead}g.${period}, g.authority_id AS "authorityId", ${AUTHORITY_KEY} AS authority, a.name AS "authorityName", v.id AS "vendorId",
+                 v.name AS vendor, g.system_id AS "systemId", s.username AS system, g.service, ${columns.map((c) => `g.${c}`).join(', ')}
+            FROM (SELECT g.*, ar.rank AS authority_rank, sr.rank AS system_rank
+                    FROM ${relation} AS g
+                    JOIN (SELECT a.id, row_number() OVER (ORDER BY ${AUTHORITY_KEY} !~ '^[0-9]{4}$', ${AUTHORITY_KEY} COLLATE "C") AS rank FROM authorities a) AS ar
+                      ON ar.id = g.authority_id
+                    JOIN (SELECT s.id, row_number() OVER (ORDER BY v.name COLLATE "C", s.username COLLATE "C") AS rank FROM systems s JOIN vendors v ON v.id = s.vendor_id) AS sr
+                      ON sr.id = g.system_id
+                   ORDER BY g.${period}, ar.rank, sr.rank, g.service COLLATE "C"
+                   LIMIT ${Math.max(0, Math.floor(limit))}) AS g
+            JOIN authorities a ON a.id = g.authority_id JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id
+           ORDER BY g.${period}, g.authority_rank, g.system_rank, g.service COLLATE "C"`;
+}
 
 /** A per-use price in øre (SPEC §13). */
 export type PerUsePrice = { perFileOre: number; perGibOre: number };
@@ -160,7 +176,7 @@ export type PricedUsageRow = Omit<ServiceUsageRow, 'segment'> & { period: number
 /**
  * Usage priced per period in the database, for a page: each row (period × authority × system ×
  * service) has the sum of its segments' per-use amounts, each rounded on its own as
- * perUseAmount rounds it (PER_USE_AMOUNT_SQL); `totals` are each period's files, bytes and the
+ * perUseAmount rounds it (perUseAmountSql); `totals` are each period's files, bytes and the
  * sum of its rows' amounts; `rows` the first `limit` rows in firstServiceUsage's order. Only
  * those leave the database, not a row per authority, system and service of the whole range.
  */
@@ -175,6 +191,7 @@ export async function pricedServiceUsage(
                     WITH ORDINALITY AS p(period, send_file, send_gib, fetch_file, fetch_gib, n)`;
   const amount = `CASE WHEN g.service = 'send' THEN ${perUseAmountSql('g.files', 'g.bytes', 'p.send_file', 'p.send_gib')}
                        ELSE ${perUseAmountSql('g.files', 'g.bytes', 'p.fetch_file', 'p.fetch_gib')} END`;
+  const limit = Math.max(0, Math.floor(q.limit));
   // Segments are periods unless a price changes inside one: only then are a period's segments summed.
   const split = new Set(q.periods).size < q.periods.length;
   const priced = split
@@ -185,16 +202,17 @@ export async function pricedServiceUsage(
     : `SELECT p.period::int AS period, g.authority_id, g.system_id, g.service, g.files::bigint AS files, g.bytes::bigint AS bytes, (${amount})::bigint AS amount
          FROM (${sql}) AS g JOIN ${segments} ON p.n = g.segment + 1`;
   const { rows } = await db.query<PricedUsageRow & { total: boolean }>(
-    `WITH priced AS MATERIALIZED (${priced})
-     SELECT true AS total, g.period, NULL::int AS "authorityId", NULL AS authority, NULL AS "authorityName", NULL::int AS "vendorId",
+    `WITH priced AS MATERIALIZED (${priced}),
+          totals AS MATERIALIZED (SELECT period, count(*) AS rows, sum(files) AS files, sum(bytes) AS bytes, sum(amount) AS amount FROM priced GROUP BY period),
+          -- The rows of the periods that hold the first \`limit\`: only they are ordered and named.
+          shown AS (SELECT * FROM priced WHERE period <= coalesce(
+                     (SELECT min(period) FROM (SELECT period, sum(rows) OVER (ORDER BY period) AS running FROM totals) AS t WHERE running >= ${limit}), 2147483647))
+     SELECT true AS total, t.period, NULL::int AS "authorityId", NULL AS authority, NULL AS "authorityName", NULL::int AS "vendorId",
             NULL AS vendor, NULL::int AS "systemId", NULL AS system, NULL AS service,
-            sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(g.amount)::bigint AS "amountOre"
-       FROM priced AS g GROUP BY g.period
+            t.files::bigint AS files, t.bytes::bigint AS bytes, t.amount::bigint AS "amountOre"
+       FROM totals AS t
      UNION ALL
-     (SELECT false, g.period, g.authority_id, ${AUTHORITY_KEY}, a.name, v.id, v.name, g.system_id, s.username, g.service, g.files, g.bytes, g.amount
-        FROM priced AS g JOIN authorities a ON a.id = g.authority_id JOIN systems s ON s.id = g.system_id JOIN vendors v ON v.id = s.vendor_id
-       ORDER BY g.period, ${PAGE_ORDER}
-       LIMIT ${Math.max(0, Math.floor(q.limit))})`,
+     (${firstRowsSql('shown', 'period', ['files', 'bytes', 'amount AS "amountOre"'], limit, 'false, ')})`,
     params,
   );
   const totals = rows.filter((r) => r.total).map((r) => ({ period: r.period, files: r.files, bytes: r.bytes, amountOre: r.amountOre })).sort((x, y) => x.period - y.period);
