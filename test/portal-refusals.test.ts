@@ -96,6 +96,18 @@ describe('route add, authority add and vendor add on the operator\'s pages', () 
   });
 });
 
+describe('the forms take what the domain takes', () => {
+  it('an authority\'s folder may be as long as a folder name (255), not the 64 characters the form used to allow', async () => {
+    const c = await portal.login(operator);
+    const long = 'mappe-'.padEnd(200, 'x');
+    const made = await c.submit('/authorities', { cvr: '10000025', name: 'Lang mappe', folder: long }, { from: '/authorities' });
+    expect(made.status).toBe(303);
+    expect((await portal.pool.query('SELECT folder FROM authorities WHERE cvr = $1', ['10000025'])).rows).toEqual([{ folder: long }]);
+    const tooLong = await post(c, '/authorities', { cvr: '10000033', name: 'For lang mappe', folder: 'm'.repeat(256) });
+    expect([tooLong.status, shown(tooLong.html)]).toEqual([400, { alert: '«Mappe» må højst have 255 tegn; der står 256.', lang: false }]);
+  });
+});
+
 describe('declaration decide (approve and reject) on the InfRef page', () => {
   it('says a decision the declaration\'s state refuses in Danish, naming the InfRef', async () => {
     const c = await portal.login(operator);

@@ -4,5 +4,5 @@
  */
 export { findAgreement, listAgreements, parseAgreementId, type AgreementFilter, type AgreementRow } from './agreement-row.js';
 export { AGREEMENT_STATES, AgreementStateError, parseAgreementStatus, parseService, type AgreementAction, type AgreementStatus } from './agreement-states.js';
-export { approveAgreement, changeAgreement, decideAgreement, rejectAgreement, terminateAgreement, withdrawAgreement, type ChangeInput } from './change-agreement.js';
+export { approveAgreement, changeAgreement, decideAgreement, REASON_MAX_LENGTH, rejectAgreement, terminateAgreement, withdrawAgreement, type ChangeInput } from './change-agreement.js';
 export { ALL_MUNICIPALITIES, requestAgreement, requestAgreements, type AgreementRequest } from './request-agreements.js';

@@ -15,6 +15,9 @@ export interface ChangeInput {
   now?: Date;
 }
 
+/** How long a reason may be (a rejection's, a termination's; the portal's forms and the API take as much). */
+export const REASON_MAX_LENGTH = 2000;
+
 /**
  * One step of SPEC §11's lifecycle, audited in its transaction: approve or reject (the authority),
  * withdraw (the vendor, while still requested), terminate (the authority; opsigelse from an
@@ -23,7 +26,9 @@ export interface ChangeInput {
 export async function changeAgreement(pool: Pool, idText: string | number, action: AgreementAction, input: ChangeInput, by: string): Promise<AgreementRow> {
   const id = parseAgreementId(idText);
   const reason = input.reason?.trim() || null;
-  if (reason && reason.length > 2000) throw new UsageError(`The reason is ${reason.length} characters; keep it to 2000.`, { code: 'reason-too-long', values: { length: reason.length, max: 2000 } });
+  if (reason && reason.length > REASON_MAX_LENGTH) {
+    throw new UsageError(`The reason is ${reason.length} characters; keep it to ${REASON_MAX_LENGTH}.`, { code: 'reason-too-long', values: { length: reason.length, max: REASON_MAX_LENGTH } });
+  }
   if (!reason && (action === 'reject' || action === 'terminate')) {
     throw new UsageError(`Give the reason for ${action === 'reject' ? 'rejecting' : 'terminating'} agreement ${id} with --reason "…" (the vendor is told it).`, { code: 'reason-missing' });
   }

@@ -13,9 +13,14 @@ export function checkCvrArg(cvr: string, what = 'CVR number'): string {
   return t;
 }
 
+/** How long an authority's name may be (`authority add`, the portal's form). */
+export const AUTHORITY_NAME_MAX_LENGTH = 200;
+
 export function checkName(name: string): string {
   const t = name.trim();
-  if (!t || t.length > 200) throw new UsageError(`--name must be 1–200 characters (got '${name}').`, { code: 'authority-name-invalid', values: { length: t.length, max: 200 } });
+  if (!t || t.length > AUTHORITY_NAME_MAX_LENGTH) {
+    throw new UsageError(`--name must be 1–${AUTHORITY_NAME_MAX_LENGTH} characters (got '${name}').`, { code: 'authority-name-invalid', values: { length: t.length, max: AUTHORITY_NAME_MAX_LENGTH } });
+  }
   return t;
 }
 

@@ -1,5 +1,8 @@
 import { UsageError } from '../errors.js';
 
+/** How long a system's user name may be (the systems.username CHECK; as a folder name, in bytes). */
+export const USERNAME_MAX_LENGTH = 255;
+
 /**
  * A system's SFTP user name becomes its home folder `<data>/homes/<user>` (SPEC §1, §3), so it
  * must be 1–255 characters and safe as one folder name.
@@ -14,7 +17,7 @@ export function checkUsername(username: string): string {
 
 export function usernameProblem(u: string): string | undefined {
   if (u.length === 0) return 'it is empty';
-  if (Buffer.byteLength(u, 'utf8') > 255) return 'it is longer than 255 bytes';
+  if (Buffer.byteLength(u, 'utf8') > USERNAME_MAX_LENGTH) return `it is longer than ${USERNAME_MAX_LENGTH} bytes`;
   if (u.includes('/') || u.includes('\\')) return "it contains '/' or '\\'";
   if (u.includes('\0')) return 'it contains a NUL character';
   if (u === '.' || u === '..') return "'.' and '..' are not folder names";

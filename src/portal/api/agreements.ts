@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   ALL_MUNICIPALITIES,
+  REASON_MAX_LENGTH,
   AGREEMENT_STATES,
   changeAgreement,
   findAgreement,
@@ -14,6 +15,7 @@ import { authorize, personOf } from '../authorize.js';
 import { scopeOf, type Scope } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
 import { asBadField, authorityOf, dayPattern, listLimit, namingFields, pageQuery } from './api-kit.js';
+import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
 
 const agreementSchema = {
   $id: 'Agreement',
@@ -55,7 +57,7 @@ export function agreementOut(a: AgreementRow) {
 }
 
 const idParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } }, required: ['id'] } as const;
-const reasonText = { type: 'string', minLength: 1, maxLength: 2000, pattern: '\\S' } as const;
+const reasonText = { type: 'string', minLength: 1, maxLength: REASON_MAX_LENGTH, pattern: '\\S' } as const;
 const ACTION_BODIES: Record<AgreementAction, object | undefined> = {
   approve: { type: 'object', additionalProperties: false, properties: { reason: reasonText } },
   reject: { type: 'object', additionalProperties: false, properties: { reason: reasonText }, required: ['reason'] },
@@ -92,7 +94,7 @@ export async function agreementsApi(app: FastifyInstance): Promise<void> {
           additionalProperties: false,
           properties: {
             status: { enum: [...AGREEMENT_STATES] },
-            system: { type: 'string', minLength: 1, maxLength: 255 },
+            system: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH },
             authority: { type: 'string', pattern: '^[0-9]{3,4}$|^[0-9]{8}$', description: 'kommunekode or CVR' },
             ...pageQuery,
             after: { type: 'integer', minimum: 0, maximum: 2_147_483_647, description: 'the id of the last agreement seen' },
@@ -121,7 +123,7 @@ export async function agreementsApi(app: FastifyInstance): Promise<void> {
           type: 'object',
           additionalProperties: false,
           properties: {
-            system: { type: 'string', minLength: 1, maxLength: 255 },
+            system: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH },
             service: { enum: ['send', 'fetch'] },
             authorities: {
               // The string first: the API's ajv coerces a lone string into an array, so "all-municipalities" must match before that is tried.

@@ -5,6 +5,8 @@ import { listSystems, type SystemListRow } from '../../systems/list-systems.js';
 import { registerSystem } from '../../systems/register-system.js';
 import { parsePublicKey, type SshPublicKey } from '../../systems/ssh-public-key.js';
 import { activeKeysOf, addSystemKey, listSystemKeys, removeSystemKey, type SystemKeyRow } from '../../systems/system-keys.js';
+import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
+import { VENDOR_NAME_MAX_LENGTH } from '../../vendors/add-vendor.js';
 import { findVendorById } from '../../vendors/find-vendor.js';
 import { authorize, personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
@@ -36,7 +38,7 @@ const systemSchema = {
 } as const;
 
 const sshPublicKey = { type: 'string', minLength: 1, maxLength: 16384, description: "an OpenSSH public key, as in the .pub file ('ssh-ed25519 AAAA… comment')" } as const;
-const usernameParams = { type: 'object', properties: { username: { type: 'string', minLength: 1, maxLength: 255 } }, required: ['username'] } as const;
+const usernameParams = { type: 'object', properties: { username: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH } }, required: ['username'] } as const;
 
 /** registerSystem's refusals of a value in the body, by the field they are about. */
 const REGISTER_FIELDS = {
@@ -84,7 +86,7 @@ export async function systemsApi(app: FastifyInstance): Promise<void> {
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { ...pageQuery, after: { type: 'string', minLength: 1, maxLength: 255, description: 'the user name of the last system seen' } },
+        properties: { ...pageQuery, after: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH, description: 'the user name of the last system seen' } },
       },
       response: { 200: { type: 'array', items: { $ref: 'System#' } }, ...problemResponses(400, 401) },
     },
@@ -105,12 +107,12 @@ export async function systemsApi(app: FastifyInstance): Promise<void> {
         type: 'object',
         additionalProperties: false,
         properties: {
-          username: { type: 'string', minLength: 1, maxLength: 255 },
+          username: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH },
           uuid: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', description: 'lower case, as KOMBIT\'s Administrationsmodul shows it; made when left out' },
           sshPublicKey,
           inbox: { enum: ['per-authority', 'flat'] },
           metadata: { enum: ['file-metadata', 'legacy'] },
-          vendor: { type: 'string', minLength: 1, maxLength: 200, description: "the vendor's name (operators; a vendor's people register for their own)" },
+          vendor: { type: 'string', minLength: 1, maxLength: VENDOR_NAME_MAX_LENGTH, description: "the vendor's name (operators; a vendor's people register for their own)" },
         },
         required: ['username', 'sshPublicKey'],
       },

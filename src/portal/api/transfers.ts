@@ -8,6 +8,7 @@ import { Problem, problemResponses } from '../problem.js';
 import { transferInScope, transfersPage, type TransferScope } from '../sql/transfers-page.js';
 import { dayPattern, isRealDay, listLimit, pageQuery } from './api-kit.js';
 import { scopeFilter } from './agreements.js';
+import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
 
 const TRANSFER_STATES = ['received', 'validated', 'delivering', 'delivered', 'rejected', 'resent', 'failed', 'expired'] as const;
 
@@ -76,7 +77,7 @@ export async function transfersApi(app: FastifyInstance): Promise<void> {
         properties: {
           since: { type: 'string', pattern: dayPattern, description: 'YYYY-MM-DD: received on or after that day (Danish time)' },
           status: { enum: [...TRANSFER_STATES] },
-          system: { type: 'string', minLength: 1, maxLength: 255, description: 'sent or received by this system' },
+          system: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH, description: 'sent or received by this system' },
           ...pageQuery,
           after: { type: 'string', pattern: '^[0-9]{1,17}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', description: 'the cursor from the previous page\'s Link header' },
         },

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AGREEMENT_STATES, ALL_MUNICIPALITIES, changeAgreement, findAgreement, listAgreements, requestAgreements, type AgreementRow } from '../../agreements/agreements.js';
+import { AGREEMENT_STATES, ALL_MUNICIPALITIES, REASON_MAX_LENGTH, changeAgreement, findAgreement, listAgreements, requestAgreements, type AgreementRow } from '../../agreements/agreements.js';
 import { danishDay } from '../../agreements/danish-day.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
 import type { Pool } from '../../db/pool.js';
@@ -9,6 +9,7 @@ import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { badFields, choice, day, doneKey, doneQuery, field, fields, formFields, idParam, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person } from './page-kit.js';
+import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
 
 /**
  * Serviceaftaler (SPEC §11): the vendor asks one or more authorities (or all municipalities) to let
@@ -37,13 +38,13 @@ const requestBody = {
   type: 'object',
   properties: {
     ...formFields,
-    system: text(255),
+    system: text(USERNAME_MAX_LENGTH),
     service: choice(['send', 'fetch']),
     authorities: { type: 'array', items: text(12), maxItems: 200 },
     all: choice(['yes']),
   },
 } as const;
-const actionBody = { type: 'object', properties: { ...formFields, reason: text(2000), effective: day } } as const;
+const actionBody = { type: 'object', properties: { ...formFields, reason: text(REASON_MAX_LENGTH), effective: day } } as const;
 
 export async function agreementsPages(app: FastifyInstance): Promise<void> {
   // Today (the date field's default and least day, and the termination's check) is the portal's clock's.

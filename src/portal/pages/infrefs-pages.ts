@@ -10,6 +10,7 @@ import { Problem } from '../problem.js';
 import { badFields, doneKey, doneQuery, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
 import { uploadedFileSchema } from '../security.js';
 import { uploadForm } from './uploads.js';
+import { REASON_MAX_LENGTH } from '../../agreements/agreements.js';
 
 /**
  * InfRefs (SPEC §11): a vendor-admin uploads the GDPR declaration document of its own InfRef
@@ -21,7 +22,7 @@ const DONE = ['uploaded', 'approved', 'rejected'] as const;
 const LABELS = { document: 'infrefs.field.document', reason: 'agreements.reason' } as const;
 const nameParams = { type: 'object', properties: { name: text(120) }, required: ['name'] } as const;
 const documentBody = { type: 'object', properties: { ...formFields, document: { anyOf: [uploadedFileSchema, { type: 'string', maxLength: 0 }] } } } as const;
-const decisionBody = { type: 'object', properties: { ...formFields, reason: text(2000) } } as const;
+const decisionBody = { type: 'object', properties: { ...formFields, reason: text(REASON_MAX_LENGTH) } } as const;
 
 export async function infrefsPages(app: FastifyInstance): Promise<void> {
   const { pool } = app.portal;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { addAuthority } from '../../authority/add-authority.js';
+import { addAuthority, AUTHORITY_NAME_MAX_LENGTH } from '../../authority/add-authority.js';
+import { FOLDER_MAX_BYTES } from '../../authority/folder-name.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
 import { everyVersionOf } from '../../infref/infref-name.js';
 import { liveNodes, queueStatus } from '../../operations/cluster-status.js';
@@ -7,12 +8,13 @@ import { inboxBacklog, isFallingBehind } from '../../operations/inbox-backlog.js
 import { addRoute } from '../../routes/add-route.js';
 import { listRoutes } from '../../routes/list-routes.js';
 import { removeRoute } from '../../routes/remove-route.js';
-import { addVendor } from '../../vendors/add-vendor.js';
+import { addVendor, VENDOR_NAME_MAX_LENGTH } from '../../vendors/add-vendor.js';
 import { listVendors } from '../../vendors/find-vendor.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { badFields, day, doneKey, doneQuery, field, formFields, idParam, pageSchema, problemOf, redirectDone, renderPage, text, type Shown } from './page-kit.js';
+import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
 
 /**
  * The operator's own pages (SPEC §11): vendors, authorities, routes and the status of the service —
@@ -30,11 +32,11 @@ const LABELS = {
   validFrom: 'routes.field.from',
   validTo: 'routes.field.to',
 } as const;
-const vendorBody = { type: 'object', properties: { ...formFields, name: text(200), cvr: text(8) } } as const;
-const authorityBody = { type: 'object', properties: { ...formFields, cvr: text(8), name: text(200), folder: text(64) } } as const;
+const vendorBody = { type: 'object', properties: { ...formFields, name: text(VENDOR_NAME_MAX_LENGTH), cvr: text(8) } } as const;
+const authorityBody = { type: 'object', properties: { ...formFields, cvr: text(8), name: text(AUTHORITY_NAME_MAX_LENGTH), folder: text(FOLDER_MAX_BYTES) } } as const;
 const routeBody = {
   type: 'object',
-  properties: { ...formFields, sender: text(255), infref: text(120), recipient: text(255), authority: text(12), validFrom: day, validTo: day },
+  properties: { ...formFields, sender: text(USERNAME_MAX_LENGTH), infref: text(120), recipient: text(USERNAME_MAX_LENGTH), authority: text(12), validFrom: day, validTo: day },
 } as const;
 const routeParams = { type: 'object', properties: { id: idParam }, required: ['id'] } as const;
 const plainBody = { type: 'object', properties: formFields } as const;

@@ -11,6 +11,8 @@ import { registerSystem } from '../../systems/register-system.js';
 import { setSystemEnabled } from '../../systems/set-system-enabled.js';
 import { parsePublicKey } from '../../systems/ssh-public-key.js';
 import { addSystemKey, removeSystemKey } from '../../systems/system-keys.js';
+import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
+import { VENDOR_NAME_MAX_LENGTH } from '../../vendors/add-vendor.js';
 import { listVendors } from '../../vendors/find-vendor.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
@@ -39,12 +41,12 @@ const LABELS = {
   fingerprint: 'systems.key.fingerprint',
   vendor: 'systems.field.vendor',
 } as const;
-const usernameParams = { type: 'object', properties: { username: text(255) }, required: ['username'] } as const;
+const usernameParams = { type: 'object', properties: { username: text(USERNAME_MAX_LENGTH) }, required: ['username'] } as const;
 /** A pasted key is one line (a few kB for the largest RSA keys); a key file comes as an upload. */
 const keyFields = { sshPublicKey: text(16_384), keyFile: { anyOf: [uploadedFileSchema, { type: 'string', maxLength: 0 }] } } as const;
 const registerBody = {
   type: 'object',
-  properties: { ...formFields, ...keyFields, username: text(255), uuid: text(36), inbox: choice(['per-authority', 'flat']), metadata: choice(['file-metadata', 'legacy']), vendor: text(200) },
+  properties: { ...formFields, ...keyFields, username: text(USERNAME_MAX_LENGTH), uuid: text(36), inbox: choice(['per-authority', 'flat']), metadata: choice(['file-metadata', 'legacy']), vendor: text(VENDOR_NAME_MAX_LENGTH) },
 } as const;
 const keyBody = { type: 'object', properties: { ...formFields, ...keyFields } } as const;
 const removeKeyBody = { type: 'object', properties: { ...formFields, fingerprint: text(200) } } as const;

@@ -10,6 +10,7 @@ import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { badFields, choice, day, doneKey, formFields, isRealDay, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
 import { transferInScope, transfersPage } from '../sql/transfers-page.js';
+import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
 
 /**
  * Overførsler (SPEC §11): transfers within the person's scope, filtered and paged; one transfer
@@ -25,7 +26,7 @@ const listQuery = {
   type: 'object',
   properties: {
     status: choice(TRANSFER_STATUSES),
-    system: text(255),
+    system: text(USERNAME_MAX_LENGTH),
     since: day,
     after: { type: 'string', pattern: '^$|^[0-9]{1,17}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
   },
@@ -42,7 +43,7 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     const q = request.query as Record<string, string | undefined>;
     const filter = {
       status: TRANSFER_STATUSES.includes(q.status ?? '') ? q.status : undefined,
-      system: typeof q.system === 'string' ? q.system.trim().slice(0, 255) || undefined : undefined,
+      system: typeof q.system === 'string' ? q.system.trim().slice(0, USERNAME_MAX_LENGTH) || undefined : undefined,
       since: typeof q.since === 'string' && DAY.test(q.since) && isRealDay(q.since) ? q.since : undefined,
     };
     if (q.since && !filter.since && problems.length === 0) problems.push(request.t('form.bad.day', { label: request.t(LABELS.since), value: q.since }));
