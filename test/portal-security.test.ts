@@ -237,6 +237,22 @@ describe('found by probing as an attacker', () => {
     expect(api.status).toBe(400);
     expect((await api.json()).detail).toBe('The address holds a NUL character (%00); remove it.');
   });
+
+  it('a NUL in a JSON or form field is a 400 naming the field, not a 500', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(p);
+    for (const [path, body, field] of [
+      ['/api/v1/agreements', { system: 'sys\u0000', service: 'send', authorities: ['0751'] }, 'system'],
+      ['/api/v1/systems', { username: 'nul-system', sshPublicKey: 'ssh-ed25519 AAAA', vendor: 'V\u0000' }, 'vendor'],
+      ['/api/v1/agreements', { system: 'x', service: 'send', authorities: ['0751', '\u0000'] }, 'authorities.1'],
+    ] as const) {
+      const res = await c.api('POST', path, body);
+      expect([path, res.status]).toEqual([path, 400]);
+      expect((await res.json()).errors).toEqual([expect.objectContaining({ field, detail: expect.stringContaining('NUL') })]);
+    }
+    const form = await c.submit('/vendors', { name: 'Nul\u0000 A/S' });
+    expect(form.status).toBe(400);
+  });
 });
 
 describe('behind a proxy', () => {

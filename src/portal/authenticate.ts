@@ -51,7 +51,26 @@ export const authenticate = shared(async (app: FastifyInstance) => {
       throw new Problem(401, 'Log in before uploading a file.');
     }
   });
+  // Nor any field of a body (JSON, form or multipart; a file's bytes may hold anything).
+  app.addHook('preValidation', async (request) => {
+    const field = nulField(request.body);
+    if (field !== undefined) {
+      const name = field.join('.') || 'body';
+      throw new Problem(400, `The field '${name}' holds a NUL character (\\u0000); remove it.`, [{ pointer: `#/${field.join('/')}`, field: name, detail: 'holds a NUL character' }]);
+    }
+  });
 });
+
+/** The path of the first string in a body that holds a NUL character (a file's bytes are not looked at). */
+function nulField(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return undefined;
+  for (const [key, v] of Object.entries(value)) {
+    const found = nulField(v, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 export function setSessionCookie(app: FastifyInstance, reply: FastifyReply, sessionId: string): void {
   reply.setCookie(SESSION_COOKIE, sessionId, {
