@@ -18,6 +18,16 @@ describe('the portal in a browser', () => {
   it('logs in, switches to English and back (kept per person), and every page passes axe-core', async () => {
     const op = await addPerson(portal.pool, { role: 'operator', name: 'Olga Operatør' });
     const page = await browser.newPage();
+    // Everything a page loads by itself answers (stylesheets, the tab's icon): only the page asked
+    // for below as missing may be a 404.
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !r.url().endsWith('/no-such-page')) failed.push(`${r.status()} ${r.url()}`);
+    });
+    // The browser's own requests (the icon) are not the page's: chromium reports their failures on the console.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.location().url.endsWith('/no-such-page')) failed.push(`${m.text()} ${m.location().url}`);
+    });
 
     await page.goto(`${portal.baseUrl}/users`);
     expect(new URL(page.url()).pathname).toBe('/login');
@@ -51,6 +61,7 @@ describe('the portal in a browser', () => {
     expect(await page.getAttribute('html', 'lang')).toBe('da');
     await Promise.all([page.waitForURL(/\/login/), page.getByRole('button', { name: 'Log ud' }).click()]);
     expect(await page.getByRole('status').textContent()).toBe('Du er logget ud.');
+    expect(failed).toEqual([]);
   });
 
   it('an operator invites a vendor admin, who sets a password from the link and logs in', async () => {
