@@ -613,3 +613,28 @@ describe("a system's routes", () => {
     }
   });
 });
+
+describe('Serviceaftaler at volume', () => {
+  it('pages the agreements 100 at a time, oldest first, keeping the status filter', async () => {
+    const system = await registerSystem(portal.pool, { username: 'mange-aftaler', vendor: 'Anden leverandør', dataDir: portal.config.dataDir });
+    await requestAgreements(portal.pool, { system: system.username, service: 'fetch', authorities: 'all-municipalities' }, 'admin@anden.dk');
+    const all = (await portal.pool.query<{ id: number }>('SELECT id FROM agreements ORDER BY id')).rows.map((r) => r.id);
+    const requested = (await portal.pool.query<{ id: number }>("SELECT id FROM agreements WHERE status = 'requested' ORDER BY id")).rows.map((r) => r.id);
+    expect(all.length).toBeGreaterThan(100);
+    const operator = await portal.login(people.operator!);
+    const walk = async (path: string) => {
+      const ids: number[] = [];
+      for (let next: string | undefined = path; next; ) {
+        const html = await (await operator.get(next)).text();
+        const page = [...html.matchAll(/<td><a href="\/agreements\/(\d+)"/g)].map((m) => Number(m[1]));
+        expect(page.length).toBeLessThanOrEqual(100);
+        ids.push(...page);
+        next = /<a href="(\/agreements\?[^"]*)" rel="next">/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+        if (ids.length > all.length) break;
+      }
+      return ids;
+    };
+    expect(await walk('/agreements')).toEqual(all);
+    expect(await walk('/agreements?status=requested')).toEqual(requested);
+  });
+});

@@ -30,9 +30,12 @@ const LABELS = {
   all: 'agreements.field.all',
   reason: 'agreements.reason',
   effective: 'agreements.effective',
+  after: 'common.next',
 } as const;
 
-const listQuery = { type: 'object', properties: { status: choice(AGREEMENT_STATES), done: text(40) } } as const;
+const listQuery = { type: 'object', properties: { status: choice(AGREEMENT_STATES), done: text(40), after: { type: 'string', pattern: '^$|^[1-9][0-9]{0,8}$' } } } as const;
+/** Agreements a page shows (oldest first; the next page starts after the last id shown). */
+const PAGE_SIZE = 100;
 const idParams = { type: 'object', properties: { id: idParam }, required: ['id'] } as const;
 const requestBody = {
   type: 'object',
@@ -50,15 +53,21 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
   // Today (the date field's default and least day, and the termination's check) is the portal's clock's.
   const { pool, clock } = app.portal;
 
-  app.get<{ Querystring: { status?: string } }>('/agreements', { preHandler: requireLogin, ...pageSchema({ querystring: listQuery }) }, async (request, reply) => {
+  app.get<{ Querystring: { status?: string; after?: string } }>('/agreements', { preHandler: requireLogin, ...pageSchema({ querystring: listQuery }) }, async (request, reply) => {
     const person = personOf(request);
     authorize(person, 'read');
     const problems = badFields(request, LABELS);
     const status = (AGREEMENT_STATES as readonly string[]).includes(request.query.status ?? '') ? request.query.status : undefined;
-    const rows = await listAgreements(pool, { ...scopeFilter(person), status });
+    // A bad value is named above the filters, and the list starts from the first page.
+    const after = problems.length === 0 && request.query.after ? Number(request.query.after) : undefined;
+    const found = await listAgreements(pool, { ...scopeFilter(person), status, after, limit: PAGE_SIZE + 1 });
+    const rows = found.slice(0, PAGE_SIZE);
+    const nextQuery = found.length > PAGE_SIZE ? new URLSearchParams({ ...(status ? { status } : {}), after: String(rows.at(-1)!.id) }).toString() : undefined;
     return renderPage(request, reply, 'agreements', 'agreements.title', {
       rows,
       status,
+      nextQuery,
+      firstQuery: after === undefined ? undefined : new URLSearchParams(status ? { status } : {}).toString(),
       problems,
       statuses: AGREEMENT_STATES,
       done: doneKey(request, DONE),
