@@ -256,6 +256,21 @@ describe('dates and numbers in the person\'s language (formats.ts, the one forma
     }
   });
 
+  it('a transfer\'s steps are named in the page\'s language, not by the router\'s identifiers', async () => {
+    await portal.pool.query(`INSERT INTO transfer_steps (transfer_id, step, at) VALUES ($1, $2, now())`, [transferId, `placed:${recipient.username}`]);
+    const english = await addPerson(portal.pool, { role: 'operator', language: 'en' });
+    const cases = [
+      [people.operator!, ['Trigger modtaget', 'Leveret', `Lagt i indbakken hos ${recipient.username}`]],
+      [english, ['Trigger received', 'Delivered', `Placed in the inbox of ${recipient.username}`]],
+    ] as const;
+    for (const [person, names] of cases) {
+      const html = await (await (await portal.login(person)).get(`/transfers/${transferId}`)).text();
+      const steps = html.slice(html.indexOf('<ol class="steps">'), html.indexOf('</ol>', html.indexOf('<ol class="steps">')));
+      const said = [...steps.matchAll(/<\/time> ([^<]*)<\/li>/g)].map((m) => m[1]!.trim());
+      expect([person.email, [...said].sort()]).toEqual([person.email, [...names].sort()]);
+    }
+  });
+
   it('the status page says how long a recipient has not fetched in the page\'s language ("3 timer", "3 hours"), not an English "3 h"', async () => {
     const id = await deliveredTransfer(sender, recipient, aarhusId, 'ikke-hentet.csv');
     try {

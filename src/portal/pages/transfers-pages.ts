@@ -3,10 +3,11 @@ import type { Pool } from '../../db/pool.js';
 import { deliveryStates } from '../../deliveries/delivery-states.js';
 import { retryTransfer } from '../../router/retry-transfer.js';
 import { findTransfer } from '../../router/sql/find-transfer.js';
-import { transferSteps } from '../../router/sql/transfer-steps.js';
+import { transferSteps, type Step } from '../../router/sql/transfer-steps.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
+import { isMessageKey } from '../i18n/messages.js';
 import { Problem } from '../problem.js';
 import { badFields, choice, day, doneKey, formFields, isRealDay, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
 import { transferInScope, transfersPage } from '../sql/transfers-page.js';
@@ -84,7 +85,7 @@ async function transferView(pool: Pool, request: FastifyRequest<{ Params: { id: 
   const [steps, deliveries] = await Promise.all([transferSteps(pool, t.id), deliveryStates(pool, t.id)]);
   return {
     tr: t,
-    steps,
+    steps: steps.map(stepShown),
     deliveries: deliveries.map((d) => ({
       recipient: d.recipient,
       placed: d.placedAt,
@@ -100,3 +101,13 @@ function definedOnly(o: Record<string, string | undefined>): Record<string, stri
   return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
+/**
+ * A step as the page says it: its name from the catalogue (`transfers.step.<name>`) with what
+ * follows the colon (`placed:modtager-b`, `retry:2`) as its value; a failure's time is the step's own.
+ * A step the catalogue does not name shows as it is recorded.
+ */
+function stepShown(s: Step): { at: Date; key?: string; arg: string; step: string } {
+  const [name, ...rest] = s.step.split(':');
+  const key = `transfers.step.${name}`;
+  return { at: s.at, step: s.step, arg: name === 'failed' ? '' : rest.join(':'), ...(isMessageKey(key) ? { key } : {}) };
+}
