@@ -189,14 +189,22 @@ describe('Forbrug at volume', () => {
     const all = (await (await client.get('/usage/invoice.csv?quarter=2025Q3')).text()).trim().split('\n').slice(1);
     expect(new Set(all.map((line) => line.split(',')[1])).size).toBeGreaterThan(90);
 
-    const aarhus = await (await client.get('/usage?from=2025-06-01&to=2025-07-31&quarter=2025Q3&authority=0751')).text();
-    expect(aarhus).toContain('<option value="0751" selected>0751 Aarhus</option>');
-    expect(aarhus).toContain('<caption>0751 Aarhus — 2025Q3</caption>');
-    expect(aarhus).not.toContain('<caption>0101 København');
-    expect(aarhus).toContain('href="/usage/invoice.csv?quarter=2025Q3&amp;authority=0751"');
+    const chosen = await (await client.get('/usage?from=2025-06-01&to=2025-07-31&quarter=2025Q3&authority=0751')).text();
+    expect(chosen).toContain('<option value="0751" selected>0751 Aarhus</option>');
+    expect(chosen).toContain('<caption>0751 Aarhus — 2025Q3</caption>');
+    expect(chosen).not.toContain('<caption>0101 København');
+    expect(chosen).toContain('href="/usage/invoice.csv?quarter=2025Q3&amp;authority=0751"');
     const own = (await (await client.get('/usage/invoice.csv?quarter=2025Q3&authority=0751')).text()).trim().split('\n').slice(1);
     expect(own.length).toBeGreaterThan(1);
     expect(own.every((line) => line.split(',')[1] === '0751')).toBe(true);
+
+    // A quarter with nothing to invoice says so, for the operator's choice as for the authority itself.
+    const nothing = await (await client.get('/usage?from=2025-06-01&quarter=2024Q1&authority=0751')).text();
+    expect(nothing).toContain('Intet at fakturere i kvartalet.');
+    expect(nothing).not.toContain('<caption>0751 Aarhus');
+    const ownNothing = await (await (await portal.login(aarhus)).get('/usage?from=2025-06-01&quarter=2024Q1')).text();
+    expect(ownNothing).toContain('Intet at fakturere i kvartalet.');
+    expect(ownNothing).not.toContain('I alt');
 
     const unknown = await client.get('/usage?from=2025-06-01&quarter=2025Q3&authority=0999');
     expect(unknown.status).toBe(400);

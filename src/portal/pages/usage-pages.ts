@@ -68,7 +68,9 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     // The invoice basis is read beside the usage (both only read).
     const [{ rows, periods, more }, scope] = await Promise.all([pageOf(asked), priced ? invoiceScope(request, person) : undefined]);
     if (scope?.unknown) problems.push(request.t('usage.bad.authority', { value: scope.unknown }));
-    const invoice = scope && !scope.all ? await invoiceForQuarter(pool, { quarter, authority: scope.authority }) : undefined;
+    const basis = scope && !scope.all ? await invoiceForQuarter(pool, { quarter, authority: scope.authority }) : undefined;
+    // An authority asked for by name has its block even with no lines; the page then says there is nothing to invoice.
+    const invoice = basis && { ...basis, authorities: basis.authorities.filter((b) => b.lines.length > 0) };
     const raw = request.query as Record<string, string | undefined>;
     const typed = problems.length > 0 ? { from: raw.from ?? q.from, to: raw.to ?? q.to ?? '' } : { from: q.from, to: q.to ?? '' };
     return renderPage(request, reply, 'usage', 'usage.title', {
