@@ -233,4 +233,20 @@ describe('Forbrug at volume', () => {
     expect(invoice.status).toBe(400);
     expect(await invoice.text()).toContain('«2026Q5»');
   });
+
+  it('writes a name a spreadsheet would take for a formula as text, in the usage CSV and the invoice basis', async () => {
+    const pool = portal.pool;
+    const formula = await registerSystem(pool, { username: 'formel-system', vendor: '=1+2 ApS', dataDir: portal.config.dataDir });
+    const recipient = (await pool.query<{ id: number }>(`SELECT id FROM systems WHERE username = 'page-modtager'`)).rows[0]!.id;
+    for (const [table, day] of [['usage_daily', '2024-01-15'], ['usage_monthly', '2024-01-01']]) {
+      await pool.query(`INSERT INTO ${table} SELECT $1::date, id, 1, $2, $3, 1, 1, 1000, 1000 FROM authorities WHERE kommunekode = '0751'`, [day, formula.id, recipient]);
+    }
+    await setPrice(pool, { model: 'per-use', service: 'send', perFile: '1', perGib: '1', from: '2024-01-01' }, 'test');
+    const client = await portal.login(operator);
+    const usage = await (await client.get('/usage.csv?from=2024-01-01&to=2024-01-31')).text();
+    expect(usage).toContain("2024-01,0751,Aarhus,'=1+2 ApS,formel-system,send,1,1000,100");
+    const invoice = await (await client.get('/usage/invoice.csv?quarter=2024Q1&authority=0751')).text();
+    expect(invoice).toContain(",per-use,'=1+2 ApS,formel-system,send,");
+    expect(invoice).not.toContain(',=1+2');
+  });
 });

@@ -1,4 +1,5 @@
 import type { Invoice } from './invoice.js';
+import { csvCell } from '../csv/csv-cell.js';
 import { formatDkk } from './money.js';
 
 export const INVOICE_CSV_HEADER =
@@ -26,9 +27,4 @@ export function invoiceCsv(inv: Invoice): string {
 
 function dkk(ore: number | null): string {
   return ore === null ? '' : formatDkk(ore);
-}
-
-export function csvCell(v: string | number | null): string {
-  const s = v === null ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -1,6 +1,5 @@
 import type { QueryResultRow } from 'pg';
 import type { Queryable } from '../db/pool.js';
-import { perUseAmountSql } from '../prices/per-use.js';
 import { usageSource } from './usage-source.js';
 
 /**
@@ -168,6 +167,8 @@ export interface PricedUsageQuery extends ServiceUsageQuery {
   periods: number[];
   /** Per segment: each service's per-use price on its days (null: inside the buffet). */
   prices: { send: Array<PerUsePrice | null>; fetch: Array<PerUsePrice | null> };
+  /** The amount of files and bytes at a price, as SQL over SQL expressions (the prices module's perUseAmountSql). */
+  amountSql: (files: string, bytes: string, perFileOre: string, perGibOre: string) => string;
   limit: number;
 }
 
@@ -176,7 +177,7 @@ export type PricedUsageRow = Omit<ServiceUsageRow, 'segment'> & { period: number
 /**
  * Usage priced per period in the database, for a page: each row (period × authority × system ×
  * service) has the sum of its segments' per-use amounts, each rounded on its own as
- * perUseAmount rounds it (perUseAmountSql); `totals` are each period's files, bytes and the
+ * perUseAmount rounds it (q.amountSql); `totals` are each period's files, bytes and the
  * sum of its rows' amounts; `rows` the first `limit` rows in firstServiceUsage's order. Only
  * those leave the database, not a row per authority, system and service of the whole range.
  */
@@ -189,8 +190,8 @@ export async function pricedServiceUsage(
   const column = (service: 'send' | 'fetch', part: keyof PerUsePrice) => param(q.prices[service].map((p) => p?.[part] ?? null), 'bigint');
   const segments = `unnest(${param(q.periods, 'int')}, ${column('send', 'perFileOre')}, ${column('send', 'perGibOre')}, ${column('fetch', 'perFileOre')}, ${column('fetch', 'perGibOre')})
                     WITH ORDINALITY AS p(period, send_file, send_gib, fetch_file, fetch_gib, n)`;
-  const amount = `CASE WHEN g.service = 'send' THEN ${perUseAmountSql('g.files', 'g.bytes', 'p.send_file', 'p.send_gib')}
-                       ELSE ${perUseAmountSql('g.files', 'g.bytes', 'p.fetch_file', 'p.fetch_gib')} END`;
+  const amount = `CASE WHEN g.service = 'send' THEN ${q.amountSql('g.files', 'g.bytes', 'p.send_file', 'p.send_gib')}
+                       ELSE ${q.amountSql('g.files', 'g.bytes', 'p.fetch_file', 'p.fetch_gib')} END`;
   const limit = Math.max(0, Math.floor(q.limit));
   // Segments are periods unless a price changes inside one: only then are a period's segments summed.
   const split = new Set(q.periods).size < q.periods.length;

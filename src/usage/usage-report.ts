@@ -1,6 +1,6 @@
 import { requireAuthority } from '../authority/require-authority.js';
 import type { Queryable } from '../db/pool.js';
-import { perUseAmount } from '../prices/per-use.js';
+import { perUseAmount, perUseAmountSql } from '../prices/per-use.js';
 import { listPrices, perUsePriceWithin, spansWithin, type PriceRow } from '../prices/prices.js';
 import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
@@ -181,6 +181,7 @@ async function pricedPage(
     ...scope,
     periods: periodIndex,
     prices: { send: priceOn('send'), fetch: priceOn('fetch') },
+    amountSql: perUseAmountSql,
     limit: q.limit + 1,
   });
   const name = (period: number) => periodOf(starts[period]!, q.period);

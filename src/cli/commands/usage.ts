@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { csvCell } from '../../csv/csv-cell.js';
 import { UsageError } from '../../errors.js';
 import type { ServiceUsageReportRow, UsageDimension, UsageRow } from '../../usage/usage-report.js';
 import { action } from '../context.js';
@@ -99,14 +100,9 @@ export function registerUsage(program: Command): void {
     );
 }
 
-const esc = (v: string | number | null | undefined) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 function toCsv(rows: UsageRow[], by: UsageDimension): string {
   const lines = [`period,${by},name,transfers,deliveries,bytes_sent,bytes_delivered`];
-  for (const r of rows) lines.push([r.period, r.key, r.name, r.transfers, r.deliveries, r.bytesSent, r.bytesDelivered].map(esc).join(','));
+  for (const r of rows) lines.push([r.period, r.key, r.name, r.transfers, r.deliveries, r.bytesSent, r.bytesDelivered].map(csvCell).join(','));
   return `${lines.join('\n')}\n`;
 }
 
@@ -114,7 +110,7 @@ function serviceCsv(rows: ServiceUsageReportRow[], prices: boolean): string {
   const lines = [`period,authority,authority_name,vendor,system,service,files,bytes${prices ? ',amount_ore' : ''}`];
   for (const r of rows) {
     const cells = [r.period, r.authority, r.authorityName, r.vendor, r.system, r.service, r.files, r.bytes, ...(prices ? [r.amountOre] : [])];
-    lines.push(cells.map(esc).join(','));
+    lines.push(cells.map(csvCell).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { danishDay } from '../../agreements/danish-day.js';
 import type { AuthorityRow } from '../../authority/find-authority.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
+import { csvCell } from '../../csv/csv-cell.js';
 import { invoiceCsv } from '../../prices/invoice-csv.js';
 import { invoiceForQuarter } from '../../prices/invoice.js';
 import { listPrices } from '../../prices/prices.js';
@@ -203,13 +204,6 @@ function recentQuarters(now: Date): string[] {
     if (q === 0) [q, year] = [4, year - 1];
   }
   return out;
-}
-
-function csvCell(v: string | number): string {
-  const s = String(v);
-  // A cell a spreadsheet would take for a formula starts with a quote mark.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 function csvReply(reply: import('fastify').FastifyReply, filename: string, body: string) {
