@@ -91,7 +91,10 @@ describe('each event of SPEC §12 reaches its addressees, and only them, at a re
     await rejectAgreement(db.pool, b.id, { reason: 'not needed' }, 'test');
     expect(await recipients('Agreement rejected: fagsystem-n (fetch)')).toEqual([people.vendorAdmin!.email]);
     const rejected = smtp.mails.filter((m) => m.subject.startsWith('Agreement rejected'));
-    expect(rejected[0]!.text).toMatch(/\nReason: not needed\r?\n\r?\nhttps:\/\/portal\.test\/agreements\r?\n/); // one blank line before the link
+    // The link is the agreement's own page, after one blank line.
+    expect(rejected[0]!.text).toMatch(new RegExp(`\\nReason: not needed\\r?\\n\\r?\\nhttps://portal\\.test/agreements/${b.id}\\r?\\n`));
+    const requested = smtp.mails.find((m) => m.subject.startsWith('Anmodning om serviceaftale: fagsystem-n (send)'))!;
+    expect(requested.text).toMatch(new RegExp(`https://portal\\.test/agreements/${a.id}\\r?\\n`));
   });
 
   it('GDPR declaration rejected or approved → the admins of the InfRef owner vendor', async () => {

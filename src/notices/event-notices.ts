@@ -17,7 +17,7 @@ export async function agreementRequestedNotice(db: Queryable, a: AgreementRow): 
     event: 'agreement.requested',
     key: `agreement.requested:${a.id}`,
     addressees: await authorityAdmins(db, a.authorityId),
-    facts: { system: a.system, service: a.service, authority: a.authority, vendor: a.vendor },
+    facts: { agreement: a.id, system: a.system, service: a.service, authority: a.authority, vendor: a.vendor },
   });
 }
 
@@ -28,7 +28,7 @@ export async function agreementDecidedNotice(db: Queryable, a: AgreementRow): Pr
     event: `agreement.${a.status}`,
     key: `agreement.${a.status}:${a.id}`,
     addressees: await vendorAdmins(db, a.vendorId),
-    facts: { system: a.system, service: a.service, authority: a.authority, reason: a.reason ?? '', effective: a.effective ?? '' },
+    facts: { agreement: a.id, system: a.system, service: a.service, authority: a.authority, reason: a.reason ?? '', effective: a.effective ?? '' },
   });
 }
 

@@ -19,6 +19,9 @@ export type NoticeEvent = (typeof NOTICE_EVENTS)[number];
 /** What a text may name: system, authority, service, reason, counts — never a file's contents. */
 export type NoticeFacts = Record<string, string | number>;
 
+/** An agreement notice's page: the agreement's own (notices recorded before it was in their facts: the list). */
+const agreementPath = (f: NoticeFacts): string => (f.agreement === undefined ? '/agreements' : `/agreements/${f.agreement}`);
+
 interface Text {
   subject: (f: NoticeFacts) => string;
   body: (f: NoticeFacts) => string;
@@ -33,20 +36,20 @@ const reason = (f: NoticeFacts, label: string) => (f.reason ? `\n${label}: ${f.r
 
 const TEXTS: Record<NoticeEvent, Record<Language, Text>> = {
   'agreement.requested': {
-    da: { subject: (f) => `Anmodning om serviceaftale: ${f.system} (${f.service})`, body: (f) => `Leverandøren ${f.vendor} anmoder om en serviceaftale for it-systemet ${f.system} om servicen ${f.service} med ${f.authority}.\nGodkend eller afvis anmodningen i selvbetjeningen.`, path: () => '/agreements' },
-    en: { subject: (f) => `Agreement requested: ${f.system} (${f.service})`, body: (f) => `The vendor ${f.vendor} requests an agreement for the IT system ${f.system} on the service ${f.service} with ${f.authority}.\nApprove or reject it in the portal.`, path: () => '/agreements' },
+    da: { subject: (f) => `Anmodning om serviceaftale: ${f.system} (${f.service})`, body: (f) => `Leverandøren ${f.vendor} anmoder om en serviceaftale for it-systemet ${f.system} om servicen ${f.service} med ${f.authority}.\nGodkend eller afvis anmodningen i selvbetjeningen.`, path: agreementPath },
+    en: { subject: (f) => `Agreement requested: ${f.system} (${f.service})`, body: (f) => `The vendor ${f.vendor} requests an agreement for the IT system ${f.system} on the service ${f.service} with ${f.authority}.\nApprove or reject it in the portal.`, path: agreementPath },
   },
   'agreement.approved': {
-    da: { subject: (f) => `Serviceaftale godkendt: ${f.system} (${f.service})`, body: (f) => `${f.authority} har godkendt serviceaftalen for ${f.system} om ${f.service}.${reason(f, 'Begrundelse')}`, path: () => '/agreements' },
-    en: { subject: (f) => `Agreement approved: ${f.system} (${f.service})`, body: (f) => `${f.authority} approved the agreement for ${f.system} on ${f.service}.${reason(f, 'Reason')}`, path: () => '/agreements' },
+    da: { subject: (f) => `Serviceaftale godkendt: ${f.system} (${f.service})`, body: (f) => `${f.authority} har godkendt serviceaftalen for ${f.system} om ${f.service}.${reason(f, 'Begrundelse')}`, path: agreementPath },
+    en: { subject: (f) => `Agreement approved: ${f.system} (${f.service})`, body: (f) => `${f.authority} approved the agreement for ${f.system} on ${f.service}.${reason(f, 'Reason')}`, path: agreementPath },
   },
   'agreement.rejected': {
-    da: { subject: (f) => `Serviceaftale afvist: ${f.system} (${f.service})`, body: (f) => `${f.authority} har afvist serviceaftalen for ${f.system} om ${f.service}.${reason(f, 'Begrundelse')}`, path: () => '/agreements' },
-    en: { subject: (f) => `Agreement rejected: ${f.system} (${f.service})`, body: (f) => `${f.authority} rejected the agreement for ${f.system} on ${f.service}.${reason(f, 'Reason')}`, path: () => '/agreements' },
+    da: { subject: (f) => `Serviceaftale afvist: ${f.system} (${f.service})`, body: (f) => `${f.authority} har afvist serviceaftalen for ${f.system} om ${f.service}.${reason(f, 'Begrundelse')}`, path: agreementPath },
+    en: { subject: (f) => `Agreement rejected: ${f.system} (${f.service})`, body: (f) => `${f.authority} rejected the agreement for ${f.system} on ${f.service}.${reason(f, 'Reason')}`, path: agreementPath },
   },
   'agreement.terminated': {
-    da: { subject: (f) => `Serviceaftale opsagt: ${f.system} (${f.service})`, body: (f) => `${f.authority} har opsagt serviceaftalen for ${f.system} om ${f.service} fra ${f.effective}.${reason(f, 'Begrundelse')}`, path: () => '/agreements' },
-    en: { subject: (f) => `Agreement terminated: ${f.system} (${f.service})`, body: (f) => `${f.authority} terminated the agreement for ${f.system} on ${f.service} from ${f.effective}.${reason(f, 'Reason')}`, path: () => '/agreements' },
+    da: { subject: (f) => `Serviceaftale opsagt: ${f.system} (${f.service})`, body: (f) => `${f.authority} har opsagt serviceaftalen for ${f.system} om ${f.service} fra ${f.effective}.${reason(f, 'Begrundelse')}`, path: agreementPath },
+    en: { subject: (f) => `Agreement terminated: ${f.system} (${f.service})`, body: (f) => `${f.authority} terminated the agreement for ${f.system} on ${f.service} from ${f.effective}.${reason(f, 'Reason')}`, path: agreementPath },
   },
   'declaration.approved': {
     da: { subject: (f) => `GDPR-erklæring godkendt: ${f.infref}`, body: (f) => `GDPR-erklæringen for ${f.infref} er godkendt.${reason(f, 'Begrundelse')}`, path: () => '/infrefs' },
