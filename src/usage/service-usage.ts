@@ -169,55 +169,44 @@ export interface PricedUsageQuery extends ServiceUsageQuery {
   prices: { send: Array<PerUsePrice | null>; fetch: Array<PerUsePrice | null> };
   /** The amount of files and bytes at a price, as SQL over SQL expressions (the prices module's perUseAmountSql). */
   amountSql: (files: string, bytes: string, perFileOre: string, perGibOre: string) => string;
-  limit: number;
 }
 
 export type PricedUsageRow = Omit<ServiceUsageRow, 'segment'> & { period: number; amountOre: number | null };
 
 /**
- * Usage priced per period in the database, for a page: each row (period × authority × system ×
- * service) has the sum of its segments' per-use amounts, each rounded on its own as
- * perUseAmount rounds it (q.amountSql); `totals` are each period's files, bytes and the
- * sum of its rows' amounts; `rows` the first `limit` rows in firstServiceUsage's order. Only
- * those leave the database, not a row per authority, system and service of the whole range.
+ * attributed's rows per segment with their period and per-use amount, as SQL: each segment's
+ * amount rounded on its own, as usageReport prices it (perUseAmount, here q.amountSql); NULL on
+ * days without a per-use price for its service. Periods and prices are arrays by segment.
  */
-export async function pricedServiceUsage(
-  db: Queryable,
-  q: PricedUsageQuery,
-): Promise<{ totals: Array<{ period: number; files: number; bytes: number; amountOre: number | null }>; rows: PricedUsageRow[] }> {
+function pricedSegmentsSql(q: PricedUsageQuery): { sql: string; params: unknown[] } {
   const { sql, params } = summedSql(q, 'all');
-  const param = (value: unknown, type: string) => `$${params.push(value)}::${type}[]`;
-  const column = (service: 'send' | 'fetch', part: keyof PerUsePrice) => param(q.prices[service].map((p) => p?.[part] ?? null), 'bigint');
-  const segments = `unnest(${param(q.periods, 'int')}, ${column('send', 'perFileOre')}, ${column('send', 'perGibOre')}, ${column('fetch', 'perFileOre')}, ${column('fetch', 'perGibOre')})
-                    WITH ORDINALITY AS p(period, send_file, send_gib, fetch_file, fetch_gib, n)`;
-  const amount = `CASE WHEN g.service = 'send' THEN ${q.amountSql('g.files', 'g.bytes', 'p.send_file', 'p.send_gib')}
-                       ELSE ${q.amountSql('g.files', 'g.bytes', 'p.fetch_file', 'p.fetch_gib')} END`;
-  const limit = Math.max(0, Math.floor(q.limit));
-  // Segments are periods unless a price changes inside one: only then are a period's segments summed.
-  const split = new Set(q.periods).size < q.periods.length;
-  const priced = split
-    ? `SELECT p.period::int AS period, g.authority_id, g.system_id, g.service,
-              sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(${amount})::bigint AS amount
-         FROM (${sql}) AS g JOIN ${segments} ON p.n = g.segment + 1
-        GROUP BY 1, 2, 3, 4`
-    : `SELECT p.period::int AS period, g.authority_id, g.system_id, g.service, g.files::bigint AS files, g.bytes::bigint AS bytes, (${amount})::bigint AS amount
-         FROM (${sql}) AS g JOIN ${segments} ON p.n = g.segment + 1`;
-  const { rows } = await db.query<PricedUsageRow & { total: boolean }>(
-    `WITH priced AS MATERIALIZED (${priced}),
-          totals AS MATERIALIZED (SELECT period, count(*) AS rows, sum(files) AS files, sum(bytes) AS bytes, sum(amount) AS amount FROM priced GROUP BY period),
-          -- The rows of the periods that hold the first \`limit\`: only they are ordered and named.
-          shown AS (SELECT * FROM priced WHERE period <= coalesce(
-                     (SELECT min(period) FROM (SELECT period, sum(rows) OVER (ORDER BY period) AS running FROM totals) AS t WHERE running >= ${limit}), 2147483647))
-     SELECT true AS total, t.period, NULL::int AS "authorityId", NULL AS authority, NULL AS "authorityName", NULL::int AS "vendorId",
-            NULL AS vendor, NULL::int AS "systemId", NULL AS system, NULL AS service,
-            t.files::bigint AS files, t.bytes::bigint AS bytes, t.amount::bigint AS "amountOre"
-       FROM totals AS t
-     UNION ALL
-     (${firstRowsSql('shown', 'period', ['files', 'bytes', 'amount AS "amountOre"'], limit, 'false, ')})`,
+  const at = (values: unknown[], type: string) => `($${params.push(values)}::${type}[])[g.segment + 1]`;
+  const price = (service: 'send' | 'fetch', part: keyof PerUsePrice) => at(q.prices[service].map((p) => p?.[part] ?? null), 'bigint');
+  const amount = `CASE WHEN g.service = 'send' THEN ${q.amountSql('g.files', 'g.bytes', price('send', 'perFileOre'), price('send', 'perGibOre'))}
+                       ELSE ${q.amountSql('g.files', 'g.bytes', price('fetch', 'perFileOre'), price('fetch', 'perGibOre'))} END`;
+  return { sql: `SELECT ${at(q.periods, 'int')} AS period, g.authority_id, g.system_id, g.service, g.files, g.bytes, ${amount} AS amount FROM (${sql}) AS g`, params };
+}
+
+/** Each period's files, bytes and per-use amount (the sum of its segments' rounded amounts; null: none priced), in period order. */
+export async function pricedTotals(db: Queryable, q: PricedUsageQuery): Promise<Array<{ period: number; files: number; bytes: number; amountOre: number | null }>> {
+  const { sql, params } = pricedSegmentsSql(q);
+  const { rows } = await db.query<{ period: number; files: number; bytes: number; amountOre: number | null }>(
+    `SELECT g.period, sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(g.amount)::bigint AS "amountOre" FROM (${sql}) AS g GROUP BY 1 ORDER BY 1`,
     params,
   );
-  const totals = rows.filter((r) => r.total).map((r) => ({ period: r.period, files: r.files, bytes: r.bytes, amountOre: r.amountOre })).sort((x, y) => x.period - y.period);
-  return { totals, rows: rows.filter((r) => !r.total).map(({ total: _, ...r }) => r) };
+  return rows;
+}
+
+/**
+ * The first `limit` rows (period × authority × system × service) in firstServiceUsage's order,
+ * each with the sum of its segments' per-use amounts (null: none priced).
+ */
+export async function firstPricedServiceUsage(db: Queryable, q: PricedUsageQuery & { limit: number }): Promise<PricedUsageRow[]> {
+  const { sql, params } = pricedSegmentsSql(q);
+  const rows = `(SELECT g.period, g.authority_id, g.system_id, g.service, sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(g.amount)::bigint AS amount
+                   FROM (${sql}) AS g GROUP BY 1, 2, 3, 4)`;
+  const { rows: out } = await db.query<PricedUsageRow>(firstRowsSql(rows, 'period', ['files', 'bytes', 'amount AS "amountOre"'], q.limit), params);
+  return out;
 }
 
 /** One row per segment × authority × system × service, ordered by authority (municipalities first), vendor, system, service, segment. */

@@ -4,7 +4,7 @@ import { perUseAmount, perUseAmountSql } from '../prices/per-use.js';
 import { listPrices, perUsePriceWithin, spansWithin, type PriceRow } from '../prices/prices.js';
 import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
-import { firstServiceUsage, pricedServiceUsage, serviceUsage, usageTotals, type ServiceUsageRow } from './service-usage.js';
+import { firstPricedServiceUsage, firstServiceUsage, pricedTotals, serviceUsage, usageTotals, type ServiceUsageRow } from './service-usage.js';
 import { periodOf, periodStarts, type UsagePeriod } from './periods.js';
 import { usageSource } from './usage-source.js';
 
@@ -127,69 +127,54 @@ export async function usagePage(
   const vendor = q.vendor === undefined ? undefined : await requireVendor(db, q.vendor);
   const range = await usageBounds(db, q);
   if (!range) return { periods: [], rows: [], more: false };
-  const scope = { authorityId: authority?.id, vendorId: vendor?.id };
-  const starts = [range.first, ...periodStarts(range.first, range.next, q.period)];
-  if (q.prices && perUsePriceWithin(q.prices, range.first, range.next)) return pricedPage(db, { ...q, prices: q.prices }, range, starts, scope);
-  const amount = q.prices ? { amountOre: null } : {};
-  // The first period's rows are read beside the totals; only if they are too few, the rest's.
-  const firstNext = starts[1] ?? range.next;
-  // Rows of the periods from starts[first] up to `next`, at most `limit` of them.
-  const rowsOf = async (first: number, next: string, limit: number) => {
-    const cuts = starts.slice(first + 1).filter((d) => d < next);
-    const rows = await firstServiceUsage(db, { from: starts[first]!, next, cuts, ...scope, limit });
-    return rows.map((r) => ({ ...reportRow(r, periodOf(starts[first + r.segment]!, q.period)), ...amount }));
-  };
-  const [totals, rows] = await Promise.all([
-    usageTotals(db, { from: range.first, next: range.next, cuts: starts.slice(1), group: 'service', ...scope }),
-    rowsOf(0, firstNext, q.limit + 1),
-  ]);
-  if (rows.length <= q.limit && firstNext < range.next) rows.push(...(await rowsOf(1, range.next, q.limit + 1 - rows.length)));
-  const periods = new Map<number, PagePeriod>();
-  for (const r of totals) {
-    const p = periods.get(r.segment) ?? { period: periodOf(starts[r.segment]!, q.period), files: 0, bytes: 0, ...amount };
-    p.files += r.files;
-    p.bytes += r.bytes;
-    periods.set(r.segment, p);
-  }
-  return { periods: [...periods.keys()].sort((a, b) => a - b).map((k) => periods.get(k)!), rows: rows.slice(0, q.limit), more: rows.length > q.limit };
-}
-
-/** usagePage where a per-use price holds: the periods cut at each price change, priced in the database. */
-async function pricedPage(
-  db: Queryable,
-  q: { period: UsagePeriod; limit: number; prices: PriceRow[] },
-  range: { first: string; next: string },
-  starts: string[],
-  scope: { authorityId?: number; vendorId?: number },
-): Promise<{ periods: PagePeriod[]; rows: ServiceUsageReportRow[]; more: boolean }> {
   const { first, next } = range;
-  const changes = q.prices.filter((p) => p.model === 'per-use').map((p) => p.validFrom);
+  const scope = { authorityId: authority?.id, vendorId: vendor?.id };
+  const starts = [first, ...periodStarts(first, next, q.period)];
+  const name = (period: number) => periodOf(starts[period]!, q.period);
+  const perUse = q.prices && perUsePriceWithin(q.prices, first, next) ? q.prices : undefined;
+  // Segments: the periods, cut where a per-use price changes inside one (each segment has one price).
+  const changes = perUse ? perUse.filter((p) => p.model === 'per-use').map((p) => p.validFrom) : [];
   const segments = [first, ...[...new Set([...starts.slice(1), ...changes])].filter((d) => d > first && d < next).sort()];
-  // Each segment's period (an index into starts) and each service's per-use price on its days.
   const periodIndex = segments.map((day) => starts.filter((start) => start <= day).length - 1);
   const priceOn = (service: 'send' | 'fetch') => {
-    const spans = spansWithin(q.prices, 'per-use', service, first, next);
+    const spans = perUse ? spansWithin(perUse, 'per-use', service, first, next) : [];
     return segments.map((day) => {
       const price = spans.find((s) => s.first <= day && day < s.next)?.price;
       return price ? { perFileOre: price.perFileOre!, perGibOre: price.perGibOre! } : null;
     });
   };
-  const { totals, rows } = await pricedServiceUsage(db, {
-    from: first,
-    next,
-    cuts: segments.slice(1),
-    ...scope,
-    periods: periodIndex,
-    prices: { send: priceOn('send'), fetch: priceOn('fetch') },
-    amountSql: perUseAmountSql,
-    limit: q.limit + 1,
-  });
-  const name = (period: number) => periodOf(starts[period]!, q.period);
-  return {
-    periods: totals.map((t) => ({ period: name(t.period), files: t.files, bytes: t.bytes, amountOre: t.amountOre })),
-    rows: rows.slice(0, q.limit).map((r) => ({ ...reportRow(r, name(r.period)), amountOre: r.amountOre })),
-    more: rows.length > q.limit,
+  const prices = { send: priceOn('send'), fetch: priceOn('fetch') };
+  // The segments [from, next) as a query: each keeps its period and its prices.
+  const within = (from: string, until: string) => {
+    const at = segments.map((_, i) => i).filter((i) => segments[i]! >= from && segments[i]! < until);
+    const pick = <T>(values: T[]) => at.map((i) => values[i]!);
+    return { from, next: until, cuts: pick(segments).slice(1), ...scope, periods: pick(periodIndex), prices: { send: pick(prices.send), fetch: pick(prices.fetch) }, amountSql: perUseAmountSql };
   };
+  // Without prices the amount is none (vendors) or null (inside the buffet).
+  const noAmount = q.prices ? { amountOre: null } : {};
+  const rowsOf = async (from: string, until: string, limit: number): Promise<ServiceUsageReportRow[]> => {
+    const part = within(from, until);
+    if (perUse) return (await firstPricedServiceUsage(db, { ...part, limit })).map((r) => ({ ...reportRow(r, name(r.period)), amountOre: r.amountOre }));
+    return (await firstServiceUsage(db, { ...part, limit })).map((r) => ({ ...reportRow(r, name(part.periods[r.segment]!)), ...noAmount }));
+  };
+  // The first period's rows are read beside the totals; only if they are too few, the rest's.
+  const firstNext = starts[1] ?? next;
+  const [totals, rows] = await Promise.all([
+    perUse
+      ? pricedTotals(db, within(first, next))
+      : usageTotals(db, { from: first, next, cuts: starts.slice(1), group: 'service', ...scope }).then((sums) => sums.map((r) => ({ period: r.segment, files: r.files, bytes: r.bytes, ...noAmount }))),
+    rowsOf(first, firstNext, q.limit + 1),
+  ]);
+  if (rows.length <= q.limit && firstNext < next) rows.push(...(await rowsOf(firstNext, next, q.limit + 1 - rows.length)));
+  const periods = new Map<number, PagePeriod>();
+  for (const t of totals) {
+    const p = periods.get(t.period) ?? { period: name(t.period), files: 0, bytes: 0, ...noAmount };
+    p.files += t.files;
+    p.bytes += t.bytes;
+    if ('amountOre' in t && t.amountOre !== null && t.amountOre !== undefined) p.amountOre = (p.amountOre ?? 0) + t.amountOre;
+    periods.set(t.period, p);
+  }
+  return { periods: [...periods.keys()].sort((x, y) => x - y).map((k) => periods.get(k)!), rows: rows.slice(0, q.limit), more: rows.length > q.limit };
 }
 
 function reportRow(r: Omit<ServiceUsageRow, 'segment'>, period: string): ServiceUsageReportRow {
