@@ -87,8 +87,8 @@ async function attributed<R extends QueryResultRow>(db: Queryable, q: ServiceUsa
   return rows;
 }
 
-/** attributed's sums, as SQL: segment, what the group keeps (ids), files, bytes. */
-function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all'): { sql: string; params: unknown[] } {
+/** attributed's sums, as SQL: segment, what the group keeps (ids), files, bytes; with `half`, only that service's rows of 'all'. */
+function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all', half?: 'send' | 'fetch'): { sql: string; params: unknown[] } {
   const starts = [q.from, ...(q.cuts ?? []).filter((d) => d > q.from && d < q.next)].sort();
   const source = usageSource({ from: q.from, next: q.next, cuts: starts }, 2);
   const params: unknown[] = [starts, ...source.params];
@@ -103,7 +103,12 @@ function summedSql(q: ServiceUsageQuery, group: UsageGroup | 'all'): { sql: stri
   const segment = 'width_bucket(ud.day, $1::date[]) - 1 AS segment';
   const byAuthority = group === 'all' || group === 'authority' ? 'ud.authority_id, ' : '';
   let summed: string;
-  if (!vendor && group === 'authority') {
+  if (half) {
+    const system = half === 'send' ? 'ud.sender_system_id' : 'ud.recipient_system_id';
+    const one = `SELECT ${segment}, ud.authority_id, ${system} AS system_id, '${half}' AS service, sum(ud.deliveries)::bigint AS files, sum(ud.bytes)::bigint AS bytes
+                   ${from} GROUP BY 1, 2, 3`;
+    summed = vendor ? `SELECT h.* FROM (${one}) AS h JOIN systems s ON s.id = h.system_id WHERE s.vendor_id = ${vendor}` : one;
+  } else if (!vendor && group === 'authority') {
     summed = `SELECT ${segment}, ud.authority_id, 2 * sum(ud.deliveries) AS files, 2 * sum(ud.bytes) AS bytes ${from} GROUP BY 1, 2`;
   } else if (!vendor && group === 'service') {
     summed = `SELECT h.segment, x.service, h.files, h.bytes
@@ -178,8 +183,8 @@ export type PricedUsageRow = Omit<ServiceUsageRow, 'segment'> & { period: number
  * amount rounded on its own, as usageReport prices it (perUseAmount, here q.amountSql); NULL on
  * days without a per-use price for its service. Periods and prices are arrays by segment.
  */
-function pricedSegmentsSql(q: PricedUsageQuery): { sql: string; params: unknown[] } {
-  const { sql, params } = summedSql(q, 'all');
+function pricedSegmentsSql(q: PricedUsageQuery, half?: 'send' | 'fetch'): { sql: string; params: unknown[] } {
+  const { sql, params } = summedSql(q, 'all', half);
   const at = (values: unknown[], type: string) => `($${params.push(values)}::${type}[])[g.segment + 1]`;
   const price = (service: 'send' | 'fetch', part: keyof PerUsePrice) => at(q.prices[service].map((p) => p?.[part] ?? null), 'bigint');
   const amount = `CASE WHEN g.service = 'send' THEN ${q.amountSql('g.files', 'g.bytes', price('send', 'perFileOre'), price('send', 'perGibOre'))}
@@ -187,14 +192,31 @@ function pricedSegmentsSql(q: PricedUsageQuery): { sql: string; params: unknown[
   return { sql: `SELECT ${at(q.periods, 'int')} AS period, g.authority_id, g.system_id, g.service, g.files, g.bytes, ${amount} AS amount FROM (${sql}) AS g`, params };
 }
 
-/** Each period's files, bytes and per-use amount (the sum of its segments' rounded amounts; null: none priced), in period order. */
+/**
+ * Each period's files, bytes and per-use amount (the sum of its segments' rounded amounts; null:
+ * none priced), in period order. The send and the fetch halves are summed by two statements side
+ * by side (on two of the pool's connections: a year's rows are most of the page's time).
+ */
 export async function pricedTotals(db: Queryable, q: PricedUsageQuery): Promise<Array<{ period: number; files: number; bytes: number; amountOre: number | null }>> {
-  const { sql, params } = pricedSegmentsSql(q);
-  const { rows } = await db.query<{ period: number; files: number; bytes: number; amountOre: number | null }>(
-    `SELECT g.period, sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(g.amount)::bigint AS "amountOre" FROM (${sql}) AS g GROUP BY 1 ORDER BY 1`,
-    params,
+  type Total = { period: number; files: number; bytes: number; amountOre: number | null };
+  const halves = await Promise.all(
+    (['send', 'fetch'] as const).map(async (half) => {
+      const { sql, params } = pricedSegmentsSql(q, half);
+      const sums = `SELECT g.period, sum(g.files)::bigint AS files, sum(g.bytes)::bigint AS bytes, sum(g.amount)::bigint AS "amountOre" FROM (${sql}) AS g GROUP BY 1`;
+      return (await db.query<Total>(sums, params)).rows;
+    }),
   );
-  return rows;
+  const totals = new Map<number, Total>();
+  for (const t of halves.flat()) {
+    const sum = totals.get(t.period);
+    if (!sum) totals.set(t.period, { ...t });
+    else {
+      sum.files += t.files;
+      sum.bytes += t.bytes;
+      if (t.amountOre !== null) sum.amountOre = (sum.amountOre ?? 0) + t.amountOre;
+    }
+  }
+  return [...totals.values()].sort((x, y) => x.period - y.period);
 }
 
 /**

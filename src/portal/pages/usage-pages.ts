@@ -67,9 +67,12 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     const { person, q, priced } = asked;
     const quarter = quarterOf(request, app.portal.clock());
     // The invoice basis is read beside the usage (both only read).
-    const [{ rows, periods, more }, scope] = await Promise.all([pageOf(asked), priced ? invoiceScope(request, person) : undefined]);
+    const invoiceOf = async () => {
+      const scope = priced ? await invoiceScope(request, person) : undefined;
+      return { scope, basis: scope && !scope.all ? await invoiceForQuarter(pool, { quarter, authority: scope.authority }) : undefined };
+    };
+    const [{ rows, periods, more }, { scope, basis }] = await Promise.all([pageOf(asked), invoiceOf()]);
     if (scope?.unknown) problems.push(request.t('usage.bad.authority', { value: scope.unknown }));
-    const basis = scope && !scope.all ? await invoiceForQuarter(pool, { quarter, authority: scope.authority }) : undefined;
     // An authority asked for by name has its block even with no lines; the page then says there is nothing to invoice.
     const invoice = basis && { ...basis, authorities: basis.authorities.filter((b) => b.lines.length > 0) };
     const raw = request.query as Record<string, string | undefined>;
