@@ -340,7 +340,7 @@ export const daPages = {
   'notices.col.subject': 'Emne',
   'notices.col.text': 'Tekst',
   'notices.col.mail': 'E-mail',
-  'notices.text.hidden': 'Sendt som e-mail med et engangslink, der ikke vises igen.',
+  'notices.text.hidden': 'Går som e-mail med et engangslink, der ikke vises her.',
   'notices.event.agreement.requested': 'Serviceaftale anmodet',
   'notices.event.agreement.approved': 'Serviceaftale godkendt',
   'notices.event.agreement.rejected': 'Serviceaftale afvist',

@@ -342,7 +342,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'notices.col.subject': 'Subject',
   'notices.col.text': 'Text',
   'notices.col.mail': 'E-mail',
-  'notices.text.hidden': 'Sent by e-mail with a one-time link, which is not shown again.',
+  'notices.text.hidden': 'Goes by e-mail with a one-time link, which is not shown here.',
   'notices.event.agreement.requested': 'Agreement requested',
   'notices.event.agreement.approved': 'Agreement approved',
   'notices.event.agreement.rejected': 'Agreement rejected',
