@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createVendor, generateKeyPair, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
-import { addPerson, startPortal, type PortalClient, type TestPortal, type TestPerson } from './helpers/portal.js';
+import { generateKeyPair, type TestSystem } from './helpers/factories.js';
+import { addPerson, startPortalWithInfRef, type PortalClient, type TestPortal, type TestPerson } from './helpers/portal.js';
 
 let portal: TestPortal;
 let owner: TestSystem;
@@ -16,11 +16,9 @@ let authority: TestPerson;
 let operator: TestPerson;
 
 beforeAll(async () => {
-  portal = await startPortal();
+  ({ portal, owner, infref } = await startPortalWithInfRef({ username: 'fag-a', vendor: 'Leverandør A/S' }));
   const pool = portal.pool;
-  const vendorId = (await createVendor(pool, 'Leverandør A/S')).id;
-  owner = await registerSystem(pool, { username: 'fag-a', vendor: 'Leverandør A/S', dataDir: portal.config.dataDir });
-  infref = (await issueInfRef(pool, owner.username)).name;
+  const vendorId = owner.vendorId;
   const aarhusId = (await pool.query("SELECT id FROM authorities WHERE kommunekode = '0751'")).rows[0].id;
   vendor = await addPerson(pool, { email: 'admin@leverandor.dk', role: 'vendor-admin', vendorId });
   authority = await addPerson(pool, { email: 'dpo@aarhus.dk', role: 'authority-admin', authorityId: aarhusId });

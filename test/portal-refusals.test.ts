@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { da } from '../src/portal/i18n/da.js';
 import { en } from '../src/portal/i18n/en.js';
 import { addOtherAuthority, addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
-import { addPerson, apiToken, startPortal, type PortalClient, type TestPortal, type TestPerson } from './helpers/portal.js';
+import { addPerson, apiToken, startPortalWithInfRef, type PortalClient, type TestPortal, type TestPerson } from './helpers/portal.js';
 
 let portal: TestPortal;
 let operator: TestPerson;
@@ -22,11 +22,8 @@ let recipient: TestSystem;
 let infref: string;
 
 beforeAll(async () => {
-  portal = await startPortal();
-  const dataDir = portal.config.dataDir;
-  sender = await registerSystem(portal.pool, { username: 'afsender-r', vendor: 'Leverandør R', dataDir });
-  recipient = await registerSystem(portal.pool, { username: 'modtager-r', vendor: 'Leverandør R', dataDir });
-  infref = (await issueInfRef(portal.pool, sender.username, { approve: true })).name;
+  ({ portal, owner: sender, infref } = await startPortalWithInfRef({ username: 'afsender-r', vendor: 'Leverandør R', approve: true }));
+  recipient = await registerSystem(portal.pool, { username: 'modtager-r', vendor: 'Leverandør R', dataDir: portal.config.dataDir });
   await addRoute(portal.pool, { sender: sender.username, infref, recipient: recipient.username, authority: '0751' });
   operator = await addPerson(portal.pool, { role: 'operator' });
   operatorEn = await addPerson(portal.pool, { role: 'operator', language: 'en' });

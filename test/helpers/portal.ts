@@ -25,6 +25,7 @@ import { setLogLevel } from '../../src/log.js';
 import { buildPortal } from '../../src/portal/app.js';
 import type { RateLimits } from '../../src/portal/security.js';
 import { freePort } from './cli.js';
+import { issueInfRef, registerSystem, type TestSystem } from './factories.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestPortal {
@@ -79,6 +80,17 @@ export async function startPortal(o: PortalOptions = {}): Promise<TestPortal> {
     },
   };
   return portal;
+}
+
+/**
+ * A portal with one vendor's system and an InfRef version it owns (its declaration approved when
+ * `approve`): the start the pages' audit and refusal tests share. afterAll: portal.close().
+ */
+export async function startPortalWithInfRef(o: { username: string; vendor: string; approve?: boolean }): Promise<{ portal: TestPortal; owner: TestSystem; infref: string }> {
+  const portal = await startPortal();
+  const owner = await registerSystem(portal.pool, { username: o.username, vendor: o.vendor, dataDir: portal.config.dataDir });
+  const infref = (await issueInfRef(portal.pool, owner.username, { approve: o.approve })).name;
+  return { portal, owner, infref };
 }
 
 export interface TestPerson {
