@@ -5,14 +5,8 @@ import { apiDetail } from '../refusals.js';
 /** 'YYYY-MM-DD' in a schema (whether the day exists is the domain's check). */
 export const dayPattern = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 
-/**
- * A day the `dayPattern` lets through that is a real date PostgreSQL can hold: not 2026-02-30
- * (Date.parse would roll it over to March), and not in year 0000 (JavaScript has one, PostgreSQL not).
- */
-export function isRealDay(v: string): boolean {
-  const t = Date.parse(`${v}T00:00:00Z`);
-  return !v.startsWith('0000') && !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === v;
-}
+/** A day the `dayPattern` lets through that is a real date PostgreSQL can hold (the domain's own check). */
+export { isRealDay } from '../../routes/validity-day.js';
 
 /** `?limit=` of a list that can grow (SPEC §11: keyset paging with `?limit=&after=`). */
 export const pageQuery = {
