@@ -1,5 +1,6 @@
 import { audit } from '../audit/audit.js';
 import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
+import { EMAIL_MAX_LENGTH } from './account-limits.js';
 import type { Clock } from './clock.js';
 import { findUserByEmail, normaliseEmail } from './find-user.js';
 import { decoyHash, verifyPassword } from './password-hash.js';
@@ -21,7 +22,7 @@ export type LoginOutcome =
  * count per (e-mail as typed, address), known account or not; 10 within 15 min lock the pair for 15 min.
  */
 export async function login(pool: Pool, input: { email: string; password: string; address: string }, clock: Clock): Promise<LoginOutcome> {
-  const email = normaliseEmail(input.email).slice(0, 254);
+  const email = normaliseEmail(input.email).slice(0, EMAIL_MAX_LENGTH);
   const address = input.address;
   const locked = await lockedUntil(pool, email, address, clock());
   if (locked) {
