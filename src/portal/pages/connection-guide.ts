@@ -58,12 +58,13 @@ export function connectionGuide(
     fingerprints: hostKeys.map((k) => ({ type: k.type, fingerprint: k.fingerprint })),
     sftpCommand: `sftp -P ${port} -i ~/.ssh/id_ed25519 ${/^[A-Za-z0-9._-]+$/.test(system.username) ? system.username : `'${system.username.replace(/'/g, `'\\''`)}'`}@${host}`,
     sampleTrigger,
-    routes: routes.map((r) => ({
-      infref: everyVersionOf(r.infrefNumber),
-      recipient: r.recipient,
-      authority: `${r.kommunekode ? `${r.kommunekode} ` : ''}${r.authority}`,
-    })),
+    routes: routes.map((r) => ({ ...routeNames(r), recipient: r.recipient })),
   };
+}
+
+/** A route as the system's page names it: every version of its InfRef number, and its authority with its kommunekode. */
+export function routeNames(r: RouteListRow): { infref: string; authority: string } {
+  return { infref: everyVersionOf(r.infrefNumber), authority: `${r.kommunekode ? `${r.kommunekode} ` : ''}${r.authority}` };
 }
 
 /** The host people reach: the public URL's host when set, else the SFTP listener's (never 0.0.0.0). */

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { Pool } from '../../db/pool.js';
-import { everyVersionOf } from '../../infref/infref-name.js';
 import { listRoutes } from '../../routes/list-routes.js';
 import { loadHostKeys } from '../../sftp/host-keys.js';
 import { findSystemByUsername } from '../../systems/find-system.js';
@@ -18,7 +17,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { connectionGuide } from './connection-guide.js';
+import { connectionGuide, routeNames } from './connection-guide.js';
 import { badFields, choice, doneKey, doneQuery, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
 import { uploadedFileSchema } from '../security.js';
 import { uploadForm } from './uploads.js';
@@ -152,7 +151,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     const [outgoing, incomingRoutes] = await Promise.all([listRoutes(pool, { sender: s.username }), listRoutes(pool, { recipient: s.username })]);
     const guide = connectionGuide(config, s, outgoing, await hostKeys(config));
     // The routes that deliver to this system: which InfRefs, from whom and for which authority it receives.
-    const incoming = incomingRoutes.map((r) => ({ infref: everyVersionOf(r.infrefNumber), sender: r.sender, authority: `${r.kommunekode ? `${r.kommunekode} ` : ''}${r.authority}` }));
+    const incoming = incomingRoutes.map((r) => ({ ...routeNames(r), sender: r.sender }));
     const canChange = can(personOf(request), 'system.manage', { vendorId: s.vendorId }) === 'allowed';
     return renderPage(request, reply, 'system', 'systems.title', { s, guide, incoming, canChange, done: extra.done, problem: extra.problem, problems: extra.problems }, extra.status ?? 200);
   }
