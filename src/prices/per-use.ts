@@ -1,6 +1,6 @@
 import type { ServiceUsageRow } from '../usage/service-usage.js';
 import { divideHalfUp, oreNumber } from './money.js';
-import { spansWithin, type PriceRow, type PriceSpan } from './prices.js';
+import { spansWithin, type PriceRow, type PriceSpan, type Service } from './prices.js';
 
 const GIB = 1n << 30n;
 
@@ -36,6 +36,20 @@ export interface PricedUsage {
 export function perUseCuts(prices: PriceRow[], from: string, next: string, extra: string[] = []): string[] {
   const changes = prices.filter((p) => p.model === 'per-use' && p.validFrom > from && p.validFrom < next).map((p) => p.validFrom);
   return [...new Set([...changes, ...extra])].sort();
+}
+
+/**
+ * [from, next) cut so that each segment has one per-use price per service: the segments' first
+ * days (`from`, then perUseCuts with `extra`), and each segment's price of each service
+ * (undefined: none, the use is inside the buffet).
+ */
+export function perUseSegments(prices: PriceRow[], from: string, next: string, extra: string[] = []): { starts: string[]; price: Record<Service, Array<PriceRow | undefined>> } {
+  const starts = [from, ...perUseCuts(prices, from, next, extra)];
+  const priceOf = (service: Service) => {
+    const spans = spansWithin(prices, 'per-use', service, from, next);
+    return starts.map((day) => spans.find((s) => s.first <= day && day < s.next)?.price);
+  };
+  return { starts, price: { send: priceOf('send'), fetch: priceOf('fetch') } };
 }
 
 /**

@@ -165,13 +165,13 @@ function firstRowsSql(relation: string, period: string, columns: string[], limit
 }
 
 /** A per-use price in øre (SPEC §13). */
-export type PerUsePrice = { perFileOre: number; perGibOre: number };
+export type PerUsePrice = { perFileOre: number | null; perGibOre: number | null };
 
 export interface PricedUsageQuery extends ServiceUsageQuery {
   /** Per segment: the index of the period it belongs to (segments are periods cut at price changes). */
   periods: number[];
   /** Per segment: each service's per-use price on its days (null: inside the buffet). */
-  prices: { send: Array<PerUsePrice | null>; fetch: Array<PerUsePrice | null> };
+  prices: { send: Array<PerUsePrice | undefined>; fetch: Array<PerUsePrice | undefined> };
   /** The amount of files and bytes at a price, as SQL over SQL expressions (the prices module's perUseAmountSql). */
   amountSql: (files: string, bytes: string, perFileOre: string, perGibOre: string) => string;
 }

@@ -1,7 +1,7 @@
 import { requireAuthority } from '../authority/require-authority.js';
 import type { Queryable } from '../db/pool.js';
-import { perUseAmount, perUseAmountSql } from '../prices/per-use.js';
-import { listPrices, perUsePriceWithin, spansWithin, type PriceRow } from '../prices/prices.js';
+import { perUseAmount, perUseAmountSql, perUseSegments } from '../prices/per-use.js';
+import { listPrices, perUsePriceWithin, type PriceRow } from '../prices/prices.js';
 import { dayAfter } from '../prices/quarter.js';
 import { requireVendor } from '../vendors/find-vendor.js';
 import { firstPricedServiceUsage, firstServiceUsage, pricedTotals, serviceUsage, usageTotals, type ServiceUsageRow } from './service-usage.js';
@@ -98,15 +98,11 @@ export async function usageReport(db: Queryable, q: UsageQuery): Promise<UsageRo
   return rows;
 }
 
-/** A period's totals: `2026-11` (month) or `2026Q4` (quarter). */
-export interface PeriodUsage {
+/** A period's totals: `2026-11` (month) or `2026Q4` (quarter); the amount only where asked for prices (null: inside the buffet). */
+export interface PagePeriod {
   period: string;
   files: number;
   bytes: number;
-}
-
-/** A period's totals: `2026-11` (month) or `2026Q4` (quarter); the amount only where asked for prices. */
-export interface PagePeriod extends PeriodUsage {
   amountOre?: number | null;
 }
 
@@ -133,17 +129,8 @@ export async function usagePage(
   const name = (period: number) => periodOf(starts[period]!, q.period);
   const perUse = q.prices && perUsePriceWithin(q.prices, first, next) ? q.prices : undefined;
   // Segments: the periods, cut where a per-use price changes inside one (each segment has one price).
-  const changes = perUse ? perUse.filter((p) => p.model === 'per-use').map((p) => p.validFrom) : [];
-  const segments = [first, ...[...new Set([...starts.slice(1), ...changes])].filter((d) => d > first && d < next).sort()];
+  const { starts: segments, price: prices } = perUseSegments(perUse ?? [], first, next, starts.slice(1));
   const periodIndex = segments.map((day) => starts.filter((start) => start <= day).length - 1);
-  const priceOn = (service: 'send' | 'fetch') => {
-    const spans = perUse ? spansWithin(perUse, 'per-use', service, first, next) : [];
-    return segments.map((day) => {
-      const price = spans.find((s) => s.first <= day && day < s.next)?.price;
-      return price ? { perFileOre: price.perFileOre!, perGibOre: price.perGibOre! } : null;
-    });
-  };
-  const prices = { send: priceOn('send'), fetch: priceOn('fetch') };
   // The segments [from, next) as a query: each keeps its period and its prices.
   const within = (from: string, until: string) => {
     const at = segments.map((_, i) => i).filter((i) => segments[i]! >= from && segments[i]! < until);
@@ -198,16 +185,9 @@ async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; 
   if (!range) return [];
   const { first, next } = range;
   const period = q.period ?? 'month';
-  const periodCuts = periodStarts(first, next, period);
-  const prices = q.prices ? await listPrices(db) : [];
-  const changes = prices.filter((p) => p.model === 'per-use').map((p) => p.validFrom);
-  const starts = [first, ...[...new Set([...periodCuts, ...changes])].filter((d) => d > first && d < next).sort()];
+  const { starts, price } = perUseSegments(q.prices ? await listPrices(db) : [], first, next, periodStarts(first, next, period));
   const rows = await serviceUsage(db, { from: first, next, cuts: starts.slice(1), authorityId: q.authorityId, vendorId: q.vendorId });
-  const spans = q.prices ? { send: spansWithin(prices, 'per-use', 'send', first, next), fetch: spansWithin(prices, 'per-use', 'fetch', first, next) } : undefined;
-  // Per segment, worked out once: its period, and the per-use price of each service on its days.
   const periods = starts.map((day) => periodOf(day, period));
-  const priceOf = (service: 'send' | 'fetch') => starts.map((day) => spans?.[service].find((s) => s.first <= day && day < s.next));
-  const segmentPrice = { send: priceOf('send'), fetch: priceOf('fetch') };
   // A period's rows in the order their first segment came (rows come in authority, system, service order).
   const byPeriod = new Map<string, ServiceUsageReportRow[]>();
   const out = new Map<string, ServiceUsageReportRow>();
@@ -216,7 +196,7 @@ async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; 
     const key = `${name}|${r.authorityId}|${r.systemId}|${r.service}`;
     let row = out.get(key);
     if (!row) {
-      row = { period: name, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: 0, bytes: 0, ...(spans ? { amountOre: null } : {}) };
+      row = { period: name, authority: r.authority, authorityName: r.authorityName, vendor: r.vendor, system: r.system, service: r.service, files: 0, bytes: 0, ...(q.prices ? { amountOre: null } : {}) };
       out.set(key, row);
       const rowsOfPeriod = byPeriod.get(name);
       if (rowsOfPeriod) rowsOfPeriod.push(row);
@@ -224,8 +204,8 @@ async function byService(db: Queryable, q: UsageQuery & { authorityId?: number; 
     }
     row.files += r.files;
     row.bytes += r.bytes;
-    const span = segmentPrice[r.service][r.segment];
-    if (span) row.amountOre = (row.amountOre ?? 0) + perUseAmount(r.files, r.bytes, span.price);
+    const segmentPrice = price[r.service][r.segment];
+    if (segmentPrice) row.amountOre = (row.amountOre ?? 0) + perUseAmount(r.files, r.bytes, segmentPrice);
   }
   return [...byPeriod.keys()].sort().flatMap((name) => byPeriod.get(name)!);
 }
