@@ -48,17 +48,16 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
   }
 
   /**
-   * Whose invoice basis: the authority's own; for operators the one chosen (`?authority=`), or
-   * none (`all`: every authority's, which is the CSV's, not the page's: thousands of lines).
-   * `unknown`: the chosen one is no authority.
+   * Whose invoice basis: the authority's own; for operators (`choices`: every authority) the one
+   * chosen (`?authority=`), or none: every authority's is the CSV's, not the page's (thousands of
+   * lines). `unknown`: the chosen one is no authority.
    */
-  async function invoiceScope(request: FastifyRequest, person: Person): Promise<{ authority?: string; all: boolean; unknown?: string; choices?: AuthorityRow[] }> {
-    if (person.authority) return { authority: authorityRef(person), all: false };
+  async function invoiceScope(request: FastifyRequest, person: Person): Promise<{ authority?: string; unknown?: string; choices?: AuthorityRow[] }> {
+    if (person.authority) return { authority: authorityRef(person) };
     const chosen = (request.query as Record<string, string | undefined>).authority || undefined;
     const choices = await listAuthorities(pool);
-    if (chosen === undefined) return { all: true, choices };
-    const found = choices.find((a) => a.kommunekode === chosen || a.cvr === chosen);
-    return found ? { authority: chosen, all: false, choices } : { all: true, unknown: chosen, choices };
+    if (chosen === undefined || choices.some((a) => a.kommunekode === chosen || a.cvr === chosen)) return { authority: chosen, choices };
+    return { unknown: chosen, choices };
   }
 
   /** The page; with `problems` (a bad value in the query) it names them, shows what was typed and answers 400. */
@@ -69,7 +68,7 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     // The invoice basis is read beside the usage (both only read).
     const invoiceOf = async () => {
       const scope = priced ? await invoiceScope(request, person) : undefined;
-      return { scope, basis: scope && !scope.all ? await invoiceForQuarter(pool, { quarter, authority: scope.authority }) : undefined };
+      return { scope, basis: scope?.authority ? await invoiceForQuarter(pool, { quarter, authority: scope.authority }) : undefined };
     };
     const [{ rows, periods, more }, { scope, basis }] = await Promise.all([pageOf(asked), invoiceOf()]);
     if (scope?.unknown) problems.push(request.t('usage.bad.authority', { value: scope.unknown }));
@@ -90,8 +89,8 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
       quarters: recentQuarters(app.portal.clock()),
       invoice,
       invoiceAuthorities: scope?.choices,
-      invoiceAuthority: scope?.authority && scope.choices ? scope.authority : '',
-      invoiceCsvQuery: new URLSearchParams({ quarter, ...(scope?.authority && scope.choices ? { authority: scope.authority } : {}) }).toString(),
+      invoiceAuthority: scope?.choices ? (scope.authority ?? '') : '',
+      invoiceCsvQuery: new URLSearchParams({ quarter, ...(scope?.choices && scope.authority ? { authority: scope.authority } : {}) }).toString(),
       filesChart: barChart(periods.map((p) => ({ label: p.period, value: p.files }))),
       bytesChart: barChart(periods.map((p) => ({ label: p.period, value: p.bytes })), { binary: true }),
       csvQuery: new URLSearchParams({ from: q.from, ...(q.to ? { to: q.to } : {}), by: q.by }).toString(),
@@ -122,7 +121,7 @@ export async function usagePages(app: FastifyInstance): Promise<void> {
     if (problems.length > 0 || scope.unknown) return showUsage(request, reply, problems);
     const quarter = quarterOf(request, app.portal.clock());
     const invoice = await invoiceForQuarter(pool, { quarter, authority: scope.authority });
-    return csvReply(reply, `fakturagrundlag-${quarter}${scope.all ? '' : `-${scope.authority}`}.csv`, invoiceCsv(invoice).trimEnd());
+    return csvReply(reply, `fakturagrundlag-${quarter}${scope.authority ? `-${scope.authority}` : ''}.csv`, invoiceCsv(invoice).trimEnd());
   });
 }
 
