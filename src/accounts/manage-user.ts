@@ -46,7 +46,7 @@ async function sendNewLink(db: Queryable, user: PersonRow, by: string, opts: { p
 }
 
 /** A self-service reset within this long of the last one mailed sends nothing: the person has that link. */
-export const OWN_RESET_EVERY_MS = 15 * 60_000;
+const OWN_RESET_EVERY_MS = 15 * 60_000;
 
 /**
  * "Forgot password" (self-service, mail only): a reset link for an active account, nothing for an

@@ -81,7 +81,7 @@ export async function buildPortal(o: PortalOptions): Promise<FastifyInstance> {
 }
 
 /** A path whose %-escapes do not decode (`/%E0%A4%A`, `/%zz`) with each % as %25: a name like any other. */
-export function literalBadEscapes(url: string): string {
+function literalBadEscapes(url: string): string {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (!path.includes('%')) return url;
