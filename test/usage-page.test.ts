@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setPrice } from '../src/prices/prices.js';
 import { registerSystem } from './helpers/factories.js';
-import { addPerson, startPortal, type TestPerson, type TestPortal } from './helpers/portal.js';
+import { addPerson, startPortal, type PortalClient, type TestPerson, type TestPortal } from './helpers/portal.js';
 
 let portal: TestPortal;
 let operator: TestPerson;
@@ -69,6 +69,11 @@ function tables(html: string) {
   return { rows, periods };
 }
 
+/** A CSV download's lines, less its header. */
+async function csvLines(client: PortalClient, path: string): Promise<string[]> {
+  return (await (await client.get(path)).text()).trim().split('\n').slice(1);
+}
+
 /** The breakdown table's rows, each as its cells' text. */
 function breakdownRows(html: string): string[][] {
   const breakdown = html.slice(html.indexOf('<div class="scroll"'));
@@ -82,7 +87,7 @@ describe('Forbrug at volume', () => {
     const page = await client.get('/usage?from=2026-01-01&to=2026-03-31');
     expect(page.status).toBe(200);
     const html = await page.text();
-    const csv = (await (await client.get('/usage.csv?from=2026-01-01&to=2026-03-31')).text()).trim().split('\n').slice(1);
+    const csv = await csvLines(client, '/usage.csv?from=2026-01-01&to=2026-03-31');
     expect(csv).toHaveLength(3 * 98 * 2);
     const { rows, periods } = tables(html);
     expect(rows).toBe(500);
@@ -103,7 +108,7 @@ describe('Forbrug at volume', () => {
     for (const by of ['month', 'quarter']) {
       const query = `from=2025-06-01&to=2025-07-31&by=${by}`;
       const html = await (await client.get(`/usage?${query}`)).text();
-      const csv = (await (await client.get(`/usage.csv?${query}`)).text()).trim().split('\n').slice(1);
+      const csv = await csvLines(client, `/usage.csv?${query}`);
       expect(csv).toHaveLength(2 * 99 * 4);
       // The page's row: period, authority and its name, vendor, system, service; the CSV's the same fields.
       const shown = breakdownRows(html).map((cells) => [cells[0], cells[1], cells[2], cells[3]].join('|'));
@@ -145,7 +150,7 @@ describe('Forbrug at volume', () => {
     await setPrice(portal.pool, { model: 'per-use', service: 'fetch', perFile: '0.01', perGib: '0.07', from: '2026-02-01' }, 'test');
     const client = await portal.login(operator);
     const html = await (await client.get('/usage?from=2026-01-01&to=2026-03-31&by=quarter')).text();
-    const csv = (await (await client.get('/usage.csv?from=2026-01-01&to=2026-03-31&by=quarter')).text()).trim().split('\n').slice(1);
+    const csv = await csvLines(client, '/usage.csv?from=2026-01-01&to=2026-03-31&by=quarter');
     const ore = csv.reduce((sum, l) => sum + Number(l.split(',')[8] || 0), 0);
     expect(ore).toBeGreaterThan(0);
     const kroner = new Intl.NumberFormat('da-DK', { style: 'currency', currency: 'DKK', minimumFractionDigits: 2 });
@@ -166,7 +171,7 @@ describe('Forbrug at volume', () => {
     // June and July by month and by quarter (June cut in two), and July alone (one price all month).
     for (const query of ['from=2025-06-01&to=2025-07-31&by=month', 'from=2025-06-01&to=2025-07-31&by=quarter', 'from=2025-07-01&to=2025-07-31&by=month']) {
       const html = await (await client.get(`/usage?${query}`)).text();
-      const csv = (await (await client.get(`/usage.csv?${query}`)).text()).trim().split('\n').slice(1).map((line) => line.split(','));
+      const csv = (await csvLines(client, `/usage.csv?${query}`)).map((line) => line.split(','));
       const shown = breakdownRows(html).map((cells) => [cells[0], cells[2], cells[3], cells[7]!.replace(/\u00a0/g, ' ')]);
       const first = csv.slice(0, 500).map((c) => [c[0], c[3], c[4], c[8] === '' ? 'I buffetprisen' : dkk(Number(c[8]))]);
       expect(shown).toEqual(first);
@@ -186,7 +191,7 @@ describe('Forbrug at volume', () => {
     expect(none).toContain('Vælg en myndighed for at se dens fakturagrundlag her.');
     expect(none).not.toContain('<caption>0751 Aarhus');
     expect(none).toContain('href="/usage/invoice.csv?quarter=2025Q3"');
-    const all = (await (await client.get('/usage/invoice.csv?quarter=2025Q3')).text()).trim().split('\n').slice(1);
+    const all = await csvLines(client, '/usage/invoice.csv?quarter=2025Q3');
     expect(new Set(all.map((line) => line.split(',')[1])).size).toBeGreaterThan(90);
 
     const chosen = await (await client.get('/usage?from=2025-06-01&to=2025-07-31&quarter=2025Q3&authority=0751')).text();
@@ -194,7 +199,7 @@ describe('Forbrug at volume', () => {
     expect(chosen).toContain('<caption>0751 Aarhus — 2025Q3</caption>');
     expect(chosen).not.toContain('<caption>0101 København');
     expect(chosen).toContain('href="/usage/invoice.csv?quarter=2025Q3&amp;authority=0751"');
-    const own = (await (await client.get('/usage/invoice.csv?quarter=2025Q3&authority=0751')).text()).trim().split('\n').slice(1);
+    const own = await csvLines(client, '/usage/invoice.csv?quarter=2025Q3&authority=0751');
     expect(own.length).toBeGreaterThan(1);
     expect(own.every((line) => line.split(',')[1] === '0751')).toBe(true);
 
