@@ -20,7 +20,6 @@ import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
  */
 export const TRANSFER_STATUSES = ['received', 'validated', 'delivering', 'delivered', 'rejected', 'failed', 'expired', 'resent'];
 const PAGE_SIZE = 50;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const LABELS = { status: 'transfers.col.status', system: 'transfers.field.system', since: 'transfers.field.since', after: 'common.next' } as const;
 const listQuery = {
@@ -45,7 +44,7 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     const filter = {
       status: TRANSFER_STATUSES.includes(q.status ?? '') ? q.status : undefined,
       system: typeof q.system === 'string' ? q.system.trim().slice(0, USERNAME_MAX_LENGTH) || undefined : undefined,
-      since: typeof q.since === 'string' && DAY.test(q.since) && isRealDay(q.since) ? q.since : undefined,
+      since: typeof q.since === 'string' && isRealDay(q.since) ? q.since : undefined,
     };
     if (q.since && !filter.since && problems.length === 0) problems.push(request.t('form.bad.day', { label: request.t(LABELS.since), value: q.since }));
     // A bad value is named above the filters and left out of the query; the form shows what was typed.
