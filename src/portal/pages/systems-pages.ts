@@ -67,13 +67,13 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
   };
 
   app.get('/systems/new', { preHandler: requireLogin, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
-    if (!mayRegister(personOf(request))) throw new Problem(403, 'Only a vendor-admin or an operator registers systems.');
+    authorize(personOf(request), 'system.manage');
     return registerPage(request, reply, { chosen: {} });
   });
 
   app.post('/systems/new', { preHandler: requireLogin, ...pageSchema({ body: registerBody }) }, async (request, reply) => {
     const person = personOf(request);
-    if (!mayRegister(person)) throw new Problem(403, 'Only a vendor-admin or an operator registers systems.');
+    authorize(person, 'system.manage');
     const form = uploadForm(request, 'keyFile');
     const f = (name: string) => (form.fields[name] ?? '').trim();
     const chosen = { username: f('username'), uuid: f('uuid'), sshPublicKey: f('sshPublicKey'), inbox: f('inbox'), metadata: f('metadata'), vendor: f('vendor') };
