@@ -15,7 +15,6 @@ import { safeLocalPath } from './safe-path.js';
  * their text or link: the one-time link is not shown again.
  */
 const PAGE_SIZE = 50;
-const ID = /^[0-9]{1,18}$/;
 
 const LABELS = { after: 'common.next', failed: 'outbox.field.show' } as const;
 const noticesQuery = { type: 'object', properties: { after: { type: 'string', pattern: '^$|^[0-9]{1,18}$' } } } as const;
@@ -30,7 +29,7 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     const problems = badFields(request, LABELS);
     const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
     // One more than a page: whether there is a next one.
-    const rows = await noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after: after && ID.test(after) ? after : undefined });
+    const rows = await noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after });
     const page = rows.slice(0, PAGE_SIZE).map((n) => {
       // Invitations and resets carry a one-time link: neither it nor the text is shown again.
       const account = n.event.startsWith('account.');
