@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -35,6 +36,31 @@ describe('serve and the portal', () => {
       expect(await node.stop()).toBe(0);
     }
     expect(await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)).toBe('refused');
+  });
+
+  it('a request whose body never comes is cut off after the drain timeout, not waited for', async () => {
+    const p = await ports();
+    const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), FILUDVEKSLING_DRAIN_MS: '500', ...p };
+    const node = await startServe(env, ['--role', 'portal']);
+    const socket = connect(Number(p.PORTAL_PORT), '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    const continued = new Promise<void>((resolve) =>
+      socket.on('data', (d: Buffer) => {
+        received += d.toString();
+        if (received.includes('100 Continue')) resolve();
+      }),
+    );
+    const socketClosed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // The portal has the request once it says 100 Continue; 3 bytes of the promised 100 follow, and
+    // no more: Node alone would hold such a request open for 5 minutes.
+    socket.write('POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n');
+    await continued;
+    socket.write('abc');
+    expect(await node.stop()).toBe(0);
+    await socketClosed;
+    expect(node.output()).toContain('drain timeout: closing 1 portal connection(s) still open');
+    expect(node.output()).not.toContain('did not stop within');
   });
 
   it("says where the portal is once ready, and, while there is no operator, how the first one gets in", async () => {

@@ -2,6 +2,7 @@ import { hasOperator } from '../accounts/find-user.js';
 import { purgeExpiredSessions } from '../accounts/sessions.js';
 import { systemClock } from '../accounts/clock.js';
 import { log } from '../log.js';
+import { closePortal } from './close-portal.js';
 import type { ComponentFactory } from '../serve/component.js';
 
 const PURGE_EVERY_MS = 15 * 60_000;
@@ -32,8 +33,7 @@ export const portalComponent: ComponentFactory = async ({ config, database, role
     notes,
     async stop() {
       clearInterval(purge);
-      // Stops accepting, lets requests in flight finish, closes idle keep-alive connections.
-      await app.close();
+      await closePortal(app, config.drainMs);
     },
   };
 };

@@ -33,11 +33,21 @@ export async function createTestDatabase(label = 'fu'): Promise<TestDatabase> {
     url,
     pool,
     async drop() {
-      await pool.end();
+      // Each step is bounded and named, so a teardown that hangs says where instead of timing out.
+      const released = await settles(pool.end(), 15_000);
+      const checkedOut = pool.totalCount - pool.idleCount;
       const c = new pg.Client({ connectionString: ADMIN_URL });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      try {
+        const dropping = c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        if (!(await settles(dropping, 35_000))) {
+          throw new Error(`DROP DATABASE ${name} took over 35 s; PostgreSQL says it waits on ${await dropWaits(name)}`);
+        }
+        await dropping;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+      if (!released) throw new Error(`${name}: ${checkedOut} client(s) still checked out 15 s after the test ended: a query or transaction never released its client`);
     },
   };
 }
@@ -46,4 +56,25 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+async function dropWaits(name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  try {
+    await c.connect();
+    const { rows } = await c.query(`SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE query LIKE $1`, [`DROP DATABASE IF EXISTS ${name} %`]);
+    return JSON.stringify(rows);
+  } catch (err) {
+    return `(unknown: ${(err as Error).message})`;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Whether the promise settles within ms (its outcome is left to the caller to await). */
+async function settles(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([p.then(() => true, () => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  clearTimeout(timer);
+  return outcome;
 }

@@ -23,6 +23,7 @@ import type { Pool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { setLogLevel } from '../../src/log.js';
 import { buildPortal } from '../../src/portal/app.js';
+import { closePortal } from '../../src/portal/close-portal.js';
 import type { RateLimits } from '../../src/portal/security.js';
 import { freePort } from './cli.js';
 import { issueInfRef, registerSystem, type TestSystem } from './factories.js';
@@ -74,7 +75,8 @@ export async function startPortal(o: PortalOptions = {}): Promise<TestPortal> {
       return c;
     },
     async close() {
-      await app.close();
+      // A client a test left half-way (a body never sent) is cut off after a second, as in production.
+      await closePortal(app, 1000);
       if (!o.db) await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
