@@ -77,6 +77,11 @@ export const daPages = {
   'agreements.problem.system': 'Vælg et af jeres it-systemer.',
   'agreements.problem.authorities': 'Vælg mindst én myndighed, eller vælg alle kommuner.',
   'agreements.problem.reason': 'Skriv en begrundelse.',
+  'agreements.field.system.hint': 'Brugernavnet, som det står i kolonnen «It-system».',
+  'agreements.bad.system': '«It-system»: du kan ikke se noget it-system med brugernavnet «{value}»; skriv brugernavnet, som det står i kolonnen «It-system», eller lad feltet stå tomt.',
+  'agreements.bad.system.own': '«It-system»: «{value}» er ikke et af jeres it-systemer; vælg et fra listen.',
+  'agreements.bad.authority': '«Myndighed»: «{value}» er hverken en kommunekode (3–4 cifre, f.eks. 0751) eller et CVR-nummer (8 cifre); vælg en myndighed fra listen.',
+  'agreements.bad.authority.unknown': '«Myndighed»: ingen myndighed har kommunekoden eller CVR-nummeret «{value}»; vælg en fra listen.',
 
   'systems.title': 'It-systemer',
   'systems.lead': 'Jeres anvendersystemer: hvert it-system logger på SFTP med sit brugernavn og sin SSH-nøgle. Registreringen giver ikke i sig selv adgang til data; det gør serviceaftalerne.',

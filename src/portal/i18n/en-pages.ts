@@ -79,6 +79,11 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'agreements.problem.system': 'Choose one of your IT systems.',
   'agreements.problem.authorities': 'Choose at least one authority, or all municipalities.',
   'agreements.problem.reason': 'Write a reason.',
+  'agreements.field.system.hint': 'The user name, as the «IT system» column shows it.',
+  'agreements.bad.system': '«IT system»: you can see no IT system with the user name «{value}»; write the user name as the «IT system» column shows it, or leave the field empty.',
+  'agreements.bad.system.own': '«IT system»: «{value}» is not one of your IT systems; choose one from the list.',
+  'agreements.bad.authority': '«Authority»: «{value}» is neither a kommunekode (3–4 digits, e.g. 0751) nor a CVR number (8 digits); choose an authority from the list.',
+  'agreements.bad.authority.unknown': '«Authority»: no authority has the kommunekode or CVR number «{value}»; choose one from the list.',
 
   'systems.title': 'IT systems',
   'systems.lead': 'Your IT systems: each logs in over SFTP with its user name and SSH key. Registering gives no access to data by itself; the service agreements do.',

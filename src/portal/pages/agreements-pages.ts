@@ -1,8 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AGREEMENT_STATES, ALL_MUNICIPALITIES, REASON_MAX_LENGTH, changeAgreement, findAgreement, listAgreements, requestAgreements, type AgreementRow } from '../../agreements/agreements.js';
 import { danishDay } from '../../agreements/danish-day.js';
+import type { AuthorityRow } from '../../authority/find-authority.js';
 import { listAuthorities } from '../../authority/list-authorities.js';
+import { authorityLabel, requireAuthority } from '../../authority/require-authority.js';
 import type { Pool } from '../../db/pool.js';
+import { RefusedError, UsageError } from '../../errors.js';
+import { findSystemByUsername } from '../../systems/find-system.js';
 import { listSystems } from '../../systems/list-systems.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
@@ -25,6 +29,7 @@ type Action = (typeof ACTIONS)[number];
 const LABELS = {
   status: 'agreements.field.status',
   system: 'agreements.col.system',
+  authority: 'agreements.col.authority',
   service: 'agreements.col.service',
   authorities: 'agreements.field.authorities',
   all: 'agreements.field.all',
@@ -33,7 +38,14 @@ const LABELS = {
   after: 'common.next',
 } as const;
 
-const listQuery = { type: 'object', properties: { status: choice(AGREEMENT_STATES), done: text(40), after: { type: 'string', pattern: '^$|^[1-9][0-9]{0,8}$' } } } as const;
+/**
+ * The list's filters, as the API's `GET /agreements` has them: status, system (user name) and
+ * authority (kommunekode or CVR; whether it is one, and exists, is the domain's check, named on the page).
+ */
+const listQuery = {
+  type: 'object',
+  properties: { status: choice(AGREEMENT_STATES), system: text(USERNAME_MAX_LENGTH), authority: text(100), done: text(40), after: { type: 'string', pattern: '^$|^[1-9][0-9]{0,8}$' } },
+} as const;
 /** Agreements a page shows (oldest first; the next page starts after the last id shown). */
 const PAGE_SIZE = 100;
 const idParams = { type: 'object', properties: { id: idParam }, required: ['id'] } as const;
@@ -53,21 +65,26 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
   // Today (the date field's default and least day, and the termination's check) is the portal's clock's.
   const { pool, clock } = app.portal;
 
-  app.get<{ Querystring: { status?: string; after?: string } }>('/agreements', { preHandler: requireLogin, ...pageSchema({ querystring: listQuery }) }, async (request, reply) => {
+  app.get<{ Querystring: { status?: string; system?: string; authority?: string; after?: string } }>('/agreements', { preHandler: requireLogin, ...pageSchema({ querystring: listQuery }) }, async (request, reply) => {
     const person = personOf(request);
     authorize(person, 'read');
     const problems = badFields(request, LABELS);
     const status = (AGREEMENT_STATES as readonly string[]).includes(request.query.status ?? '') ? request.query.status : undefined;
+    const { filter, choices, typed } = await filtersOf(pool, request, person, problems);
     // A bad value is named above the filters, and the list starts from the first page.
     const after = problems.length === 0 && request.query.after ? Number(request.query.after) : undefined;
-    const found = await listAgreements(pool, { ...scopeFilter(person), status, after, limit: PAGE_SIZE + 1 });
+    const found = await listAgreements(pool, { ...scopeFilter(person), ...filter, status, after, limit: PAGE_SIZE + 1 });
     const rows = found.slice(0, PAGE_SIZE);
-    const nextQuery = found.length > PAGE_SIZE ? new URLSearchParams({ ...(status ? { status } : {}), after: String(rows.at(-1)!.id) }).toString() : undefined;
+    // The next page (and the first) keep the filters that hold.
+    const kept = { ...(status ? { status } : {}), ...filter };
+    const nextQuery = found.length > PAGE_SIZE ? new URLSearchParams({ ...kept, after: String(rows.at(-1)!.id) }).toString() : undefined;
     return renderPage(request, reply, 'agreements', 'agreements.title', {
       rows,
       status,
+      typed,
+      ...choices,
       nextQuery,
-      firstQuery: after === undefined ? undefined : new URLSearchParams(status ? { status } : {}).toString(),
+      firstQuery: after === undefined ? undefined : new URLSearchParams(kept).toString(),
       problems,
       statuses: AGREEMENT_STATES,
       done: doneKey(request, DONE),
@@ -155,6 +172,67 @@ async function visibleAgreement(pool: Pool, person: Person, idText: string): Pro
   authorize(person, 'read', owners(found));
   return found;
 }
+
+/**
+ * The list's system and authority filters as the person may use them, the same as the API's
+ * `GET /agreements` shows: a vendor picks among its own systems, and another vendor's system is
+ * answered as one that does not exist; an authority's people type the user name of a system whose
+ * agreements with their authority they see (any other is unknown to them, as in the API, where
+ * both list nothing); operators type any system's. Vendors and operators pick an authority from
+ * the list (about a hundred, as on Forbrug); an authority's people see only their own, so they have
+ * no such field (a value in the query is still applied, as the API applies it). Each bad value is
+ * added to `problems` naming it, and left out of the filter.
+ */
+async function filtersOf(pool: Pool, request: FastifyRequest<{ Querystring: { system?: string; authority?: string } }>, person: Person, problems: string[]) {
+  const t = request.t;
+  const systemText = request.query.system?.trim() || undefined;
+  const authorityText = request.query.authority?.trim() || undefined;
+  const [systems, authorities] = await Promise.all([
+    person.vendor ? listSystems(pool, { vendorId: person.vendor.id }) : undefined,
+    person.authority ? undefined : listAuthorities(pool),
+  ]);
+  const filter: { system?: string; authority?: string } = {};
+  if (systemText !== undefined && systemText.length <= USERNAME_MAX_LENGTH) {
+    if (await seesSystem(pool, person, systemText, systems)) filter.system = systemText;
+    else problems.push(t(systems ? 'agreements.bad.system.own' : 'agreements.bad.system', { value: systemText }));
+  }
+  if (authorityText !== undefined && authorityText.length <= 100) {
+    const found = await knownAuthority(pool, authorityText);
+    if (typeof found === 'object') filter.authority = authorityRef(found);
+    else problems.push(t(found === 'malformed' ? 'agreements.bad.authority' : 'agreements.bad.authority.unknown', { value: authorityText }));
+  }
+  return {
+    filter,
+    choices: {
+      systemChoices: systems?.map((s) => s.username),
+      authorityChoices: authorities?.flatMap((a) => (authorityRef(a) ? [{ value: authorityRef(a), label: authorityLabel(a) }] : [])),
+    },
+    // What the form shows: the filter as it holds; a typed system name even when refused, to be mended.
+    typed: { system: systems ? (filter.system ?? '') : (systemText ?? ''), authority: filter.authority ?? '' },
+  };
+}
+
+/** Whether the person may know of the system: a vendor its own, an authority's people one with an agreement naming their authority, operators any. */
+async function seesSystem(pool: Pool, person: Person, username: string, own: Array<{ username: string }> | undefined): Promise<boolean> {
+  if (own) return own.some((s) => s.username === username);
+  if (!(await findSystemByUsername(pool, username))) return false;
+  const scope = scopeFilter(person);
+  return scope.authorityId === undefined || (await listAgreements(pool, { ...scope, system: username, limit: 1 })).length > 0;
+}
+
+/** The authority of a kommunekode or CVR (the domain's parse and look-up, as `listAgreements` does), or why there is none. */
+async function knownAuthority(pool: Pool, text: string): Promise<AuthorityRow | 'malformed' | 'unknown'> {
+  try {
+    return await requireAuthority(pool, text);
+  } catch (err) {
+    if (err instanceof UsageError && err.code === 'authority-invalid') return 'malformed';
+    if (err instanceof UsageError || err instanceof RefusedError) return 'unknown';
+    throw err;
+  }
+}
+
+/** How the filter names an authority: its kommunekode, else its CVR. */
+const authorityRef = (a: Pick<AuthorityRow, 'kommunekode' | 'cvr'>): string => a.kommunekode ?? a.cvr ?? '';
 
 async function requestForm(pool: Pool, person: Person, chosen: { system?: string; service?: string; authorities?: string[]; all?: boolean }) {
   const [systems, authorities] = await Promise.all([listSystems(pool, { vendorId: person.vendor?.id }), listAuthorities(pool)]);
