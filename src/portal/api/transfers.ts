@@ -6,9 +6,10 @@ import { personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
 import { transferInScope, transfersPage, type TransferScope } from '../sql/transfers-page.js';
-import { dayPattern, isRealDay, listLimit, pageQuery } from './api-kit.js';
+import { dayPattern, eachField, listLimit, pageQuery } from './api-kit.js';
 import { scopeFilter } from './agreements.js';
 import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
+import { parseDay } from '../../routes/validity-day.js';
 
 const TRANSFER_STATES = ['received', 'validated', 'delivering', 'delivered', 'rejected', 'resent', 'failed', 'expired'] as const;
 
@@ -86,10 +87,8 @@ export async function transfersApi(app: FastifyInstance): Promise<void> {
     },
   }, async (request, reply) => {
     const q = request.query;
-    if (q.since !== undefined && !isRealDay(q.since)) {
-      const detail = `since '${q.since}' is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31.`;
-      throw new Problem(400, detail, [{ pointer: '#/since', field: 'since', detail }]);
-    }
+    // A day the calendar lacks (2026-02-30) is refused as /usage refuses one: code day-invalid, the field named.
+    if (q.since !== undefined) eachField({ since: () => parseDay(q.since!, 'since') });
     const scope: TransferScope = scopeFilter(scopeOf(personOf(request)));
     const limit = listLimit(q.limit);
     const page = await transfersPage(pool, { scope, status: q.status, system: q.system, since: q.since, after: q.after, limit });
