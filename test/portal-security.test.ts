@@ -173,7 +173,12 @@ describe('found by probing as an attacker', () => {
     }
     await api('/api/v1/agreements?after=99999999999', 'after');
     // ajv takes 1e400 for the integer Infinity, past its maximum.
-    for (const path of ['/api/v1/agreements?after=1e400', '/api/v1/agreements?limit=1e400', '/api/v1/transfers?limit=1e400', '/api/v1/notices?limit=-1e400']) await api(path, 'must be a whole number');
+    // The value is named as the client wrote it, not as the Infinity ajv made of it.
+    for (const [path, field, value] of [['/api/v1/agreements?after=1e400', 'after', '1e400'], ['/api/v1/agreements?limit=1e400', 'limit', '1e400'], ['/api/v1/transfers?status=failed&limit=1E400', 'limit', '1E400'], ['/api/v1/notices?limit=-1e400', 'limit', '-1e400']] as const) {
+      const problem = await api(path, 'must be a whole number');
+      expect([path, problem.detail]).toEqual([path, expect.stringContaining(`${field} «${value}»`)]);
+      expect([path, problem.errors]).toEqual([path, [{ pointer: `#/${field}`, field, detail: expect.stringContaining(`«${value}»`) }]]);
+    }
     const page = async (path: string, said: string) => {
       const res = await c.get(path);
       expect([path, res.status]).toEqual([path, 400]);

@@ -78,13 +78,15 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
 
 /**
  * ajv makes '1e400' in a query the number Infinity, an integer to it, and checks minimum and maximum
- * on finite numbers only: ?limit=1e400 passed its schema and reached PostgreSQL (a 500). Named here.
+ * on finite numbers only: ?limit=1e400 passed its schema and reached PostgreSQL (a 500). Named here,
+ * with the value as the client wrote it in the address (the parsed query holds only ajv's Infinity).
  */
 async function finiteNumbersOnly(request: FastifyRequest): Promise<void> {
   for (const [field, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      throw new Problem(400, `Bad querystring: ${field} must be a whole number written in digits, such as 100.`, [
-        { pointer: `#/${field}`, field, detail: 'must be a finite number' },
+      const written = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)).get(field) ?? String(value);
+      throw new Problem(400, `Bad querystring: ${field} «${written}» is not a finite number; ${field} must be a whole number written in digits, such as 100.`, [
+        { pointer: `#/${field}`, field, detail: `«${written}» is not a finite number; write a whole number in digits, such as 100` },
       ]);
     }
   }
