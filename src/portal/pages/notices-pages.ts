@@ -4,7 +4,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { badFields, choice, pageSchema, renderPage } from './page-kit.js';
+import { badFields, choice, pageSchema, paging, renderPage } from './page-kit.js';
 import { safeLocalPath } from './safe-path.js';
 
 /**
@@ -36,7 +36,7 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
       return { ...n, text: account ? undefined : n.body, link: account || !n.link.startsWith('/') ? undefined : safeLocalPath(n.link) };
     });
     const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
-    return renderPage(request, reply, 'notices', 'notices.title', { rows: page, nextAfter, paged: after !== undefined, problems }, problems.length > 0 ? 400 : 200);
+    return renderPage(request, reply, 'notices', 'notices.title', { rows: page, paging: paging('/notices', { after, nextAfter }), problems }, problems.length > 0 ? 400 : 200);
   });
 
   /** The outbox is the operators' alone: to anyone else it does not exist (404). */
@@ -48,8 +48,9 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
     const rows = await listNotices(pool, { failed, after, limit: PAGE_SIZE + 1 });
     const page = rows.slice(0, PAGE_SIZE);
-    const nextQuery = rows.length > PAGE_SIZE ? new URLSearchParams({ ...(failed ? { failed: 'yes' } : {}), after: page.at(-1)!.id }).toString() : undefined;
-    return renderPage(request, reply, 'outbox', 'outbox.title', { rows: page, failed, nextQuery, paged: after !== undefined, problems }, problems.length > 0 ? 400 : 200);
+    const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
+    const pages = paging('/outbox', { query: { failed: failed ? 'yes' : undefined }, after, nextAfter });
+    return renderPage(request, reply, 'outbox', 'outbox.title', { rows: page, failed, paging: pages, problems }, problems.length > 0 ? 400 : 200);
   });
 }
 

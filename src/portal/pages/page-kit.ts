@@ -107,6 +107,32 @@ function sayBad(request: FastifyRequest, v: AjvIssue, label: string, value: stri
   return t('form.bad', { label, value });
 }
 
+/** A list page's paging links: to its first page and to the next (either may be missing). */
+export interface Paging {
+  first?: string;
+  next?: string;
+}
+
+/**
+ * The paging of a list page (keyset, as the API's: `?after=` the last row shown): a link to the next
+ * page when there is one, and back to the first when this page is not it (`after` given). `query` is
+ * the list's filter, kept on both links (`firstQuery` instead on the first, where a list drops it).
+ * Undefined when there is nothing to page to: the partial pages/paging.eta then shows no <nav> at all.
+ */
+export function paging(
+  path: string,
+  o: { query?: Record<string, string | undefined>; firstQuery?: Record<string, string | undefined>; after: unknown; nextAfter: string | number | undefined },
+): Paging | undefined {
+  const href = (query: Record<string, string | undefined>) => {
+    const search = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+    return search ? `${path}?${search}` : path;
+  };
+  const query = o.query ?? {};
+  const first = o.after !== undefined ? href(o.firstQuery ?? query) : undefined;
+  const next = o.nextAfter !== undefined ? href({ ...query, after: String(o.nextAfter) }) : undefined;
+  return first !== undefined || next !== undefined ? { first, next } : undefined;
+}
+
 /** After a successful action: back to a page (303), with a catalogue key saying what was done. */
 export function redirectDone(reply: FastifyReply, path: string, done: string): FastifyReply {
   const sep = path.includes('?') ? '&' : '?';

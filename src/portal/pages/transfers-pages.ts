@@ -9,7 +9,7 @@ import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { isMessageKey } from '../i18n/messages.js';
 import { Problem } from '../problem.js';
-import { badFields, choice, day, doneKey, formFields, isRealDay, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
+import { badFields, choice, day, doneKey, formFields, isRealDay, pageSchema, paging, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
 import { transferInScope, transfersPage } from '../sql/transfers-page.js';
 import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
 
@@ -50,9 +50,10 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     // A bad value is named above the filters and left out of the query; the form shows what was typed.
     const after = problems.length === 0 ? q.after || undefined : undefined;
     const page = await transfersPage(pool, { scope: scopeFilter(personOf(request)), ...filter, after, limit: PAGE_SIZE });
-    const nextQuery = page.next ? new URLSearchParams({ ...definedOnly(filter), after: page.next }).toString() : undefined;
+    // Its first page has always been the list without the filter.
+    const pages = paging('/transfers', { query: filter, firstQuery: {}, after, nextAfter: page.next });
     const typed = { status: q.status, system: q.system, since: q.since };
-    return renderPage(request, reply, 'transfers', 'transfers.title', { rows: page.rows, filter, typed, problems, statuses: TRANSFER_STATUSES, nextQuery, paged: Boolean(after) }, problems.length > 0 ? 400 : 200);
+    return renderPage(request, reply, 'transfers', 'transfers.title', { rows: page.rows, filter, typed, problems, statuses: TRANSFER_STATUSES, paging: pages }, problems.length > 0 ? 400 : 200);
   });
 
   app.get<{ Params: { id: string } }>('/transfers/:id', { preHandler: requireLogin, ...pageSchema({ params: idParams }) }, async (request, reply) => {
@@ -94,10 +95,6 @@ async function transferView(pool: Pool, request: FastifyRequest<{ Params: { id: 
     })),
     canRetry: can(person, 'operate') === 'allowed' && t.status === 'failed',
   };
-}
-
-function definedOnly(o: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /**
