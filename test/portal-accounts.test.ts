@@ -53,7 +53,27 @@ describe('accounts', () => {
     // The old cookie no longer works, even if a copy of it is sent.
     const stale = await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { cookie: `filudveksling_session=${session}` } });
     expect(stale.status).toBe(401);
-    expect(await audited('anna@example.dk')).toEqual(['user.invite', 'user.accept-invitation', 'user.login']);
+    expect(await audited('anna@example.dk')).toEqual(['user.invite', 'user.accept-invitation', 'user.login', 'user.logout']);
+  });
+
+  it('a logout ends the session and writes its audit row in one transaction: neither without the other', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(p);
+    // The audit row refused (as a full disk or a broken constraint would): the session must not end either.
+    await portal.pool.query(`CREATE FUNCTION refuse_logout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$`);
+    await portal.pool.query(`CREATE TRIGGER refuse_logout BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.action = 'user.logout') EXECUTE FUNCTION refuse_logout()`);
+    try {
+      expect((await c.submit('/logout', {}, { from: '/' })).status).toBe(500);
+    } finally {
+      await portal.pool.query('DROP TRIGGER refuse_logout ON audit_log; DROP FUNCTION refuse_logout()');
+    }
+    expect((await c.api('GET', '/api/v1/me')).status).toBe(200);
+    expect(await audited(p.email)).not.toContain('user.logout');
+
+    expect((await c.submit('/logout', {}, { from: '/' })).status).toBe(303);
+    expect((await c.api('GET', '/api/v1/me')).status).toBe(401);
+    const { rows } = await portal.pool.query(`SELECT actor, after FROM audit_log WHERE action = 'user.logout' AND entity_id = $1`, [p.email]);
+    expect(rows).toEqual([{ actor: p.email, after: { address: '127.0.0.1' } }]);
   });
 
   it('a login gets a new session id, and the one the browser had before ends', async () => {

@@ -108,6 +108,9 @@ describe('the audit trail of the pages', () => {
     // The language switch is kept per person, so it is a change too.
     await step('choose English', 303, ['user.language'], authority, () => asAuthority.submit('/language', { language: 'en', back: '/' }, { from: '/' }));
 
+    // Ending a session is a change of state too.
+    await step('log out', 303, ['user.logout'], authority, () => asAuthority.submit('/logout', {}, { from: '/' }));
+
     expect(got).toEqual(want);
   }, 60_000);
 });

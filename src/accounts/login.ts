@@ -4,7 +4,7 @@ import { EMAIL_MAX_LENGTH } from './account-limits.js';
 import type { Clock } from './clock.js';
 import { findUserByEmail, normaliseEmail } from './find-user.js';
 import { decoyHash, verifyPassword } from './password-hash.js';
-import { createSession } from './sessions.js';
+import { createSession, endSession } from './sessions.js';
 
 export const LOCKOUT_FAILURES = 10;
 export const LOCKOUT_WINDOW_MS = 15 * 60_000;
@@ -46,6 +46,17 @@ export async function login(pool: Pool, input: { email: string; password: string
       return { ok: true as const, sessionId, userId: user.id };
     }
     return recordFailure(db, email, address, clock);
+  });
+}
+
+/**
+ * Ends the session at logout, audited as `user.logout` in the same transaction: both or neither. A
+ * session already ended (logged out in another tab, expired meanwhile) ends nothing and writes nothing.
+ */
+export async function logout(pool: Pool, sessionId: string, address: string): Promise<void> {
+  await inTransaction(pool, async (db) => {
+    const ended = await endSession(db, sessionId);
+    if (ended) await audit(db, { actor: ended.email, action: 'user.logout', entity: 'user', entityId: ended.email, after: { address } });
   });
 }
 

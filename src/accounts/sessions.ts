@@ -39,8 +39,10 @@ export async function personOfSession(db: Queryable, id: string, clock: Clock): 
   return personOf(row);
 }
 
-export async function endSession(db: Queryable, id: string): Promise<void> {
-  await db.query('DELETE FROM sessions WHERE id_hash = $1', [hashSecret(id)]);
+/** Ends the session; says whose it was (undefined when it had ended already). */
+export async function endSession(db: Queryable, id: string): Promise<{ email: string } | undefined> {
+  const { rows } = await db.query<{ email: string }>('DELETE FROM sessions s USING users u WHERE s.id_hash = $1 AND u.id = s.user_id RETURNING u.email', [hashSecret(id)]);
+  return rows[0];
 }
 
 /**

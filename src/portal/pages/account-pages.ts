@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AccountRefusedError, AccountUsageError } from '../../accounts/account-error.js';
 import { EMAIL_MAX_LENGTH } from '../../accounts/account-limits.js';
 import { findOpenLink, type LinkPurpose } from '../../accounts/account-links.js';
-import { login } from '../../accounts/login.js';
+import { login, logout } from '../../accounts/login.js';
 import { requestOwnReset, setUserLanguage } from '../../accounts/manage-user.js';
 import { endSession } from '../../accounts/sessions.js';
 import { setPasswordWithLink } from '../../accounts/set-password.js';
@@ -69,7 +69,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   );
 
   app.post('/logout', pageSchema({ body: { type: 'object', properties: formFields } }), async (request, reply) => {
-    if (request.sessionId) await endSession(pool, request.sessionId);
+    if (request.sessionId) await logout(pool, request.sessionId, request.ip);
     clearSessionCookie(app, reply);
     return reply.redirect('/login?done=logout', 303);
   });
