@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkDocument } from '../src/infref/declaration-document.js';
 import { da } from '../src/portal/i18n/da.js';
 import { en } from '../src/portal/i18n/en.js';
+import { refusalText } from '../src/portal/refusals.js';
 import { addOtherAuthority, addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
 import { addPerson, apiToken, startPortalWithInfRef, type PortalClient, type TestPortal, type TestPerson } from './helpers/portal.js';
 
@@ -162,6 +164,21 @@ describe('the API says the same refusals as problem+json with their code', () =>
       expect([path, res.status, res.type, res.body]).toEqual([path, status, expect.stringMatching(/^application\/problem\+json/), expect.objectContaining(problem)]);
       expect(JSON.stringify(res.body)).not.toContain('filudveksling');
     }
+  });
+});
+
+describe('numbers in a refusal', () => {
+  it('are written as the page\'s language writes them: a decimal comma in Danish, a point in English', () => {
+    const tooBig = (() => {
+      try {
+        checkDocument({ name: 'erklæring.pdf', data: Buffer.alloc(21.5 * 1024 * 1024) });
+      } catch (err) {
+        return err;
+      }
+      throw new Error('a document of 21.5 MiB was taken');
+    })();
+    expect(refusalText('da', tooBig)).toBe('Filen «erklæring.pdf» fylder 21,5 MiB; den må højst fylde 20 MiB. Vælg en mindre fil, f.eks. en PDF uden skannede billeder i fuld opløsning.');
+    expect(refusalText('en', tooBig)).toBe('The file «erklæring.pdf» is 21.5 MiB; the limit is 20 MiB. Choose a smaller file, e.g. a PDF without scanned images at full resolution.');
   });
 });
 

@@ -34,7 +34,7 @@ export function checkDocument(doc: DocumentInput): DocumentFacts & { data: Buffe
   if (doc.data.length > MAX_DOCUMENT_BYTES) {
     throw new UsageError(`The declaration document '${name}' is ${mib(doc.data.length)}; the limit is 20 MiB. Give a smaller file (e.g. a PDF without scanned images at full resolution).`, {
       code: 'declaration-document-too-big',
-      values: { name, size: mib(doc.data.length) },
+      values: { name, size: doc.data.length },
     });
   }
   const type = doc.contentType?.trim().toLowerCase();

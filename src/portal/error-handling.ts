@@ -30,7 +30,7 @@ function answer(request: FastifyRequest, reply: FastifyReply, problem: Problem, 
   if (problem.status === 401) return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
   const code = err && 'code' in err ? String(err.code) : '';
   const key = code.startsWith('FST_CSRF') ? 'error.csrf' : `error.${problem.status}`;
-  const message = refusalText(request.t, err) ?? request.t(isMessageKey(key) ? key : 'error.500');
+  const message = refusalText(request.language, err) ?? request.t(isMessageKey(key) ? key : 'error.500');
   return renderPage(request, reply, 'error.eta', { message, status: problem.status }, { title: 'error.title', status: problem.status });
 }
 

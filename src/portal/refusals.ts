@@ -1,6 +1,8 @@
 import { AccountRefusedError, AccountUsageError } from '../accounts/account-error.js';
+import type { Language } from '../accounts/roles.js';
 import { RefusedError, UsageError } from '../errors.js';
-import { isMessageKey, translator, type Translate } from './i18n/messages.js';
+import { formatsFor } from './formats.js';
+import { isMessageKey, translator } from './i18n/messages.js';
 
 /**
  * A domain refusal in the portal's words. The domain's messages are the CLI's English, with its
@@ -17,14 +19,22 @@ const WORD_VALUES: Record<string, Record<string, string>> = {
   'transfer-not-failed': { status: 'transfers.status.' },
 };
 
-/** The refusal in the catalogue's words, or undefined when it carries no code the catalogue knows. */
-export function refusalText(t: Translate, err: unknown): string | undefined {
+/** Values that are sizes in bytes: written as the language writes sizes (formats.ts: '21,5 MiB' / '21.5 MiB'). */
+const BYTE_VALUES: Record<string, string[]> = {
+  'declaration-document-too-big': ['size'],
+};
+
+/** The refusal in the catalogue's words in the language, or undefined when it carries no code the catalogue knows. */
+export function refusalText(language: Language, err: unknown): string | undefined {
   if (!(err instanceof RefusedError || err instanceof UsageError) || !err.code) return undefined;
   const key = err instanceof AccountUsageError || err instanceof AccountRefusedError ? `account.${err.code}` : `refusal.${err.code}`;
   if (!isMessageKey(key)) return undefined;
+  const t = translator(language);
   const words = WORD_VALUES[err.code] ?? {};
+  const bytes = BYTE_VALUES[err.code] ?? [];
   const values = Object.fromEntries(
     Object.entries(err.values ?? {}).map(([name, value]) => {
+      if (bytes.includes(name) && typeof value === 'number') return [name, formatsFor(language).bytes(value)];
       const word = words[name] !== undefined ? `${words[name]}${value}` : undefined;
       return [name, word !== undefined && isMessageKey(word) ? t(word) : value];
     }),
@@ -32,11 +42,9 @@ export function refusalText(t: Translate, err: unknown): string | undefined {
   return t(key, values);
 }
 
-const english = translator('en');
-
 /** What the API says of a refusal: the catalogue's English, else the domain's message without the CLI's hints. */
 export function apiDetail(err: RefusedError | UsageError): string {
-  return refusalText(english, err) ?? withoutCliHints(err.message);
+  return refusalText('en', err) ?? withoutCliHints(err.message);
 }
 
 /**

@@ -37,7 +37,7 @@ export interface Shown {
 export function problemOf(request: FastifyRequest, err: unknown): { problem: Shown; status: number } {
   if (!(err instanceof UsageError || err instanceof RefusedError)) throw err;
   const status = err instanceof UsageError ? 400 : 409;
-  const text = refusalText(request.t, err);
+  const text = refusalText(request.language, err);
   if (text !== undefined) return { problem: { text }, status };
   const english = withoutCliHints(err.message);
   return { problem: request.language === 'en' ? { text: english } : { text: request.t('common.refused'), detail: english }, status };
