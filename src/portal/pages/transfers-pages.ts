@@ -3,15 +3,18 @@ import type { Pool } from '../../db/pool.js';
 import { deliveryStates } from '../../deliveries/delivery-states.js';
 import { retryTransfer } from '../../router/retry-transfer.js';
 import { findTransfer } from '../../router/sql/find-transfer.js';
+import type { TransferRow } from '../../router/sql/transfer-row.js';
 import { transferSteps, type Step } from '../../router/sql/transfer-steps.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
-import { isMessageKey } from '../i18n/messages.js';
+import { isMessageKey, type MessageKey } from '../i18n/messages.js';
 import { Problem } from '../problem.js';
 import { badFields, choice, day, doneKey, formFields, isRealDay, pageSchema, paging, problemOf, redirectDone, renderPage, scopeFilter, text } from './page-kit.js';
 import { transferInScope, transfersPage } from '../sql/transfers-page.js';
+import { withoutCliHints } from '../refusals.js';
 import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
+import { ERROR_CODE_NAMES, ERROR_CODES } from '../../triggers/error-codes.js';
 
 /**
  * Overførsler (SPEC §11): transfers within the person's scope, filtered and paged; one transfer
@@ -85,6 +88,7 @@ async function transferView(pool: Pool, request: FastifyRequest<{ Params: { id: 
   const [steps, deliveries] = await Promise.all([transferSteps(pool, t.id), deliveryStates(pool, t.id)]);
   return {
     tr: t,
+    error: errorShown(t),
     steps: steps.map(stepShown),
     deliveries: deliveries.map((d) => ({
       recipient: d.recipient,
@@ -106,4 +110,21 @@ function stepShown(s: Step): { at: Date; key?: string; arg: string; step: string
   const [name, ...rest] = s.step.split(':');
   const key = `transfers.step.${name}`;
   return { at: s.at, step: s.step, arg: name === 'failed' ? '' : rest.join(':'), ...(isMessageKey(key) ? { key } : {}) };
+}
+
+/**
+ * A transfer's error as the page says it: the receipt's code (`1204 ROUTE_MISSING`), a sentence per
+ * code from the catalogue (`transfers.code.<NAME>`) in the page's language, naming the file, trigger
+ * or sender the row holds, and beneath it, labelled, the router's own English: it names the values
+ * that matter to whoever acts on it (the CVR, the InfRef, the sizes), without the CLI's commands.
+ */
+function errorShown(t: TransferRow): { code: string; key: MessageKey; values: Record<string, string>; detail?: string } | undefined {
+  if (!t.errorCode) return undefined;
+  const name = ERROR_CODE_NAMES.find((n) => n === t.errorCode);
+  const detail = t.errorText ? withoutCliHints(t.errorText) : undefined;
+  const values = { file: t.fileName ?? '', trigger: t.triggerName, sender: t.senderUsername, code: t.errorCode };
+  if (!name) return { code: t.errorCode, key: 'transfers.code.other', values, detail };
+  // Typed as a key: the compiler refuses a code of the list without its sentence in the catalogues.
+  const key: MessageKey = `transfers.code.${name}`;
+  return { code: `${ERROR_CODES[name].number} ${name}`, key, values, detail };
 }
