@@ -116,19 +116,19 @@ export interface Paging {
 /**
  * The paging of a list page (keyset, as the API's: `?after=` the last row shown): a link to the next
  * page when there is one, and back to the first when this page is not it (`after` given). `query` is
- * the list's filter, kept on both links (`firstQuery` instead on the first, where a list drops it).
+ * the list's filter, kept on both links.
  * Undefined when there is nothing to page to: the partial pages/paging.eta then shows no <nav> at all.
  */
 export function paging(
   path: string,
-  o: { query?: Record<string, string | undefined>; firstQuery?: Record<string, string | undefined>; after: unknown; nextAfter: string | number | undefined },
+  o: { query?: Record<string, string | undefined>; after: unknown; nextAfter: string | number | undefined },
 ): Paging | undefined {
   const href = (query: Record<string, string | undefined>) => {
     const search = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
     return search ? `${path}?${search}` : path;
   };
   const query = o.query ?? {};
-  const first = o.after !== undefined ? href(o.firstQuery ?? query) : undefined;
+  const first = o.after !== undefined ? href(query) : undefined;
   const next = o.nextAfter !== undefined ? href({ ...query, after: String(o.nextAfter) }) : undefined;
   return first !== undefined || next !== undefined ? { first, next } : undefined;
 }

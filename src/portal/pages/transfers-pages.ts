@@ -53,8 +53,7 @@ export async function transfersPages(app: FastifyInstance): Promise<void> {
     // A bad value is named above the filters and left out of the query; the form shows what was typed.
     const after = problems.length === 0 ? q.after || undefined : undefined;
     const page = await transfersPage(pool, { scope: scopeFilter(personOf(request)), ...filter, after, limit: PAGE_SIZE });
-    // Its first page has always been the list without the filter.
-    const pages = paging('/transfers', { query: filter, firstQuery: {}, after, nextAfter: page.next });
+    const pages = paging('/transfers', { query: filter, after, nextAfter: page.next });
     const typed = { status: q.status, system: q.system, since: q.since };
     return renderPage(request, reply, 'transfers', 'transfers.title', { rows: page.rows, filter, typed, problems, statuses: TRANSFER_STATUSES, paging: pages }, problems.length > 0 ? 400 : 200);
   });
