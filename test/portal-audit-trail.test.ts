@@ -93,7 +93,7 @@ describe('the audit trail of the pages', () => {
     const failed = randomUUID();
     await portal.pool.query(
       `INSERT INTO transfers (id, sender_system_id, trigger_name, file_name, authority_id, status, error_code, error_text, decided_at)
-       VALUES ($1, $2, 'x.trigger', 'x.csv', (SELECT id FROM authorities WHERE kommunekode = '0751'), 'failed', '1901', 'disk full', now())`,
+       VALUES ($1, $2, 'x.trigger', 'x.csv', (SELECT id FROM authorities WHERE kommunekode = '0751'), 'failed', 'DELIVERY_FAILED', 'disk full', now())`,
       [failed, owner.id],
     );
     await step('retry a transfer', 303, ['transfer.retry'], operator, () => asOperator.submit(`/transfers/${failed}/retry`, {}, { from: `/transfers/${failed}` }));

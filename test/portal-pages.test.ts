@@ -311,7 +311,7 @@ describe('scope', () => {
 describe('Overførsler: retry', () => {
   it('an operator retries a failed transfer: it is back in its state and the routing queue has the job', async () => {
     const id = await deliveredTransfer(sender, recipient, aarhusId, 'fejlet.csv');
-    await portal.pool.query(`UPDATE transfers SET status = 'failed', error_code = '1901', error_text = 'disk full', decided_at = now() WHERE id = $1`, [id]);
+    await portal.pool.query(`UPDATE transfers SET status = 'failed', error_code = 'DELIVERY_FAILED', error_text = 'disk full', decided_at = now() WHERE id = $1`, [id]);
     const operator = await portal.login(people.operator!);
     const res = await operator.submit(`/transfers/${id}/retry`, {}, { from: `/transfers/${id}` });
     expect(res.status).toBe(303);
