@@ -91,7 +91,7 @@ describe('user', () => {
 
   it('disable and enable, each once; reset gives a new link and the old one stops', async () => {
     expect((await run('user', 'invite', 'dora@acme.dk', '--role', 'vendor-user', '--vendor', 'Acme IT')).code).toBe(0);
-    expect((await run('user', 'disable', 'dora@acme.dk')).stdout).toContain('dora@acme.dk is disabled.');
+    expect((await run('user', 'disable', 'dora@acme.dk')).stdout).toContain('dora@acme.dk is disabled; their sessions are ended and their API tokens and one-time links revoked.');
     expect((await run('user', 'disable', 'dora@acme.dk')).code).toBe(1);
     expect((await run('user', 'reset', 'dora@acme.dk')).code).toBe(1);
     expect((await run('user', 'enable', 'dora@acme.dk', '--json')).json()).toEqual({ email: 'dora@acme.dk', disabled: false });

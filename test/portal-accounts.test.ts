@@ -194,6 +194,26 @@ describe('accounts', () => {
     expect(rows[0].actor).toBe(admin.email);
   });
 
+  it('enabled again, a person logs in with their password; API tokens and links from before the disable stay dead', async () => {
+    const vendor = await createVendor(portal.pool, 'Enable Vendor');
+    const admin = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: vendor.id });
+    const p = await addPerson(portal.pool, { role: 'vendor-user', vendorId: vendor.id });
+    const token = await apiToken(portal.pool, p.email);
+    const link = (await resetUser(portal.pool, p.email, admin.email, { publicUrl: portal.baseUrl, clock })).link;
+    const a = await portal.login(admin);
+    const disabled = await a.submit(`/users/${p.id}/disable`, {}, { from: '/users' });
+    expect(disabled.status).toBe(303);
+    const page = await a.get(disabled.headers.get('location')!);
+    expect(await page.text()).toContain(`${p.email} er spærret; personens sessioner, API-tokens og åbne links er lukket.`);
+    expect((await a.submit(`/users/${p.id}/enable`, {}, { from: '/users' })).status).toBe(303);
+
+    expect((await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await portal.client().get(linkPath(link.url))).status).not.toBe(200);
+    expect((await portal.client().submit('/login', { email: p.email, password: p.password })).status).toBe(303);
+    const { rows } = await portal.pool.query(`SELECT after FROM audit_log WHERE action = 'user.disable' AND entity_id = $1`, [p.email]);
+    expect(rows).toEqual([{ after: { disabled: true, tokensRevoked: [expect.any(Number)], linksEnded: 1 } }]);
+  });
+
   it('"forgot password" is offered only with mail, answers alike for every address, and links active accounts only', async () => {
     expect((await portal.client().get('/forgot')).status).toBe(404);
     expect(await (await portal.client().get('/login')).text()).not.toContain('Glemt adgangskode?');

@@ -8,8 +8,9 @@ import type { PersonRow } from './person.js';
 import { sendInvitation } from './send-invitation.js';
 
 /**
- * `user disable|enable`: a disabled person cannot log in; their sessions, API tokens and open links
- * stop working at once (they are checked against `disabled` on every use).
+ * `user disable|enable`: a disabled person cannot log in. Disabling ends their sessions, revokes their
+ * API tokens and ends their open one-time links, for good: enabling them again lets them log in with
+ * their password, not revive a token or link made before (a leaver's leaked token stays dead).
  */
 export async function setUserDisabled(pool: Pool, email: string, disabled: boolean, by: string): Promise<{ email: string; disabled: boolean }> {
   return inTransaction(pool, async (db) => {
@@ -21,8 +22,21 @@ export async function setUserDisabled(pool: Pool, email: string, disabled: boole
         : new AccountRefusedError('already-enabled', `${user.email} is not disabled.`);
     }
     await db.query('UPDATE users SET disabled = $2 WHERE id = $1', [user.id, disabled]);
-    if (disabled) await db.query('DELETE FROM sessions WHERE user_id = $1', [user.id]);
-    await audit(db, { actor: by, action: disabled ? 'user.disable' : 'user.enable', entity: 'user', entityId: user.email, before: { disabled: user.disabled }, after: { disabled } });
+    if (!disabled) {
+      await audit(db, { actor: by, action: 'user.enable', entity: 'user', entityId: user.email, before: { disabled: true }, after: { disabled: false } });
+      return { email: user.email, disabled };
+    }
+    await db.query('DELETE FROM sessions WHERE user_id = $1', [user.id]);
+    const tokens = await db.query<{ id: number }>('UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id', [user.id]);
+    const links = await db.query('UPDATE account_links SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [user.id]);
+    await audit(db, {
+      actor: by,
+      action: 'user.disable',
+      entity: 'user',
+      entityId: user.email,
+      before: { disabled: false },
+      after: { disabled: true, tokensRevoked: tokens.rows.map((r) => r.id), linksEnded: links.rowCount ?? 0 },
+    });
     return { email: user.email, disabled };
   });
 }

@@ -68,13 +68,22 @@ export function registerUser(program: Command): void {
   for (const change of ['disable', 'enable'] as const) {
     user
       .command(`${change} <email>`)
-      .description(change === 'disable' ? 'stop a person from logging in (their sessions and API tokens stop working)' : 'let a disabled person log in again')
+      .description(
+        change === 'disable'
+          ? 'stop a person from logging in (ends their sessions; revokes their API tokens and one-time links for good)'
+          : 'let a disabled person log in again with their password (tokens and links from before stay revoked)',
+      )
       .action(
         action(async (ctx, email: string) => {
           const { setUserDisabled } = await import('../../accounts/manage-user.js');
           const db = await ctx.db();
           const r = await setUserDisabled(db.pool, email, change === 'disable', ctx.by);
-          ctx.out.result(r, `${r.email} is ${r.disabled ? 'disabled' : 'enabled'}.`);
+          ctx.out.result(
+            r,
+            r.disabled
+              ? `${r.email} is disabled; their sessions are ended and their API tokens and one-time links revoked.`
+              : `${r.email} is enabled; they log in with their password (API tokens and links from before stay revoked: 'filudveksling user token' or 'user reset' makes new ones).`,
+          );
         }),
       );
   }

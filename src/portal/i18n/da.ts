@@ -92,8 +92,8 @@ export const da = {
   'users.invite.noVendors': 'Der er ingen leverandører endnu. Opret leverandøren under Leverandører, før du inviterer dens folk.',
   'users.invite.submit': 'Send invitation',
   'users.invited': 'Invitationen til {email} er oprettet. Linket virker én gang i 72 timer:',
-  'users.disabled': '{email} er spærret.',
-  'users.enabled': '{email} er genåbnet.',
+  'users.disabled': '{email} er spærret; personens sessioner, API-tokens og åbne links er lukket.',
+  'users.enabled': '{email} er genåbnet og logger på med sin adgangskode; API-tokens og links fra før spærringen virker ikke længere.',
 
   'error.title': 'Fejl',
   'error.400': 'Forespørgslen kunne ikke bruges.',

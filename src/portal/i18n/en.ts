@@ -90,8 +90,8 @@ export const en: Record<MessageKey, string> = {
   'users.invite.noVendors': 'There are no vendors yet. Add the vendor under Vendors before you invite its people.',
   'users.invite.submit': 'Send invitation',
   'users.invited': 'The invitation to {email} is created. The link works once within 72 hours:',
-  'users.disabled': '{email} is disabled.',
-  'users.enabled': '{email} is enabled again.',
+  'users.disabled': '{email} is disabled; their sessions, API tokens and open links are ended.',
+  'users.enabled': '{email} is enabled again and logs in with their password; API tokens and links from before the disable stay revoked.',
 
   'error.title': 'Error',
   'error.400': 'The request could not be used.',
