@@ -63,6 +63,34 @@ describe('serve and the portal', () => {
     expect(node.output()).not.toContain('did not stop within');
   });
 
+  it('a request in flight is answered and its connection closed at once, without waiting out the drain timeout', async () => {
+    const p = await ports();
+    const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), FILUDVEKSLING_DRAIN_MS: '20000', ...p };
+    const node = await startServe(env, ['--role', 'portal']);
+    const socket = connect(Number(p.PORTAL_PORT), '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    const continued = new Promise<void>((resolve) =>
+      socket.on('data', (d: Buffer) => {
+        received += d.toString();
+        if (received.includes('100 Continue')) resolve();
+      }),
+    );
+    const socketClosed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const body = 'email=x%40example.dk&password=y';
+    socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    await continued;
+    const stopped = node.stop();
+    // The portal has stopped listening (it is closing) before the request's body comes.
+    while ((await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)) !== 'refused');
+    socket.write(body);
+    await socketClosed;
+    // Answered (HTTP/1.1 keep-alive, as any browser's), and then not held open until the drain timeout.
+    expect(received).toMatch(/\r\n\r\nHTTP\/1\.1 [0-9]{3} /);
+    expect(await stopped).toBe(0);
+    expect(node.output()).not.toContain('drain timeout: closing');
+  });
+
   it("says where the portal is once ready, and, while there is no operator, how the first one gets in", async () => {
     const p = await ports();
     const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), ...p };

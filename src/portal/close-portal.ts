@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { log } from '../log.js';
 
+/** How often, while the portal drains, connections whose last request has been answered are closed. */
+const IDLE_CLOSE_EVERY_MS = 100;
+
 /**
  * Stops the portal: no new connections, idle keep-alive connections close at once, requests in
  * flight may finish for up to `drainMs`, then every connection still open is closed. Without that
@@ -11,13 +14,22 @@ import { log } from '../log.js';
  */
 export async function closePortal(app: FastifyInstance, drainMs: number): Promise<void> {
   const closed = app.close();
+  // server.close() closes the connections idle at that moment only: one whose request in flight is
+  // answered afterwards stays open (keep-alive) and held the stop for the whole drain timeout, then
+  // was counted as still open. Each is closed once its answer is sent.
+  const idle = setInterval(() => app.server.closeIdleConnections(), IDLE_CLOSE_EVERY_MS);
   let timer: NodeJS.Timeout | undefined;
-  const drained = await Promise.race([closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
-  clearTimeout(timer);
-  const open = await openConnections(app.server);
-  if (!drained && open > 0) log.warn({ op: 'portal', connections: open, drainMs }, `drain timeout: closing ${open} portal connection(s) still open`);
-  app.server.closeAllConnections();
-  await closed;
+  try {
+    const drained = await Promise.race([closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
+    clearTimeout(timer);
+    const open = await openConnections(app.server);
+    if (!drained && open > 0) log.warn({ op: 'portal', connections: open, drainMs }, `drain timeout: closing ${open} portal connection(s) still open`);
+    app.server.closeAllConnections();
+    await closed;
+  } finally {
+    clearInterval(idle);
+    clearTimeout(timer);
+  }
 }
 
 function openConnections(server: Server): Promise<number> {
