@@ -147,6 +147,17 @@ describe('Serviceaftaler filtered by system and authority', () => {
     expect(problems(both.html)).toHaveLength(2);
   });
 
+  it('names a filter given twice in the address as a bad value, a 400 page, not a failure', async () => {
+    const asOperator = await portal.login(operator);
+    for (const [query, label] of [['system=filter-a-one&system=filter-a-two', 'It-system'], ['authority=0751&authority=0101', 'Myndighed']]) {
+      const { status, html } = await page(asOperator, query!);
+      expect([query, status]).toEqual([query, 400]);
+      expect([query, problems(html)]).toEqual([query, [expect.stringContaining(label!)]]);
+      // Neither value is applied: the list is unfiltered.
+      expect(rowsOf(html)).toHaveLength(100);
+    }
+  });
+
   it('keeps the filters in the next and first pages’ links', async () => {
     const asOperator = await portal.login(operator);
     const first = await page(asOperator, 'status=requested&system=filter-a-one');

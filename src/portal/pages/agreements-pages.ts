@@ -182,8 +182,10 @@ async function visibleAgreement(pool: Pool, person: Person, idText: string): Pro
  */
 async function filtersOf(pool: Pool, request: FastifyRequest<{ Querystring: { system?: string; authority?: string } }>, person: Person, problems: string[]) {
   const t = request.t;
-  const systemText = request.query.system?.trim() || undefined;
-  const authorityText = request.query.authority?.trim() || undefined;
+  // A value given twice (?system=a&system=b) is a list, refused by the schema and named by badFields: no filter.
+  const given = (v: unknown) => (typeof v === 'string' ? v.trim() || undefined : undefined);
+  const systemText = given(request.query.system);
+  const authorityText = given(request.query.authority);
   const [systems, authorities] = await Promise.all([
     person.vendor ? listSystems(pool, { vendorId: person.vendor.id }) : undefined,
     person.authority ? undefined : listAuthorities(pool),
