@@ -234,7 +234,7 @@ describe('found by probing as an attacker', () => {
     const disabled = await c.submit(`/users/${target.id}/disable`, {}, { from: '/users' });
     expect(disabled.status).toBe(303);
     const notice = async (query: string) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(await (await c.get(`/users?${query}`)).text())?.[1];
-    expect(await notice(disabled.headers.get('location')!.split('?')[1]!)).toBe(`${target.email} er spærret.`);
+    expect(await notice(disabled.headers.get('location')!.split('?')[1]!)).toBe(`${target.email} er spærret; personens sessioner, API-tokens og åbne links er lukket.`);
     expect(await notice(`disabled=${encodeURIComponent('Din konto er kompromitteret. Ring straks til 12 34 56 78, og')}`)).toBeUndefined();
     expect(await notice(`enabled=${encodeURIComponent(target.email)}`)).toBeUndefined();
     expect(await notice(`disabled=${encodeURIComponent(op.email)}`)).toBeUndefined();
