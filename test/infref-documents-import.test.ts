@@ -69,10 +69,10 @@ describe('GDPR declaration documents', () => {
       run('infref', 'declaration', name, '--received', '--document', empty),
       run('infref', 'document', name, '--output', join(dir, 'x')),
     ]);
-    expect({ code: tooBig.code, stderr: tooBig.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/The declaration document '.*big\.pdf' is 20\.0 MiB; the limit is 20 MiB/) });
+    expect({ code: tooBig.code, stderr: tooBig.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/The declaration document '.*big\.pdf' is 20\.1 MiB; the limit is 20 MiB/) });
     expect({ code: none.code, stderr: none.stderr }).toEqual({ code: 2, stderr: "The declaration document 'empty.pdf' is empty; give the signed declaration.\n" });
     expect(noDocNeeded.stderr).toMatch(/no declaration was received|has no document/i);
-    await expect(receiveDeclarationDocument(db.pool, name, { name: 'big.pdf', data: Buffer.alloc(MAX_DOCUMENT_BYTES + 1) }, 'x')).rejects.toThrow(/is 20\.0 MiB; the limit is 20 MiB/);
+    await expect(receiveDeclarationDocument(db.pool, name, { name: 'big.pdf', data: Buffer.alloc(MAX_DOCUMENT_BYTES + 1) }, 'x')).rejects.toThrow(/is 20\.1 MiB; the limit is 20 MiB/);
     // Exactly 20 MiB is kept.
     const max = await receiveDeclarationDocument(db.pool, name, { name: 'max.bin', data: Buffer.alloc(MAX_DOCUMENT_BYTES, 1) }, 'x');
     expect(max).toMatchObject({ documentSize: MAX_DOCUMENT_BYTES, documentType: 'application/octet-stream' });

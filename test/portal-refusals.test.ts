@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkDocument } from '../src/infref/declaration-document.js';
+import { formatsFor } from '../src/portal/formats.js';
 import { da } from '../src/portal/i18n/da.js';
 import { en } from '../src/portal/i18n/en.js';
 import { refusalText } from '../src/portal/refusals.js';
@@ -126,6 +127,82 @@ describe('declaration decide (approve and reject) on the InfRef page', () => {
   });
 });
 
+describe('a file over the 20 MiB upload limit', () => {
+  /** 20 MiB and 1 byte: the upload limit cuts it before the domain sees it, so its size is never known. */
+  const OVER = 20 * 1024 * 1024 + 1;
+  /** A name a browser may send: it is user input, and the page must escape it. */
+  const fileName = 'erklæring <endelig> & rettet.pdf';
+
+  /** Posts the form as the InfRef page's browser would: the page's CSRF token, then the file. */
+  async function upload(c: PortalClient, path: string, from: string, fields: Record<string, string>, file: { field: string; name: string; size: number }): Promise<{ status: number; html: string }> {
+    await c.get(from);
+    const form = new FormData();
+    form.append('_csrf', c.csrf);
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append(file.field, new Blob([Buffer.alloc(file.size, 0x25)], { type: 'application/pdf' }), file.name);
+    const res = await c.fetch(path, { method: 'POST', body: form });
+    return { status: res.status, html: await res.text() };
+  }
+
+  /** What the database holds of an InfRef's declaration: its row, its documents, its audit rows. */
+  async function stored(name: string): Promise<Record<string, number>> {
+    const { rows } = await portal.pool.query(
+      `SELECT (SELECT count(*)::int FROM gdpr_declarations g JOIN infrefs i ON i.id = g.infref_id WHERE i.number = $1 AND i.version = $2) AS declarations,
+              (SELECT count(*)::int FROM declaration_documents d JOIN infrefs i ON i.id = d.infref_id WHERE i.number = $1 AND i.version = $2) AS documents,
+              (SELECT count(*)::int FROM audit_log WHERE entity_id = $3 AND action LIKE 'declaration.%') AS audited`,
+      [Number(/GDPR(\d+)_/.exec(name)![1]), Number(/_(\d+)$/.exec(name)![1]), name],
+    );
+    return rows[0];
+  }
+
+  it('is refused on the InfRef page (413) naming the file and the limit, in Danish and in English, and nothing is stored', async () => {
+    const vendorAdminEn = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: sender.vendorId, language: 'en' });
+    const name = (await issueInfRef(portal.pool, sender.username)).name;
+    const cases: Array<[TestPerson, string, string]> = [
+      [vendorAdmin, 'da', 'Filen «erklæring <endelig> & rettet.pdf» fylder over 20 MiB, som er det mest, en GDPR-erklæring må fylde. Vælg en mindre fil, f.eks. en PDF uden skannede billeder i fuld opløsning.'],
+      [vendorAdminEn, 'en', 'The file «erklæring <endelig> & rettet.pdf» is over 20 MiB, the limit for a GDPR declaration. Choose a smaller file, e.g. a PDF without scanned images at full resolution.'],
+    ];
+    for (const [person, language, text] of cases) {
+      const c = await portal.login(person);
+      const res = await upload(c, `/infrefs/${name}/declaration`, `/infrefs/${name}`, {}, { field: 'document', name: fileName, size: OVER });
+      expect([language, res.status, shown(res.html)]).toEqual([language, 413, { alert: text, lang: false }]);
+      // The name is the browser's, escaped; the form is there to choose another file.
+      expect(res.html).not.toContain('<endelig>');
+      expect(res.html).toContain(`action="/infrefs/${name}/declaration"`);
+    }
+    expect(await stored(name)).toEqual({ declarations: 0, documents: 0, audited: 0 });
+    // Exactly 20 MiB is the limit itself: it is taken.
+    const c = await portal.login(vendorAdmin);
+    const max = await upload(c, `/infrefs/${name}/declaration`, `/infrefs/${name}`, {}, { field: 'document', name: 'erklæring.pdf', size: OVER - 1 });
+    expect(max.status).toBe(303);
+    expect(await stored(name)).toEqual({ declarations: 1, documents: 1, audited: 1 });
+  });
+
+  it('is refused by the API (413) with the refusal\'s code, its English naming the file and the limit, and the field', async () => {
+    const name = (await issueInfRef(portal.pool, sender.username)).name;
+    const form = new FormData();
+    form.append('document', new Blob([Buffer.alloc(OVER)], { type: 'application/pdf' }), fileName);
+    const res = await fetch(`${portal.baseUrl}/api/v1/infrefs/${name}/declaration`, { method: 'POST', headers: { authorization: `Bearer ${await apiToken(portal.pool, vendorAdmin.email)}` }, body: form });
+    const detail = 'The file «erklæring <endelig> & rettet.pdf» is over 20 MiB, the limit for a GDPR declaration. Choose a smaller file, e.g. a PDF without scanned images at full resolution.';
+    expect([res.status, res.headers.get('content-type'), await res.json()]).toEqual([413, expect.stringMatching(/^application\/problem\+json/), expect.objectContaining({
+      status: 413,
+      code: 'declaration-document-too-big',
+      detail,
+      errors: [{ pointer: '#/document', field: 'document', detail }],
+    })]);
+    expect(await stored(name)).toEqual({ declarations: 0, documents: 0, audited: 0 });
+  });
+
+  it('is refused as an SSH key file on the register page (413) naming it, with what was typed kept', async () => {
+    const c = await portal.login(operator);
+    const fields = { username: 'stor-noegle', uuid: '', sshPublicKey: '', inbox: '', metadata: '', vendor: 'Leverandør R' };
+    const res = await upload(c, '/systems/new', '/systems/new', fields, { field: 'keyFile', name: 'id_ed25519.pub', size: OVER });
+    expect([res.status, shown(res.html)]).toEqual([413, { alert: 'Filen «id_ed25519.pub» fylder over 20 MiB og er ikke en offentlig SSH-nøgle, som er én linje. Vælg .pub-filen fra ssh-keygen, eller indsæt nøglen i feltet.', lang: false }]);
+    expect(valueOf(res.html, 'username')).toBe('stor-noegle');
+    expect((await portal.pool.query("SELECT count(*)::int AS n FROM systems WHERE username = 'stor-noegle'")).rows[0].n).toBe(0);
+  });
+});
+
 describe('the API says the same refusals as problem+json with their code', () => {
   async function call(person: TestPerson, method: string, path: string, body?: unknown | FormData): Promise<{ status: number; type: string; body: any }> {
     const token = await apiToken(portal.pool, person.email);
@@ -179,6 +256,20 @@ describe('numbers in a refusal', () => {
     })();
     expect(refusalText('da', tooBig)).toBe('Filen «erklæring.pdf» fylder 21,5 MiB; den må højst fylde 20 MiB. Vælg en mindre fil, f.eks. en PDF uden skannede billeder i fuld opløsning.');
     expect(refusalText('en', tooBig)).toBe('The file «erklæring.pdf» is 21.5 MiB; the limit is 20 MiB. Choose a smaller file, e.g. a PDF without scanned images at full resolution.');
+  });
+
+  it('round a size over a limit up, so that a few bytes over 20 MiB never read as the limit', () => {
+    let err: unknown;
+    try {
+      checkDocument({ name: 'erklæring.pdf', data: Buffer.alloc(20 * 1024 * 1024 + 3) });
+    } catch (e) {
+      err = e;
+    }
+    expect(refusalText('da', err)).toBe('Filen «erklæring.pdf» fylder 20,1 MiB; den må højst fylde 20 MiB. Vælg en mindre fil, f.eks. en PDF uden skannede billeder i fuld opløsning.');
+    expect(refusalText('en', err)).toBe('The file «erklæring.pdf» is 20.1 MiB; the limit is 20 MiB. Choose a smaller file, e.g. a PDF without scanned images at full resolution.');
+    expect((err as Error).message).toMatch(/is 20\.1 MiB; the limit is 20 MiB/);
+    // Rounding up never writes 1.024 KiB for a byte under 1 MiB, nor the limit for a byte over it.
+    expect([formatsFor('da').bytes(1024 * 1024 - 1, 'up'), formatsFor('en').bytes(20 * 1024 * 1024 + 1, 'up'), formatsFor('en').bytes(20 * 1024 * 1024, 'up')]).toEqual(['1 MiB', '20.1 MiB', '20 MiB']);
   });
 });
 

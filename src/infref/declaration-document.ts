@@ -28,18 +28,32 @@ export interface DocumentFacts {
  * application/octet-stream), not empty, at most 20 MiB. Bad input is refused naming the value.
  */
 export function checkDocument(doc: DocumentInput): DocumentFacts & { data: Buffer } {
-  // eslint-disable-next-line no-control-regex
-  const name = basename(doc.name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim().slice(0, 200) || 'declaration';
+  const name = documentName(doc.name);
   if (doc.data.length === 0) throw new UsageError(`The declaration document '${name}' is empty; give the signed declaration.`, { code: 'declaration-document-empty', values: { name } });
-  if (doc.data.length > MAX_DOCUMENT_BYTES) {
-    throw new UsageError(`The declaration document '${name}' is ${mib(doc.data.length)}; the limit is 20 MiB. Give a smaller file (e.g. a PDF without scanned images at full resolution).`, {
-      code: 'declaration-document-too-big',
-      values: { name, size: doc.data.length },
-    });
-  }
+  if (doc.data.length > MAX_DOCUMENT_BYTES) throw documentTooBig(doc.name, doc.data.length);
   const type = doc.contentType?.trim().toLowerCase();
   const contentType = type && /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(type) ? type : typeFromName(name);
   return { name, contentType, size: doc.data.length, sha256: createHash('sha256').update(doc.data).digest('hex'), data: doc.data };
+}
+
+/** The name a document is kept under: the file's own name, without a path, control or bidirectional-formatting characters. */
+export function documentName(given: string): string {
+  // eslint-disable-next-line no-control-regex
+  return basename(given.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim().slice(0, 200) || 'declaration';
+}
+
+/**
+ * The refusal of a document over 20 MiB, naming it (as documentName keeps it) and its size. The size
+ * is unknown (left out) when an upload was cut at the limit — the portal reads no further than 20 MiB
+ * (security.ts) — and the refusal then says "over 20 MiB" rather than a made-up number.
+ */
+export function documentTooBig(given: string, size?: number): UsageError {
+  const name = documentName(given);
+  const what = size === undefined ? 'is over the limit of 20 MiB' : `is ${mib(size)}; the limit is 20 MiB`;
+  return new UsageError(`The declaration document '${name}' ${what}. Give a smaller file (e.g. a PDF without scanned images at full resolution).`, {
+    code: 'declaration-document-too-big',
+    values: size === undefined ? { name } : { name, size },
+  });
 }
 
 /** The CLI's `--document <file>`: read, refusing a file over the limit before reading it. */
@@ -86,8 +100,9 @@ export async function findDeclarationDocument(db: Queryable, infrefId: number): 
   return rows[0];
 }
 
+/** Rounded up: a size over the limit never reads as the limit itself (20 MiB and 1 byte is '20.1 MiB', not '20.0 MiB'). */
 function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(Math.ceil((bytes / 1024 / 1024) * 10) / 10).toFixed(1)} MiB`;
 }
 
 const TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.txt': 'text/plain', '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };

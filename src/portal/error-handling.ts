@@ -3,7 +3,7 @@ import { AccountUsageError } from '../accounts/account-error.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { isMessageKey } from './i18n/messages.js';
 import { Problem, type FieldError } from './problem.js';
-import { apiDetail, refusalText } from './refusals.js';
+import { apiDetail, refusalStatus, refusalText } from './refusals.js';
 import { renderPage } from './render.js';
 import { shared } from './shared-plugin.js';
 
@@ -39,7 +39,7 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof UsageError) {
     const field = err instanceof AccountUsageError ? err.field : undefined;
     const detail = apiDetail(err);
-    return new Problem(400, detail, field ? [{ pointer: `#/${field}`, field, detail }] : undefined, err.code);
+    return new Problem(refusalStatus(err, 400), detail, field ? [{ pointer: `#/${field}`, field, detail }] : undefined, err.code);
   }
   if (err instanceof NotFoundError) return new Problem(404, apiDetail(err), undefined, err.code);
   if (err instanceof RefusedError) return new Problem(409, apiDetail(err), undefined, err.code);

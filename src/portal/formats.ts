@@ -7,7 +7,8 @@ export interface Formats {
   dateTime(d: Date | string | null | undefined): string;
   /** A count; nothing ('') for none (an authority's inhabitants not yet known). */
   number(n: number | null | undefined): string;
-  bytes(n: number): string;
+  /** A size in B, KiB, MiB…; `'up'` rounds up, for a size over a limit (20 MiB and 1 byte reads '20,1 MiB', never the limit's '20 MiB'). */
+  bytes(n: number, round?: 'up'): string;
   duration(seconds: number): string;
   /** An amount in øre as kroner. */
   dkk(ore: number | null | undefined): string;
@@ -36,13 +37,18 @@ function build(language: 'da' | 'en'): Formats {
     date: (d) => (d ? day.format(toDate(d)) : ''),
     dateTime: (d) => (d ? moment.format(toDate(d)) : ''),
     number: (n) => (n === null || n === undefined ? '' : count.format(n)),
-    bytes: (n) => {
+    bytes: (n, round) => {
       const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
       let v = n;
       let u = 0;
       while (v >= 1024 && u < units.length - 1) {
         v /= 1024;
         u++;
+      }
+      // n is whole bytes and 1024 a power of two: v * 10 is exact for any real size, so ceil adds nothing spurious.
+      if (round === 'up' && u > 0) {
+        v = Math.ceil(v * 10) / 10;
+        if (v >= 1024 && u < units.length - 1) [v, u] = [v / 1024, u + 1];
       }
       return `${u === 0 ? count.format(v) : one.format(v)} ${units[u]}`;
     },

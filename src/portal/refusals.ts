@@ -19,22 +19,38 @@ const WORD_VALUES: Record<string, Record<string, string>> = {
   'transfer-not-failed': { status: 'transfers.status.' },
 };
 
-/** Values that are sizes in bytes: written as the language writes sizes (formats.ts: '21,5 MiB' / '21.5 MiB'). */
+/**
+ * Values that are sizes in bytes: written as the language writes sizes (formats.ts: '21,5 MiB' /
+ * '21.5 MiB'), rounded up — they are sizes over a limit, and 20 MiB and 1 byte must not read as the
+ * limit's '20 MiB'. A refusal without its size (an upload the portal cut at the limit, whose size
+ * nobody knows) is said by `<key>.size-unknown`: "over 20 MiB", never a made-up number.
+ */
 const BYTE_VALUES: Record<string, string[]> = {
   'declaration-document-too-big': ['size'],
 };
 
+/** Refusals with an HTTP status of their own (else bad input 400, refused 409): a file over the limit is 413. */
+const STATUSES: Record<string, number> = {
+  'declaration-document-too-big': 413,
+};
+
+/** The status a page or the API answers a refusal with: its own (STATUSES), else `otherwise`. */
+export function refusalStatus(err: RefusedError | UsageError, otherwise: number): number {
+  return STATUSES[err.code ?? ''] ?? otherwise;
+}
+
 /** The refusal in the catalogue's words in the language, or undefined when it carries no code the catalogue knows. */
 export function refusalText(language: Language, err: unknown): string | undefined {
   if (!(err instanceof RefusedError || err instanceof UsageError) || !err.code) return undefined;
-  const key = err instanceof AccountUsageError || err instanceof AccountRefusedError ? `account.${err.code}` : `refusal.${err.code}`;
+  const bytes = BYTE_VALUES[err.code] ?? [];
+  const sized = bytes.every((name) => typeof err.values?.[name] === 'number');
+  const key = err instanceof AccountUsageError || err instanceof AccountRefusedError ? `account.${err.code}` : `refusal.${err.code}${sized ? '' : '.size-unknown'}`;
   if (!isMessageKey(key)) return undefined;
   const t = translator(language);
   const words = WORD_VALUES[err.code] ?? {};
-  const bytes = BYTE_VALUES[err.code] ?? [];
   const values = Object.fromEntries(
     Object.entries(err.values ?? {}).map(([name, value]) => {
-      if (bytes.includes(name) && typeof value === 'number') return [name, formatsFor(language).bytes(value)];
+      if (bytes.includes(name) && typeof value === 'number') return [name, formatsFor(language).bytes(value, 'up')];
       const word = words[name] !== undefined ? `${words[name]}${value}` : undefined;
       return [name, word !== undefined && isMessageKey(word) ? t(word) : value];
     }),

@@ -26,6 +26,22 @@ export interface UploadedFile {
   data: Buffer;
 }
 
+/**
+ * A file over UPLOAD_LIMITS.fileSize, as the route's body carries it instead of an UploadedFile: the
+ * bytes past the limit were never read and the rest were dropped, so only what the browser said of
+ * the file is known — not its size. No `data`: nothing can take it for a file. The route refuses it
+ * in its own words (413, naming the file and the limit), on its page with the form's other fields.
+ */
+export interface OversizedFile {
+  filename: string;
+  mimetype: string;
+  oversized: true;
+}
+
+export function isOversized(v: unknown): v is OversizedFile {
+  return typeof v === 'object' && v !== null && (v as OversizedFile).oversized === true && typeof (v as OversizedFile).filename === 'string';
+}
+
 /** The JSON Schema of a file field in a multipart body (`consumes: ['multipart/form-data']`). */
 export const uploadedFileSchema = { type: 'object', description: 'a file (multipart/form-data)' } as const;
 
@@ -72,14 +88,17 @@ export const security = shared(async (app: FastifyInstance, o: { secret: string;
   });
   app.decorate('authRateLimit', { max: limits.authPerMinute, timeWindow: 60_000 });
   // Multipart forms arrive as a body like any form (so `_csrf` and the JSON Schema work as for the
-  // others); a file field is an UploadedFile. Limits above: a bigger file answers 413.
+  // others); a file field is an UploadedFile. Limits above: a bigger file is cut at the limit and
+  // arrives as an OversizedFile, for the route to refuse naming it (the library's own 413 says
+  // nothing of which file or what to do, and loses the form).
   await app.register(fastifyMultipart, {
     limits: UPLOAD_LIMITS,
-    throwFileSizeLimit: true,
+    throwFileSizeLimit: false,
     attachFieldsToBody: 'keyValues',
     async onFile(part) {
-      const file: UploadedFile = { filename: part.filename, mimetype: part.mimetype, data: await part.toBuffer() };
-      (part as unknown as { value: UploadedFile }).value = file;
+      const data = await part.toBuffer();
+      const file: UploadedFile | OversizedFile = part.file.truncated ? { filename: part.filename, mimetype: part.mimetype, oversized: true } : { filename: part.filename, mimetype: part.mimetype, data };
+      (part as unknown as { value: UploadedFile | OversizedFile }).value = file;
     },
   });
 });

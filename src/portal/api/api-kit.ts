@@ -1,6 +1,6 @@
 import { RefusedError, UsageError } from '../../errors.js';
 import { Problem } from '../problem.js';
-import { apiDetail } from '../refusals.js';
+import { apiDetail, refusalStatus } from '../refusals.js';
 
 /** 'YYYY-MM-DD' in a schema (whether the day exists is the domain's check). */
 export const dayPattern = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
@@ -67,8 +67,8 @@ export function eachField<T extends Record<string, () => unknown>>(checks: T): {
   return out as { [K in keyof T]: ReturnType<T[K]> };
 }
 
-/** A refusal about one field of the request: 400 naming the field, with the refusal's words and code. */
+/** A refusal about one field of the request: 400 (or the refusal's own status, refusals.ts) naming the field, with the refusal's words and code. */
 export function fieldProblem(field: string, err: RefusedError | UsageError): Problem {
   const detail = apiDetail(err);
-  return new Problem(400, detail, [{ pointer: `#/${field.replace(/\./g, '/')}`, field, detail }], err.code);
+  return new Problem(refusalStatus(err, 400), detail, [{ pointer: `#/${field.replace(/\./g, '/')}`, field, detail }], err.code);
 }

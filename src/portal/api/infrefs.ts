@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { readDeclarationDocument, receiveDeclarationDocument, type DeclarationRow } from '../../infref/declaration.js';
+import { documentTooBig } from '../../infref/declaration-document.js';
 import { INFREF_PREFIX } from '../../infref/infref-name.js';
 import { listInfRefsWithDeclarations, type InfRefWithDeclaration } from '../../infref/list-infrefs.js';
 import { findInfRef, parseInfRefArg } from '../../infref/require-infref.js';
 import { authorize, personOf } from '../authorize.js';
 import { scopeOf } from '../can.js';
 import { Problem, problemResponses } from '../problem.js';
-import { uploadedFileSchema, type UploadedFile } from '../security.js';
-import { listLimit, namingFields, pageQuery } from './api-kit.js';
+import { isOversized, uploadedFileSchema, type OversizedFile, type UploadedFile } from '../security.js';
+import { fieldProblem, listLimit, namingFields, pageQuery } from './api-kit.js';
 
 const declarationSchema = {
   $id: 'Declaration',
@@ -108,7 +109,7 @@ export async function infrefsApi(app: FastifyInstance): Promise<void> {
     return rows.map(infrefOut);
   });
 
-  app.post<{ Params: { infref: string }; Body: { document: UploadedFile } }>('/infrefs/:infref/declaration', {
+  app.post<{ Params: { infref: string }; Body: { document: UploadedFile | OversizedFile } }>('/infrefs/:infref/declaration', {
     schema: {
       summary: 'Upload the signed GDPR declaration of an InfRef version (multipart field "document", at most 20 MiB); recorded as received',
       tags: ['infrefs'],
@@ -122,6 +123,8 @@ export async function infrefsApi(app: FastifyInstance): Promise<void> {
     const infref = await infrefFor(request.params.infref);
     authorize(p, 'declaration.upload', { vendorId: infref.ownerVendorId }, `No InfRef ${request.params.infref}.`);
     const doc = request.body.document;
+    // Cut at 20 MiB by the upload limit: 413 with the domain's refusal (code, detail), naming the field.
+    if (isOversized(doc)) throw fieldProblem('document', documentTooBig(doc.filename));
     if (!doc || !Buffer.isBuffer(doc.data)) throw new Problem(400, 'Send the declaration as a file in the multipart field "document".', [{ pointer: '#/document', field: 'document', detail: 'is not a file' }]);
     const d = await namingFields(DOCUMENT_FIELDS, () => receiveDeclarationDocument(pool, infref.name, { name: doc.filename, contentType: doc.mimetype, data: doc.data }, p.email));
     return reply.code(201).send(infrefOut({ ...infref, declarationStatus: d.status, declaration: d }));

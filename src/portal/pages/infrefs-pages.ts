@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.js';
 import { decideDeclaration, readDeclarationDocument, receiveDeclarationDocument } from '../../infref/declaration.js';
+import { documentTooBig } from '../../infref/declaration-document.js';
 import { listInfRefs, showInfRef, type InfRefDetails } from '../../infref/list-infrefs.js';
 import { parseInfRef } from '../../infref/infref-name.js';
 import { requireLogin } from '../authenticate.js';
@@ -46,6 +47,8 @@ export async function infrefsPages(app: FastifyInstance): Promise<void> {
     authorize(person, 'declaration.upload', { vendorId: i.ownerVendorId });
     if (problems.length > 0) return show(request, reply, i, { problems, status: 400 });
     const form = uploadForm(request, 'document');
+    // Cut at 20 MiB by the upload limit: the domain's refusal (413) with the file's name, nothing stored.
+    if (form.oversized) return show(request, reply, i, problemOf(request, documentTooBig(form.oversized.filename)));
     if (!form.file) return show(request, reply, i, { problemKey: 'infrefs.problem.document', status: 400 });
     try {
       await receiveDeclarationDocument(pool, i.name, { name: form.file.filename, contentType: form.file.mimetype, data: form.file.data }, person.email);

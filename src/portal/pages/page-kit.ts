@@ -5,7 +5,7 @@ import { dayPattern, isRealDay } from '../api/api-kit.js';
 import { scopeOf, type Scope } from '../can.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { Problem } from '../problem.js';
-import { refusalText, withoutCliHints } from '../refusals.js';
+import { refusalStatus, refusalText, withoutCliHints } from '../refusals.js';
 import { renderPage as renderInLayout } from '../render.js';
 
 /**
@@ -36,7 +36,7 @@ export interface Shown {
  */
 export function problemOf(request: FastifyRequest, err: unknown): { problem: Shown; status: number } {
   if (!(err instanceof UsageError || err instanceof RefusedError)) throw err;
-  const status = err instanceof UsageError ? 400 : 409;
+  const status = refusalStatus(err, err instanceof UsageError ? 400 : 409);
   const text = refusalText(request.language, err);
   if (text !== undefined) return { problem: { text }, status };
   const english = withoutCliHints(err.message);

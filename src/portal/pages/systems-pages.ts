@@ -19,7 +19,7 @@ import { can } from '../can.js';
 import { Problem } from '../problem.js';
 import { connectionGuide, routeNames } from './connection-guide.js';
 import { badFields, choice, doneKey, doneQuery, field, formFields, pageSchema, problemOf, redirectDone, renderPage, scopeFilter, text, type Person, type Shown } from './page-kit.js';
-import { uploadedFileSchema } from '../security.js';
+import { uploadedFileSchema, type OversizedFile } from '../security.js';
 import { uploadForm } from './uploads.js';
 
 /**
@@ -81,6 +81,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     const problems = badFields(request, LABELS);
     if (problems.length === 0 && !vendor) problems.push(request.t('form.bad.required', { label: request.t(LABELS.vendor) }));
     if (problems.length > 0) return registerPage(request, reply, { chosen, problems }, 400);
+    if (form.oversized && !chosen.sshPublicKey) return registerPage(request, reply, { chosen, problem: keyFileTooBig(request, form.oversized) }, 413);
     const keyText = chosen.sshPublicKey || form.file?.data.toString('utf8') || '';
     if (!keyText.trim()) return registerPage(request, reply, { chosen, problemKey: 'systems.problem.key' }, 400);
     try {
@@ -110,6 +111,7 @@ export async function systemsPages(app: FastifyInstance): Promise<void> {
     const s = await changeableSystem(pool, person, request.params.username);
     if (problems.length > 0) return showSystemPage(request, reply, s, { problems, status: 400 });
     const form = uploadForm(request, 'keyFile');
+    if (form.oversized && !form.fields.sshPublicKey?.trim()) return showSystemPage(request, reply, s, { problem: keyFileTooBig(request, form.oversized), status: 413 });
     const keyText = (form.fields.sshPublicKey ?? '').trim() || form.file?.data.toString('utf8') || '';
     try {
       await addSystemKey(pool, s.username, parsePublicKey(keyText, form.file && !form.fields.sshPublicKey?.trim() ? form.file.filename : 'the pasted key'), person.email);
@@ -187,4 +189,9 @@ async function changeableSystem(pool: Pool, person: Person, username: string): P
   const s = await visibleSystem(pool, person, username);
   authorize(person, 'system.manage', { vendorId: s.vendorId });
   return s;
+}
+
+/** A key file over the upload limit (cut at 20 MiB, security.ts): surely not the public key, which is one line. */
+function keyFileTooBig(request: FastifyRequest, file: OversizedFile): Shown {
+  return { text: request.t('systems.problem.key-file-too-big', { name: file.filename }) };
 }
