@@ -80,11 +80,30 @@ describe('accounts', () => {
     const p = await addPerson(portal.pool, { role: 'operator' });
     const c = await portal.login(p);
     const first = c.cookie('filudveksling_session')!;
-    await c.submit('/login', { email: p.email, password: p.password }, { from: '/login' });
+    // Logged in, /login sends the browser on; a page of the session carries the form's token.
+    await c.submit('/login', { email: p.email, password: p.password }, { from: '/' });
     const second = c.cookie('filudveksling_session')!;
     expect(second).not.toBe(first);
     const old = await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { cookie: `filudveksling_session=${first}` } });
     expect(old.status).toBe(401);
+  });
+
+  it('a session starts and ends with a new CSRF secret: a token from before the login or the logout is refused', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = portal.client();
+    await c.get('/login');
+    const before = { token: c.csrf, secret: c.cookie('filudveksling_csrf') };
+    expect(before.secret).toBeDefined();
+    const login = await c.submit('/login', { email: p.email, password: p.password }, { csrf: before.token });
+    expect(login.status).toBe(303);
+    expect(c.cookie('filudveksling_csrf')).toBeUndefined();
+    // The session's pages make a new secret, which the token from before the login does not match.
+    await c.get('/');
+    expect(c.cookie('filudveksling_csrf')).not.toBe(before.secret);
+    expect((await c.submit('/language', { language: 'en', back: '/' }, { csrf: before.token })).status).toBe(403);
+    expect((await c.submit('/language', { language: 'en', back: '/' })).status).toBe(303);
+    expect((await c.submit('/logout', {}, { from: '/' })).status).toBe(303);
+    expect(c.cookie('filudveksling_csrf')).toBeUndefined();
   });
 
   it('an invitation link works once, is replaced by a newer one, and expires after 72 h', async () => {

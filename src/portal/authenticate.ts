@@ -3,6 +3,7 @@ import { personOfApiToken } from '../accounts/api-tokens.js';
 import { SESSION_MAX_MS, personOfSession } from '../accounts/sessions.js';
 import { translator } from './i18n/messages.js';
 import { Problem } from './problem.js';
+import { CSRF_COOKIE } from './security.js';
 import { shared } from './shared-plugin.js';
 
 export const SESSION_COOKIE = 'filudveksling_session';
@@ -80,10 +81,21 @@ export function setSessionCookie(app: FastifyInstance, reply: FastifyReply, sess
     secure: app.portal.secureCookies,
     maxAge: SESSION_MAX_MS / 1000,
   });
+  clearCsrfSecret(app, reply);
 }
 
 export function clearSessionCookie(app: FastifyInstance, reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: app.portal.secureCookies });
+  clearCsrfSecret(app, reply);
+}
+
+/**
+ * A session starts and ends with a new CSRF secret (the next page makes one): a secret someone got
+ * into the browser before the login (a cookie set from a sibling domain, a shared computer) does not
+ * carry over into the session, nor tokens copied from the pages before it.
+ */
+function clearCsrfSecret(app: FastifyInstance, reply: FastifyReply): void {
+  reply.clearCookie(CSRF_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: app.portal.secureCookies, signed: true });
 }
 
 /** A page behind login: an anonymous visitor goes to the login page and comes back after. */

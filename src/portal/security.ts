@@ -47,6 +47,8 @@ export const uploadedFileSchema = { type: 'object', description: 'a file (multip
 
 /** The name of the header a cookie-authenticated API write carries its CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
+/** The cookie holding the CSRF secret (signed); a new one comes with every new session (authenticate.ts). */
+export const CSRF_COOKIE = 'filudveksling_csrf';
 
 /**
  * Headers, cookies, forms, CSRF, rate limits and uploads, for every route. CSP allows this origin
@@ -76,7 +78,7 @@ export const security = shared(async (app: FastifyInstance, o: { secret: string;
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
-    cookieKey: 'filudveksling_csrf',
+    cookieKey: CSRF_COOKIE,
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: true },
     getToken: csrfTokenOf,
   });

@@ -176,6 +176,8 @@ export class PortalClient {
       const expired = attrs.some((a) => /^\s*max-age=0/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a));
       if (expired || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
+      // As in a browser, the token of a page from before no longer matches a new CSRF secret.
+      if (name === 'filudveksling_csrf') this.csrf = '';
     }
     return res;
   }
