@@ -37,4 +37,11 @@ describe('documentation', () => {
     });
     expect(missing).toEqual([]);
   });
+
+  it('docker-compose.yml gives every node the stop grace period docs/operations.md asks for', () => {
+    const asked = /`docker stop -t (\d+)`/.exec(text('docs/operations.md'))?.[1];
+    expect(asked).toBeDefined();
+    // The nodes share one anchor (x-node); compose's own default is 10 s, which cuts the drain short.
+    expect(/^x-node: &node\n(?: {2}.*\n)*? {2}stop_grace_period: (\d+)s$/m.exec(text('docker-compose.yml'))?.[1]).toBe(asked);
+  });
 });

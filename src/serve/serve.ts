@@ -61,7 +61,7 @@ export async function serve(config: Config, role: Role): Promise<RunningServer> 
     stop: () =>
       (stopping ??= (async () => {
         const t1 = Date.now();
-        log.info({ op: 'serve', role }, 'shutting down: SFTP drains, then routing finishes its jobs, then the database closes');
+        log.info({ op: 'serve', role }, 'shutting down: the portal and SFTP drain, then routing finishes its jobs, then the database closes');
         // Each part gets the drain timeout and some; a part stuck on an unreachable Redis or
         // PostgreSQL is left behind rather than holding the stop forever (its work resumes later).
         const partMs = config.drainMs + 10_000;
