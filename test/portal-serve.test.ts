@@ -24,6 +24,26 @@ async function answers(url: string): Promise<number | 'refused'> {
   }
 }
 
+/**
+ * A login form posted over a raw socket with `Expect: 100-continue`, its body not yet sent: the
+ * portal has the request in flight once it answers 100 Continue, which this waits for.
+ */
+async function loginHeld(port: string, contentLength: number) {
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  let received = '';
+  const continued = new Promise<void>((resolve) =>
+    socket.on('data', (d: Buffer) => {
+      received += d.toString();
+      if (received.includes('100 Continue')) resolve();
+    }),
+  );
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${contentLength}\r\nExpect: 100-continue\r\n\r\n`);
+  await continued;
+  return { socket, closed, received: () => received };
+}
+
 describe('serve and the portal', () => {
   it('--role portal serves the portal and no SFTP, and stops cleanly on SIGTERM', async () => {
     const p = await ports();
@@ -42,23 +62,11 @@ describe('serve and the portal', () => {
     const p = await ports();
     const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), FILUDVEKSLING_DRAIN_MS: '500', ...p };
     const node = await startServe(env, ['--role', 'portal']);
-    const socket = connect(Number(p.PORTAL_PORT), '127.0.0.1');
-    socket.on('error', () => undefined);
-    let received = '';
-    const continued = new Promise<void>((resolve) =>
-      socket.on('data', (d: Buffer) => {
-        received += d.toString();
-        if (received.includes('100 Continue')) resolve();
-      }),
-    );
-    const socketClosed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    // The portal has the request once it says 100 Continue; 3 bytes of the promised 100 follow, and
-    // no more: Node alone would hold such a request open for 5 minutes.
-    socket.write('POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n');
-    await continued;
-    socket.write('abc');
+    // 3 bytes of the promised 100 follow, and no more: Node alone would hold such a request open for 5 minutes.
+    const login = await loginHeld(p.PORTAL_PORT, 100);
+    login.socket.write('abc');
     expect(await node.stop()).toBe(0);
-    await socketClosed;
+    await login.closed;
     expect(node.output()).toContain('drain timeout: closing 1 portal connection(s) still open');
     expect(node.output()).not.toContain('did not stop within');
   });
@@ -67,26 +75,15 @@ describe('serve and the portal', () => {
     const p = await ports();
     const env = { DATABASE_URL: db.url, FILUDVEKSLING_DATA: mkdtempSync(join(tmpdir(), 'fu-portal-serve-')), FILUDVEKSLING_DRAIN_MS: '20000', ...p };
     const node = await startServe(env, ['--role', 'portal']);
-    const socket = connect(Number(p.PORTAL_PORT), '127.0.0.1');
-    socket.on('error', () => undefined);
-    let received = '';
-    const continued = new Promise<void>((resolve) =>
-      socket.on('data', (d: Buffer) => {
-        received += d.toString();
-        if (received.includes('100 Continue')) resolve();
-      }),
-    );
-    const socketClosed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     const body = 'email=x%40example.dk&password=y';
-    socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
-    await continued;
+    const login = await loginHeld(p.PORTAL_PORT, body.length);
     const stopped = node.stop();
     // The portal has stopped listening (it is closing) before the request's body comes.
     while ((await answers(`http://127.0.0.1:${p.PORTAL_PORT}/login`)) !== 'refused');
-    socket.write(body);
-    await socketClosed;
+    login.socket.write(body);
+    await login.closed;
     // Answered (HTTP/1.1 keep-alive, as any browser's), and then not held open until the drain timeout.
-    expect(received).toMatch(/\r\n\r\nHTTP\/1\.1 [0-9]{3} /);
+    expect(login.received()).toMatch(/\r\n\r\nHTTP\/1\.1 [0-9]{3} /);
     expect(await stopped).toBe(0);
     expect(node.output()).not.toContain('drain timeout: closing');
   });
