@@ -39,6 +39,7 @@ describe('operations: status and metrics', () => {
     const status = r.json();
     expect(status.nodes).toHaveLength(1);
     expect(status.nodes[0].role).toBe('all');
+    expect(status.nodes[0].mailsNotices).toBe(false); // no SMTP_URL
     expect(status.queue).toEqual({ inFlight: 0, failed: 0, oldestSeconds: 0 });
     expect(status.inboxes).toEqual([{ system: 'modtager-b', files: 1, oldestSeconds: expect.any(Number) }]);
     expect(status.inboxes[0].oldestSeconds).toBeGreaterThanOrEqual(7200);
@@ -46,6 +47,9 @@ describe('operations: status and metrics', () => {
 
     const human = await cli(['status'], env);
     expect(human.stdout).toMatch(/Nodes \(1 alive\)/);
+    expect(human.stdout).toMatch(/ROLE +SESSIONS +MAILS NOTICES +STARTED/);
+    expect(human.stdout).toMatch(/ all +0 +no +\d{4}-/);
+    expect(human.stdout).toContain('No running node mails them: they stay in the outbox and are shown only in the portal. Set SMTP_URL on the nodes of role router (or all) and restart them.');
     expect(human.stdout).toMatch(/modtager-b\s+1\s+2 h\s+FALLING BEHIND/);
   });
 

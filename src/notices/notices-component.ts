@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
+import { setMailsNotices } from '../operations/node-heartbeat.js';
 import { queueBackend } from '../router/routing-queue.js';
 import type { ComponentFactory } from '../serve/component.js';
 import { startNoticeClock } from './notice-clock.js';
@@ -9,7 +10,8 @@ import { startNoticeSender, type NoticeSender } from './notice-sender.js';
 /**
  * Notices (SPEC §12) on nodes that route (roles all and router): the clock that writes the hourly
  * rejection digests and "falling behind" notices, and, with SMTP_URL, the sender that mails the
- * outbox. Without SMTP_URL notices stay in the outbox and the portal shows them.
+ * outbox. Without SMTP_URL notices stay in the outbox and the portal shows them. A node whose sender
+ * runs says so in its `nodes` row, so the portal can tell when no live node mails at all.
  */
 export const noticesComponent: ComponentFactory = async ({ config, database, role }) => {
   if (role !== 'all' && role !== 'router') return undefined;
@@ -27,12 +29,14 @@ export const noticesComponent: ComponentFactory = async ({ config, database, rol
       attempts: config.noticeAttempts,
       backoffMs: config.noticeBackoffMs,
     });
+    await setMailsNotices(database.pool, true);
   }
   const clock = startNoticeClock({ pool: database.pool, unfetchedHours: config.notifyUnfetchedHours });
   return {
     name: 'notices',
     async stop() {
       await clock.stop();
+      if (sender) await setMailsNotices(database.pool, false).catch(() => undefined);
       await sender?.close();
     },
   };

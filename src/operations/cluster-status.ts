@@ -10,6 +10,8 @@ export interface NodeStatus {
   startedAt: Date;
   lastSeen: Date;
   sessions: number;
+  /** The node mails notices (role all or router, with SMTP_URL): notices-component.ts sets it. */
+  mailsNotices: boolean;
 }
 
 export interface QueueStatus {
@@ -26,11 +28,19 @@ export const NODE_ALIVE_SECONDS = 30;
 
 export async function liveNodes(db: Queryable): Promise<NodeStatus[]> {
   const { rows } = await db.query<NodeStatus>(
-    `SELECT id, hostname, pid, role, started_at AS "startedAt", last_seen AS "lastSeen", sessions
+    `SELECT id, hostname, pid, role, started_at AS "startedAt", last_seen AS "lastSeen", sessions, mails_notices AS "mailsNotices"
        FROM nodes WHERE stopped_at IS NULL AND last_seen > now() - make_interval(secs => $1) ORDER BY started_at`,
     [NODE_ALIVE_SECONDS],
   );
   return rows;
+}
+
+/**
+ * Whether any live node mails notices. When none does, the outbox is mailed by nobody: notices stay
+ * pending and are read only in the portal (the Udbakke and Advis pages and `status` say so).
+ */
+export async function someNodeMailsNotices(db: Queryable): Promise<boolean> {
+  return (await liveNodes(db)).some((n) => n.mailsNotices);
 }
 
 export async function queueStatus(db: Queryable): Promise<QueueStatus> {

@@ -7,7 +7,10 @@ import type { ComponentFactory } from '../serve/component.js';
 
 const HEARTBEAT_MS = 5_000;
 
-/** Reports this node in the `nodes` table every few seconds, for `filudveksling status`. */
+/**
+ * Reports this node in the `nodes` table every few seconds, for `filudveksling status`. It inserts
+ * the row before the other components start, so they can add to it (setMailsNotices).
+ */
 export const nodeHeartbeat: ComponentFactory = async ({ database, role }) => {
   const id = nodeId;
   const db: Queryable = database.pool;
@@ -26,3 +29,12 @@ export const nodeHeartbeat: ComponentFactory = async ({ database, role }) => {
     },
   };
 };
+
+/**
+ * Whether this node mails notices: the notices component says so when its sender starts (and no
+ * longer when it stops). The heartbeat keeps the row live; the portal and `filudveksling status` read
+ * the flag of the live nodes (cluster-status.ts) to tell whether anybody mails the outbox.
+ */
+export async function setMailsNotices(db: Queryable, mails: boolean): Promise<void> {
+  await db.query('UPDATE nodes SET mails_notices = $2 WHERE id = $1', [nodeId, mails]);
+}

@@ -26,6 +26,7 @@ export function registerStatus(program: Command): void {
                 { header: 'NODE', value: (n) => `${n.hostname}:${n.pid}` },
                 { header: 'ROLE', value: (n) => n.role },
                 { header: 'SESSIONS', value: (n) => n.sessions, align: 'right' },
+                { header: 'MAILS NOTICES', value: (n) => n.mailsNotices },
                 { header: 'STARTED', value: (n) => n.startedAt },
                 { header: 'LAST SEEN', value: (n) => n.lastSeen },
               ],
@@ -36,6 +37,9 @@ export function registerStatus(program: Command): void {
             `Routing: ${queue.inFlight} transfer(s) in flight${queue.inFlight ? `, oldest ${duration(queue.oldestSeconds)}` : ''}; ` +
               `${queue.failed} failed${queue.failed ? ' (see `filudveksling transfer list --status failed`, then `transfer retry <uuid>`)' : ''}`,
             `Notices: ${notices.pending} waiting to be mailed; ${notices.failed} failed${notices.failed ? ' (see `filudveksling notice list --failed`)' : ''}`,
+            ...(nodes.length > 0 && !nodes.some((n) => n.mailsNotices)
+              ? ['  No running node mails them: they stay in the outbox and are shown only in the portal. Set SMTP_URL on the nodes of role router (or all) and restart them.']
+              : []),
             '',
             `Recipients with unfetched files (${backlog.length}; ${behind.length} older than ${duration(hours * 3600)}):`,
             table(

@@ -384,6 +384,7 @@ export const daPages = {
   'notices.state.sent': 'Sendt',
   'notices.state.failed': 'Fejlet',
   'notices.state.uncertain': 'Uvis',
+  'notices.state.unmailed': 'Sendes ikke som e-mail (der er ingen mailserver sat op)',
 
   'outbox.title': 'Udbakke',
   'outbox.lead': 'Alle advis med afsendelsens tilstand, antal forsøg og seneste fejl. "Uvis": noden stoppede, mens mailen blev afleveret; den sendes ikke igen, så den højst kommer én gang.',
@@ -396,6 +397,8 @@ export const daPages = {
   'outbox.col.attempts': 'Forsøg',
   'outbox.col.error': 'Seneste fejl',
   'outbox.col.sent': 'Sendt',
+  'outbox.unmailed': 'Ingen kørende node sender e-mail.',
+  'outbox.unmailed.todo': 'Advis bliver liggende i udbakken og vises kun her i portalen. Sæt SMTP_URL på noderne med rollen router (eller all), og genstart dem; så sendes også de advis, der venter.',
 
   'refusal.agreement-state': 'Serviceaftale {id} har status «{status}»; «{action}» kan kun bruges, mens den har status «{from}». {next}',
   'refusal.agreement-state.decide': 'En afventende anmodning godkendes, afvises eller trækkes tilbage; opsigelse er for en godkendt aftale.',

@@ -385,6 +385,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'notices.state.sent': 'Sent',
   'notices.state.failed': 'Failed',
   'notices.state.uncertain': 'Uncertain',
+  'notices.state.unmailed': 'Not sent by e-mail (no mail server is set up)',
 
   'outbox.title': 'Outbox',
   'outbox.lead': 'Every notice with its sending state, attempts and last error. "Uncertain": the node stopped while handing the mail over; it is not sent again, so it arrives at most once.',
@@ -397,6 +398,8 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'outbox.col.attempts': 'Attempts',
   'outbox.col.error': 'Last error',
   'outbox.col.sent': 'Sent',
+  'outbox.unmailed': 'No running node sends mail.',
+  'outbox.unmailed.todo': 'Notices stay in the outbox and are shown only here in the portal. Set SMTP_URL on the nodes of role router (or all) and restart them; the waiting notices are then sent too.',
 
   'refusal.agreement-state': 'Agreement {id} is «{status}»; «{action}» is only possible while it is «{from}». {next}',
   'refusal.agreement-state.decide': 'A pending request is approved, rejected or withdrawn; terminating is for an approved one.',

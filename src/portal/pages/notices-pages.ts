@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listNotices, noticesOf } from '../../notices/outbox.js';
+import { someNodeMailsNotices } from '../../operations/cluster-status.js';
 import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
@@ -12,7 +13,9 @@ import { safeLocalPath } from './safe-path.js';
  * query of GET /api/v1/notices), its subject linking to the page it is about; and the operators'
  * outbox of every notice with its sending state, attempts and last error, paged the same way (the
  * query of `notice list`). Invitations and resets are listed without
- * their text or link: the one-time link is not shown again.
+ * their text or link: the one-time link is not shown again. While no live node mails notices (none
+ * of role all or router has SMTP_URL), the outbox says so and what to do, and a person's pending
+ * notices say they are not mailed instead of waiting to be sent.
  */
 const PAGE_SIZE = 50;
 
@@ -29,14 +32,14 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     const problems = badFields(request, LABELS);
     const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
     // One more than a page: whether there is a next one.
-    const rows = await noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after });
+    const [rows, mailed] = await Promise.all([noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after }), someNodeMailsNotices(pool)]);
     const page = rows.slice(0, PAGE_SIZE).map((n) => {
       // Invitations and resets carry a one-time link: neither it nor the text is shown again.
       const account = n.event.startsWith('account.');
       return { ...n, text: account ? undefined : n.body, link: account || !n.link.startsWith('/') ? undefined : safeLocalPath(n.link) };
     });
     const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
-    return renderPage(request, reply, 'notices', 'notices.title', { rows: page, paging: paging('/notices', { after, nextAfter }), problems }, problems.length > 0 ? 400 : 200);
+    return renderPage(request, reply, 'notices', 'notices.title', { rows: page, unmailed: !mailed, paging: paging('/notices', { after, nextAfter }), problems }, problems.length > 0 ? 400 : 200);
   });
 
   /** The outbox is the operators' alone: to anyone else it does not exist (404). */
@@ -46,11 +49,11 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     const problems = badFields(request, LABELS);
     const failed = queryText(request, 'failed') === 'yes';
     const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
-    const rows = await listNotices(pool, { failed, after, limit: PAGE_SIZE + 1 });
+    const [rows, mailed] = await Promise.all([listNotices(pool, { failed, after, limit: PAGE_SIZE + 1 }), someNodeMailsNotices(pool)]);
     const page = rows.slice(0, PAGE_SIZE);
     const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
     const pages = paging('/outbox', { query: { failed: failed ? 'yes' : undefined }, after, nextAfter });
-    return renderPage(request, reply, 'outbox', 'outbox.title', { rows: page, failed, paging: pages, problems }, problems.length > 0 ? 400 : 200);
+    return renderPage(request, reply, 'outbox', 'outbox.title', { rows: page, failed, unmailed: !mailed, paging: pages, problems }, problems.length > 0 ? 400 : 200);
   });
 }
 
