@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkDocument } from '../src/infref/declaration-document.js';
@@ -13,6 +14,7 @@ import { formatsFor } from '../src/portal/formats.js';
 import { da } from '../src/portal/i18n/da.js';
 import { en } from '../src/portal/i18n/en.js';
 import { refusalText } from '../src/portal/refusals.js';
+import { MULTIPART_BODY_LIMIT } from '../src/portal/security.js';
 import { addOtherAuthority, addRoute, issueInfRef, registerSystem, type TestSystem } from './helpers/factories.js';
 import { addPerson, apiToken, startPortalWithInfRef, type PortalClient, type TestPortal, type TestPerson } from './helpers/portal.js';
 
@@ -200,6 +202,103 @@ describe('a file over the 20 MiB upload limit', () => {
     expect([res.status, shown(res.html)]).toEqual([413, { alert: 'Filen «id_ed25519.pub» fylder over 20 MiB og er ikke en offentlig SSH-nøgle, som er én linje. Vælg .pub-filen fra ssh-keygen, eller indsæt nøglen i feltet.', lang: false }]);
     expect(valueOf(res.html, 'username')).toBe('stor-noegle');
     expect((await portal.pool.query("SELECT count(*)::int AS n FROM systems WHERE username = 'stor-noegle'")).rows[0].n).toBe(0);
+  });
+});
+
+describe('a form bigger than the portal takes', () => {
+  const BOUNDARY = 'grænse-7f3a';
+  /** The start of a multipart body: its one file part's headers, the file's bytes to follow. */
+  const partHead = Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="document"; filename="stor.pdf"\r\nContent-Type: application/pdf\r\n\r\n`);
+
+  interface Sent {
+    status: number;
+    headers: string;
+    body: string;
+    /** The body's bytes written before the answer came. */
+    sent: number;
+  }
+
+  /**
+   * A raw POST of a multipart body that never ends: declared as `length` bytes (or chunked), its
+   * file's bytes written as long as the socket takes them and no answer has come (up to 64 MiB);
+   * returns once the portal has answered and closed its side of the connection.
+   */
+  function post(path: string, auth: Record<string, string>, length?: number): Promise<Sent> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(portal.baseUrl).port), '127.0.0.1');
+      let received = Buffer.alloc(0);
+      let sent = 0;
+      socket.on('error', () => undefined);
+      socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+      // The portal closes its side after the answer (and the whole connection a little later).
+      socket.on('end', () => socket.destroy());
+      socket.on('close', () => {
+        const text = received.toString('utf8');
+        const [headers = '', body = ''] = text.split('\r\n\r\n');
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]);
+        if (!status) reject(new Error(`no answer after ${sent} bytes: ${JSON.stringify(text.slice(0, 200))}`));
+        else resolve({ status, headers, body: /transfer-encoding: chunked/i.test(headers) ? dechunk(body) : body, sent });
+      });
+      const head = [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Content-Type: multipart/form-data; boundary=${BOUNDARY}`, length === undefined ? 'Transfer-Encoding: chunked' : `Content-Length: ${length}`, ...Object.entries(auth).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+      const chunk = Buffer.alloc(64 * 1024, 0x25);
+      const frame = (b: Buffer) => (length === undefined ? Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]) : b);
+      const write = () => {
+        while (received.length === 0 && !socket.destroyed) {
+          // A portal that reads on without answering: no more than 64 MiB of it, then give up.
+          if (sent >= 64 * 1024 * 1024) return void socket.destroy();
+          const b = sent === 0 ? Buffer.concat([partHead, chunk]) : chunk;
+          sent += b.length;
+          if (!socket.write(frame(b))) return void socket.once('drain', write);
+        }
+      };
+      write();
+    });
+  }
+  const dechunk = (body: string) => body.replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n\r\n$/, '').replace(/\r\n[0-9a-f]+\r\n/g, '');
+  const alertOf = (html: string) => /<p role="alert">([\s\S]*?)<\/p>/.exec(html)?.[1]?.replace(/&#39;/g, "'");
+  const declarations = async (name: string) => (await portal.pool.query('SELECT count(*)::int AS n FROM gdpr_declarations g JOIN infrefs i ON i.id = g.infref_id WHERE i.number = $1 AND i.version = $2', [Number(/GDPR(\d+)_/.exec(name)![1]), Number(/_(\d+)$/.exec(name)![1])])).rows[0].n;
+
+  it('that says it is 1 GiB is refused (413) at once, before its body is sent, and its connection closed: on the page in Danish and English, in the API with its code', async () => {
+    const name = (await issueInfRef(portal.pool, sender.username)).name;
+    const GiB = 1024 * 1024 * 1024;
+    const vendorAdminEn = await addPerson(portal.pool, { role: 'vendor-admin', vendorId: sender.vendorId, language: 'en' });
+    const cases: Array<[TestPerson, string]> = [
+      [vendorAdmin, 'Formularen fylder 1 GiB, mere end portalen tager imod; en fil må højst fylde 20 MiB. Vælg en mindre fil.'],
+      [vendorAdminEn, 'The form is 1 GiB, more than the portal takes; a file may be at most 20 MiB. Choose a smaller file.'],
+    ];
+    for (const [person, text] of cases) {
+      const c = await portal.login(person);
+      const res = await post(`/infrefs/${name}/declaration`, { cookie: `filudveksling_session=${c.cookie('filudveksling_session')}` }, GiB);
+      expect([res.status, alertOf(res.body)]).toEqual([413, text]);
+      expect(res.headers).toMatch(/\r\nconnection: close/i);
+      // Answered while almost all of the body was still to come (what the socket buffers is all that went).
+      expect(res.sent).toBeLessThan(GiB / 100);
+    }
+    const api = await post(`/api/v1/infrefs/${name}/declaration`, { authorization: `Bearer ${await apiToken(portal.pool, vendorAdmin.email)}` }, GiB);
+    expect([api.status, /^content-type: application\/problem\+json/im.test(api.headers), JSON.parse(api.body)]).toEqual([413, true, expect.objectContaining({
+      status: 413,
+      code: 'form-too-big',
+      detail: 'The form is 1 GiB, more than the portal takes; a file may be at most 20 MiB. Choose a smaller file.',
+    })]);
+    expect(api.sent).toBeLessThan(GiB / 100);
+    expect(await declarations(name)).toBe(0);
+  });
+
+  it('sent without a length (chunked) is cut off (413) once it has sent more than the portal takes', async () => {
+    const name = (await issueInfRef(portal.pool, sender.username)).name;
+    const api = await post(`/api/v1/infrefs/${name}/declaration`, { authorization: `Bearer ${await apiToken(portal.pool, vendorAdmin.email)}` });
+    expect([api.status, JSON.parse(api.body)]).toEqual([413, expect.objectContaining({
+      code: 'form-too-big',
+      detail: 'The form is larger than the portal takes; a file may be at most 20 MiB. Choose a smaller file.',
+    })]);
+    // Past the limit, and not much further: what the sockets buffer while the answer is on its way.
+    expect(api.sent).toBeGreaterThan(MULTIPART_BODY_LIMIT);
+    expect(api.sent).toBeLessThan(MULTIPART_BODY_LIMIT + 16 * 1024 * 1024);
+    const c = await portal.login(vendorAdmin);
+    const page = await post(`/infrefs/${name}/declaration`, { cookie: `filudveksling_session=${c.cookie('filudveksling_session')}` });
+    expect([page.status, alertOf(page.body)]).toEqual([413, 'Formularen fylder mere, end portalen tager imod; en fil må højst fylde 20 MiB. Vælg en mindre fil.']);
+    expect(await declarations(name)).toBe(0);
   });
 });
 

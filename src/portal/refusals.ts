@@ -27,11 +27,13 @@ const WORD_VALUES: Record<string, Record<string, string>> = {
  */
 const BYTE_VALUES: Record<string, string[]> = {
   'declaration-document-too-big': ['size'],
+  'form-too-big': ['size'],
 };
 
 /** Refusals with an HTTP status of their own (else bad input 400, refused 409): a file over the limit is 413. */
 const STATUSES: Record<string, number> = {
   'declaration-document-too-big': 413,
+  'form-too-big': 413,
 };
 
 /** The status a page or the API answers a refusal with: its own (STATUSES), else `otherwise`. */

@@ -4,7 +4,8 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { UsageError } from '../errors.js';
 import { shared } from './shared-plugin.js';
 
 export interface RateLimits {
@@ -18,6 +19,19 @@ const DEFAULT_RATE_LIMITS: RateLimits = { perMinute: 1200, authPerMinute: 60 };
 
 /** Uploads: a GDPR declaration document may have up to 20 MiB (SPEC §11); one file per request. */
 export const UPLOAD_LIMITS = { fileSize: 20 * 1024 * 1024, files: 1, fields: 20, parts: 25, fieldSize: 64 * 1024 };
+
+/** Room for each part's boundary and headers (Content-Disposition with a file name, Content-Type). */
+const PART_HEADERS = 4 * 1024;
+
+/**
+ * The most a multipart request may send in all: its file, its fields and their parts' headers
+ * (21.4 MiB). @fastify/multipart reads the request itself and keeps no total (Fastify's bodyLimit
+ * does not apply to it): a file over the limit is cut, but the rest of the body would be read and
+ * dropped to its end, however long. A request that says it is bigger is refused before its body is
+ * read; one that does not say (chunked) is cut off at this size. (HTTP itself ends a body at its
+ * Content-Length: what a client sends past it is not the body.)
+ */
+export const MULTIPART_BODY_LIMIT = UPLOAD_LIMITS.fileSize * UPLOAD_LIMITS.files + UPLOAD_LIMITS.fields * UPLOAD_LIMITS.fieldSize + UPLOAD_LIMITS.parts * PART_HEADERS;
 
 /** A file of a multipart form, as the route's body carries it (`request.body.document`). */
 export interface UploadedFile {
@@ -103,7 +117,70 @@ export const security = shared(async (app: FastifyInstance, o: { secret: string;
       (part as unknown as { value: UploadedFile | OversizedFile }).value = file;
     },
   });
+  // After onRequest (who is asking: an anonymous upload is refused there), before the body is read.
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) capMultipart(request, reply);
+    return payload;
+  });
 });
+
+/**
+ * A multipart request over MULTIPART_BODY_LIMIT is refused (413, `form-too-big`), and its connection
+ * closed after the answer rather than its body read to the end (closeAfterAnswer): at once when its
+ * Content-Length says so, else when its bytes pass the limit. @fastify/multipart pipes `request.raw`
+ * into its parser in preValidation; the count listens beside that pipe (the request paused until
+ * then, so no byte goes by uncounted), and past the limit the request's 'error' ends the parser's
+ * iteration with the refusal (the route is never called, nothing is stored).
+ */
+function capMultipart(request: FastifyRequest, reply: FastifyReply): void {
+  const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+  if (declared !== undefined && declared > MULTIPART_BODY_LIMIT) {
+    closeAfterAnswer(reply);
+    throw formTooBig(declared);
+  }
+  const raw = request.raw;
+  let seen = 0;
+  raw.pause();
+  raw.on('data', function count(chunk: Buffer) {
+    seen += chunk.length;
+    if (seen <= MULTIPART_BODY_LIMIT) return;
+    raw.removeListener('data', count);
+    closeAfterAnswer(reply);
+    raw.emit('error', formTooBig());
+  });
+}
+
+/** How long the connection of a refused upload stays open after the answer, for the client to read it. */
+const LINGER_MS = 2000;
+
+/**
+ * The connection of an upload refused before its body was read is closed after the answer
+ * (`Connection: close`), but not outright: Node would close it at once, and closing with bytes
+ * still unread resets the connection, so that the client (a browser too) may lose the answer and
+ * see only "connection reset". Instead the portal stops writing (FIN) and drops what still comes
+ * for LINGER_MS, time for the client to read the answer and stop sending, then closes.
+ */
+function closeAfterAnswer(reply: FastifyReply): void {
+  void reply.header('connection', 'close');
+  const socket = reply.raw.socket;
+  if (!socket) return;
+  // Node calls destroySoon once the answer with `Connection: close` is written.
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
+}
+
+/** The refusal of a form bigger than the portal takes: its size when it said it, and the file limit. */
+function formTooBig(size?: number): UsageError {
+  const what = size === undefined ? 'is larger' : `is ${Math.ceil(size / (1024 * 1024))} MiB, larger`;
+  return new UsageError(`The form ${what} than the portal takes; a file may be at most 20 MiB. Choose a smaller file.`, {
+    code: 'form-too-big',
+    values: size === undefined ? {} : { size },
+  });
+}
 
 /** The X-CSRF-Token header, or a form's `_csrf` field (urlencoded or multipart). */
 function csrfTokenOf(request: FastifyRequest): string | undefined {

@@ -443,6 +443,8 @@ export const daPages = {
   'refusal.declaration-document-empty': 'Filen «{name}» er tom; vælg den underskrevne GDPR-erklæring.',
   'refusal.declaration-document-too-big': 'Filen «{name}» fylder {size}; den må højst fylde 20 MiB. Vælg en mindre fil, f.eks. en PDF uden skannede billeder i fuld opløsning.',
   'refusal.declaration-document-too-big.size-unknown': 'Filen «{name}» fylder over 20 MiB, som er det mest, en GDPR-erklæring må fylde. Vælg en mindre fil, f.eks. en PDF uden skannede billeder i fuld opløsning.',
+  'refusal.form-too-big': 'Formularen fylder {size}, mere end portalen tager imod; en fil må højst fylde 20 MiB. Vælg en mindre fil.',
+  'refusal.form-too-big.size-unknown': 'Formularen fylder mere, end portalen tager imod; en fil må højst fylde 20 MiB. Vælg en mindre fil.',
   'refusal.infref-invalid': '«{text}» er ikke en InfRef; skriv den som FagsystemdefineredeDataRefGDPR<nummer>_<version>, f.eks. FagsystemdefineredeDataRefGDPR12_1.',
   'refusal.infref-unknown': 'InfRef {infref} findes ikke: ingen InfRef har nummer {number}. Se InfRefs for dem, der findes.',
   'refusal.infref-version-unknown': 'InfRef {infref} findes ikke: InfRef {number} findes kun op til {latest}. Brug den, eller lav en ny version.',

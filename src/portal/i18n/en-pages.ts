@@ -444,6 +444,8 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'refusal.declaration-document-empty': 'The file «{name}» is empty; choose the signed GDPR declaration.',
   'refusal.declaration-document-too-big': 'The file «{name}» is {size}; the limit is 20 MiB. Choose a smaller file, e.g. a PDF without scanned images at full resolution.',
   'refusal.declaration-document-too-big.size-unknown': 'The file «{name}» is over 20 MiB, the limit for a GDPR declaration. Choose a smaller file, e.g. a PDF without scanned images at full resolution.',
+  'refusal.form-too-big': 'The form is {size}, more than the portal takes; a file may be at most 20 MiB. Choose a smaller file.',
+  'refusal.form-too-big.size-unknown': 'The form is larger than the portal takes; a file may be at most 20 MiB. Choose a smaller file.',
   'refusal.infref-invalid': '«{text}» is not an InfRef; write it as FagsystemdefineredeDataRefGDPR<number>_<version>, e.g. FagsystemdefineredeDataRefGDPR12_1.',
   'refusal.infref-unknown': 'InfRef {infref} does not exist: no InfRef has number {number}. See InfRefs for those that do.',
   'refusal.infref-version-unknown': 'InfRef {infref} does not exist: InfRef {number} exists only up to {latest}. Use that one, or make a new version.',
