@@ -106,6 +106,30 @@ describe('accounts', () => {
     expect(c.cookie('filudveksling_csrf')).toBeUndefined();
   });
 
+  it('a CSRF secret planted in the browser (a cookie the login cannot clear) signs no form of the session', async () => {
+    // The attacker's own visit gives a valid signed secret and a token of it; a cookie set for the
+    // parent domain survives the portal's clearing at login and is sent first, before the portal's own.
+    const attacker = portal.client();
+    await attacker.get('/login');
+    const planted = { secret: attacker.cookie('filudveksling_csrf')!, token: attacker.csrf };
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const victim = await portal.login(p);
+    const session = victim.cookie('filudveksling_session')!;
+    const cookie = `filudveksling_csrf=${planted.secret}; filudveksling_session=${session}`;
+    const form = await fetch(`${portal.baseUrl}/language`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ language: 'en', back: '/', _csrf: planted.token }),
+    });
+    expect(form.status).toBe(403);
+    const api = await fetch(`${portal.baseUrl}/api/v1/me`, { method: 'PATCH', headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': planted.token }, body: '{"language":"en"}' });
+    expect(api.status).toBe(403);
+    expect((await portal.pool.query('SELECT language FROM users WHERE id = $1', [p.id])).rows[0].language).toBe('da');
+    // The session's own page and token still work.
+    expect((await victim.submit('/language', { language: 'en', back: '/' }, { from: '/' })).status).toBe(303);
+  });
+
   it('an invitation link works once, is replaced by a newer one, and expires after 72 h', async () => {
     const inv = await invite('once@example.dk');
     const c = portal.client();

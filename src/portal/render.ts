@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { formatsFor } from './formats.js';
 import type { MessageKey } from './i18n/messages.js';
 import { navigationFor } from './navigation.js';
+import { csrfUserInfo } from './security.js';
 
 export interface PageOptions {
   /** The page's title (a message key): the document title and, by convention, the page's h1. */
@@ -24,7 +25,7 @@ export function renderPage(request: FastifyRequest, reply: FastifyReply, view: s
     lang: request.language,
     person: request.person,
     nav: request.person ? navigationFor(request.server, request.person, path) : [],
-    csrfToken: reply.generateCsrf(),
+    csrfToken: reply.generateCsrf({ userInfo: csrfUserInfo(request) }),
     title: request.t(o.title),
     path,
   };

@@ -95,6 +95,11 @@ export const security = shared(async (app: FastifyInstance, o: { secret: string;
     cookieKey: CSRF_COOKIE,
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: true },
     getToken: csrfTokenOf,
+    // A token is bound to the session it was made in (render.ts passes the same): a secret planted in
+    // the browser (a parent domain's cookie, which clearing at login cannot remove) signs nothing of a
+    // session whose id the planter does not know.
+    getUserInfo: csrfUserInfo,
+    csrfOpts: { hmacKey: o.secret },
   });
   await app.register(fastifyRateLimit, {
     global: true,
@@ -180,6 +185,11 @@ function formTooBig(size?: number): UsageError {
     code: 'form-too-big',
     values: size === undefined ? {} : { size },
   });
+}
+
+/** What a CSRF token is bound to: the session's id (never shown, httpOnly), or no session (the library refuses ''). */
+export function csrfUserInfo(request: FastifyRequest): string {
+  return request.sessionId ? `session ${request.sessionId}` : 'no session';
 }
 
 /** The X-CSRF-Token header, or a form's `_csrf` field (urlencoded or multipart). */
