@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createApiToken } from '../src/accounts/api-tokens.js';
 import { inviteUser } from '../src/accounts/invite-user.js';
-import { requestOwnReset, resetUser } from '../src/accounts/manage-user.js';
+import { requestOwnReset, resetUser, setUserDisabled } from '../src/accounts/manage-user.js';
 import { createVendor } from './helpers/factories.js';
 import { addPerson, apiToken, startPortal, type TestPortal } from './helpers/portal.js';
 import { waitUntil } from './helpers/wait.js';
@@ -255,6 +256,31 @@ describe('accounts', () => {
     expect((await portal.client().submit('/login', { email: p.email, password: p.password })).status).toBe(303);
     const { rows } = await portal.pool.query(`SELECT after FROM audit_log WHERE action = 'user.disable' AND entity_id = $1`, [p.email]);
     expect(rows).toEqual([{ after: { disabled: true, tokensRevoked: [expect.any(Number)], linksEnded: 1 } }]);
+  });
+
+  it('a token made while the person is being disabled is revoked with the others, not left to come back with an enable', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    // Both wait at api_tokens, held by a third connection: the token's check is read before the disable starts.
+    const holder = await portal.pool.connect();
+    const lockWaiters = async () => (await portal.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
+    let made: Promise<{ token: string }>;
+    let disabled: Promise<unknown>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE api_tokens IN SHARE MODE');
+      made = createApiToken(portal.pool, p.email, 'operator@example.dk');
+      await waitUntil('the token at a lock', async () => (await lockWaiters()) >= 1);
+      disabled = setUserDisabled(portal.pool, p.email, true, 'operator@example.dk');
+      await waitUntil('the disable at a lock too', async () => (await lockWaiters()) >= 2);
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    const [{ token }] = await Promise.all([made!, disabled!]);
+    await setUserDisabled(portal.pool, p.email, false, 'operator@example.dk');
+    expect((await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    const { rows } = await portal.pool.query(`SELECT after FROM audit_log WHERE action = 'user.disable' AND entity_id = $1`, [p.email]);
+    expect(rows).toEqual([{ after: { disabled: true, tokensRevoked: [expect.any(Number)], linksEnded: 0 } }]);
   });
 
   it('"forgot password" is offered only with mail, answers alike for every address, and links active accounts only', async () => {

@@ -11,6 +11,10 @@ const TOKEN_PREFIX = 'fu_';
 /** `user token <email>`: a new API token, shown once; only its hash is kept. */
 export async function createApiToken(pool: Pool, email: string, by: string): Promise<{ email: string; token: string }> {
   return inTransaction(pool, async (db) => {
+    // Read again under a lock a disable waits for (and waits for a disable under way): the disable
+    // revokes the tokens it sees, so a token is made before it, and revoked by it, or refused after it.
+    const { id } = await requireUser(db, email);
+    await db.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [id]);
     const user = await requireUser(db, email);
     if (user.disabled) throw new AccountRefusedError('already-disabled', `${user.email} is disabled; enable it first with 'filudveksling user enable ${user.email}'.`);
     const token = newSecret(TOKEN_PREFIX);
