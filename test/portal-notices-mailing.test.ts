@@ -101,6 +101,36 @@ describe('whether anybody mails notices (issue 9)', () => {
     }
   });
 
+  it('the status page shows per live node whether it mails (yes/no), and the hint only while nodes run and none mails', async () => {
+    /** The nodes table's rows: [role, mails notices]. */
+    const nodeRows = (html: string) => [...html.matchAll(/<tr><td>[^<]*<\/td><td>([^<]*)<\/td><td class="num">[^<]*<\/td><td>([^<]*)<\/td>/g)].map((m) => [m[1], m[2]]);
+    // Live: portal-only (not mailing); the stopped and the silent router are not running.
+    let status = await page(operator, '/status');
+    expect(status).toContain('<th scope="col">Sender advis</th>');
+    expect(nodeRows(status)).toEqual([['portal', 'Nej']]);
+    expect(status).toContain(da['outbox.unmailed']);
+    expect(status).toContain(da['outbox.unmailed.todo']);
+    const english = await page(englishOperator, '/status');
+    expect(english).toContain('<th scope="col">Mails notices</th>');
+    expect(nodeRows(english)).toEqual([['portal', 'No']]);
+    expect(english).toContain(en['outbox.unmailed.todo']);
+
+    await node('router-mailing', { role: 'router', mails: true, seenSecondsAgo: 5 });
+    try {
+      status = await page(operator, '/status');
+      expect(nodeRows(status)).toEqual([['portal', 'Nej'], ['router', 'Ja']]);
+      expect(status).not.toContain(da['outbox.unmailed']);
+      expect(status).not.toContain('flash-warning');
+    } finally {
+      await portal.pool.query(`DELETE FROM nodes WHERE id = 'router-mailing'`);
+    }
+    // No node running at all: nothing to say of mail (as the CLI says nothing).
+    await portal.pool.query(`UPDATE nodes SET stopped_at = now() WHERE id = 'portal-only'`);
+    status = await page(operator, '/status');
+    expect(nodeRows(status)).toEqual([]);
+    expect(status).not.toContain(da['outbox.unmailed']);
+  });
+
   it('a real serve with SMTP_URL says it mails (status, portal), mails the waiting notice, and no longer once stopped', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'fu-mailing-'));
     const env = { DATABASE_URL: portal.db.url, FILUDVEKSLING_DATA: dataDir, HTTP_PORT: String(await freePort()), SFTP_PORT: String(await freePort()) };

@@ -345,6 +345,7 @@ export const daPages = {
   'status.col.node': 'Node',
   'status.col.role': 'Rolle',
   'status.col.sessions': 'SFTP-forbindelser',
+  'status.col.mails': 'Sender advis',
   'status.col.started': 'Startet',
   'status.col.seen': 'Sidst set',
   'status.routing': 'Routing',

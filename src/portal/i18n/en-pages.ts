@@ -346,6 +346,7 @@ export const enPages: Record<keyof typeof daPages, string> = {
   'status.col.node': 'Node',
   'status.col.role': 'Role',
   'status.col.sessions': 'SFTP sessions',
+  'status.col.mails': 'Mails notices',
   'status.col.started': 'Started',
   'status.col.seen': 'Last seen',
   'status.routing': 'Routing',

@@ -106,6 +106,8 @@ export async function operatorPages(app: FastifyInstance): Promise<void> {
 
   app.get('/status', { ...operator, ...pageSchema({ querystring: doneQuery }) }, async (request, reply) => {
     const [nodes, queue, backlog] = await Promise.all([liveNodes(pool), queueStatus(pool), inboxBacklog(pool)]);
-    return renderPage(request, reply, 'status', 'status.title', { nodes, queue, backlog: backlog.map((b) => ({ ...b, behind: isFallingBehind(b, config.notifyUnfetchedHours) })) });
+    // As `filudveksling status`: nodes run, and none of them mails notices.
+    const unmailed = nodes.length > 0 && !nodes.some((n) => n.mailsNotices);
+    return renderPage(request, reply, 'status', 'status.title', { nodes, unmailed, queue, backlog: backlog.map((b) => ({ ...b, behind: isFallingBehind(b, config.notifyUnfetchedHours) })) });
   });
 }
