@@ -283,6 +283,37 @@ describe('accounts', () => {
     expect(rows).toEqual([{ after: { disabled: true, tokensRevoked: [expect.any(Number)], linksEnded: 0 } }]);
   });
 
+  it('a reset link made while the person is being disabled is ended with the others, by an admin or the person', async () => {
+    const lockWaiters = async () => (await portal.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
+    const opts = { publicUrl: portal.baseUrl, clock };
+    const resets: Array<[string, (email: string) => Promise<unknown>]> = [
+      ['by an admin', (email) => resetUser(portal.pool, email, 'operator@example.dk', opts)],
+      ['forgot password', (email) => requestOwnReset(portal.pool, email, opts)],
+    ];
+    for (const [how, reset] of resets) {
+      const p = await addPerson(portal.pool, { role: 'operator' });
+      // The disable waits at account_links, held by a third connection, once it has disabled the
+      // person (not yet committed); the reset reads the person then, and waits too.
+      const holder = await portal.pool.connect();
+      let disabled: Promise<unknown>;
+      let made: Promise<unknown>;
+      try {
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE account_links IN SHARE MODE');
+        disabled = setUserDisabled(portal.pool, p.email, true, 'operator@example.dk');
+        await waitUntil('the disable at a lock', async () => (await lockWaiters()) >= 1);
+        made = reset(p.email).catch((err: Error) => err.message);
+        await waitUntil('the reset at a lock too', async () => (await lockWaiters()) >= 2);
+      } finally {
+        await holder.query('COMMIT');
+        holder.release();
+      }
+      await Promise.all([disabled!, made!]);
+      const open = await portal.pool.query('SELECT count(*)::int AS n FROM account_links WHERE user_id = $1 AND used_at IS NULL', [p.id]);
+      expect([how, open.rows[0].n]).toEqual([how, 0]);
+    }
+  });
+
   it('"forgot password" is offered only with mail, answers alike for every address, and links active accounts only', async () => {
     expect((await portal.client().get('/forgot')).status).toBe(404);
     expect(await (await portal.client().get('/login')).text()).not.toContain('Glemt adgangskode?');

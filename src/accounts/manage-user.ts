@@ -44,10 +44,21 @@ export async function setUserDisabled(pool: Pool, email: string, disabled: boole
 /** `user reset`: a one-time link (72 h) to set a new password; the old password works until then. */
 export async function resetUser(pool: Pool, email: string, by: string, opts: { publicUrl: string; clock: Clock }): Promise<{ email: string; link: AccountLink }> {
   return inTransaction(pool, async (db) => {
-    const user = await requireUser(db, email);
+    const user = await lockedUser(db, email);
     if (user.disabled) throw new AccountRefusedError('already-disabled', `${user.email} is disabled; enable it first with 'filudveksling user enable ${user.email}'.`);
     return { email: user.email, link: await sendNewLink(db, user, by, opts) };
   });
+}
+
+/**
+ * The person, read under their row's lock: a disable under way is waited for and then seen, and one
+ * coming waits for what is done here (it ends the links it sees, so a link made on a stale read would
+ * outlive it and work again after an enable).
+ */
+async function lockedUser(db: Queryable, email: string): Promise<PersonRow> {
+  const { id } = await requireUser(db, email);
+  await db.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [id]);
+  return requireUser(db, email);
 }
 
 async function sendNewLink(db: Queryable, user: PersonRow, by: string, opts: { publicUrl: string; clock: Clock }): Promise<AccountLink> {
@@ -71,10 +82,10 @@ const OWN_RESET_EVERY_MS = 15 * 60_000;
  */
 export async function requestOwnReset(pool: Pool, email: string, opts: { publicUrl: string; clock: Clock }): Promise<boolean> {
   return inTransaction(pool, async (db) => {
-    const user = await findUserByEmail(db, email);
-    if (!user || user.disabled || user.passwordHash === null) return false;
-    // Requests for one person at once are decided one after the other.
-    await db.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user.id]);
+    if (!(await findUserByEmail(db, email))) return false;
+    // Requests for one person at once are decided one after the other, and after a disable under way.
+    const user = await lockedUser(db, email);
+    if (user.disabled || user.passwordHash === null) return false;
     const { rowCount } = await db.query(`SELECT 1 FROM account_links WHERE user_id = $1 AND purpose = 'reset' AND used_at IS NULL AND created_at > $2`, [
       user.id,
       new Date(opts.clock().getTime() - OWN_RESET_EVERY_MS),
