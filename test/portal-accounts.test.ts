@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { inviteUser } from '../src/accounts/invite-user.js';
+import { login, type LoginOutcome } from '../src/accounts/login.js';
 import { requestOwnReset, resetUser, setUserDisabled } from '../src/accounts/manage-user.js';
 import { createVendor } from './helpers/factories.js';
 import { addPerson, apiToken, startPortal, type TestPortal } from './helpers/portal.js';
@@ -281,6 +282,31 @@ describe('accounts', () => {
     expect((await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     const { rows } = await portal.pool.query(`SELECT after FROM audit_log WHERE action = 'user.disable' AND entity_id = $1`, [p.email]);
     expect(rows).toEqual([{ after: { disabled: true, tokensRevoked: [expect.any(Number)], linksEnded: 0 } }]);
+  });
+
+  it('a login decided while the person is being disabled leaves no session to come back with an enable', async () => {
+    const lockWaiters = async () => (await portal.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    // The login (password checked, the person read before the disable) and the disable both wait at
+    // sessions, held by a third connection.
+    const holder = await portal.pool.connect();
+    let loggedIn: Promise<LoginOutcome>;
+    let disabled: Promise<unknown>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE sessions IN SHARE MODE');
+      loggedIn = login(portal.pool, { email: p.email, password: p.password, address: '192.0.2.7' }, clock);
+      await waitUntil('the login at a lock', async () => (await lockWaiters()) >= 1);
+      disabled = setUserDisabled(portal.pool, p.email, true, 'operator@example.dk');
+      await waitUntil('the disable at a lock too', async () => (await lockWaiters()) >= 2);
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    await Promise.all([loggedIn!, disabled!]);
+    await setUserDisabled(portal.pool, p.email, false, 'operator@example.dk');
+    const { rows } = await portal.pool.query('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [p.id]);
+    expect(rows[0].n).toBe(0);
   });
 
   it('a reset link made while the person is being disabled is ended with the others, by an admin or the person', async () => {

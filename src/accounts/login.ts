@@ -39,7 +39,11 @@ export async function login(pool: Pool, input: { email: string; password: string
     await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`login:${email}:${address}`]);
     const until = await lockedUntil(db, email, address, clock());
     if (until) return { ok: false as const, reason: 'locked' as const, until };
-    if (usable && matches) {
+    // The password was verified outside this transaction (it is slow): a disable or a new password
+    // since then is seen here, under the person's lock (a disable waits for it, and ends the session
+    // made; one under way is waited for), so no session outlives a disable to come back with an enable.
+    const still = usable && matches && (await db.query<{ ok: boolean }>('SELECT NOT disabled AND password_hash = $2 AS ok FROM users WHERE id = $1 FOR SHARE', [user.id, user.passwordHash])).rows[0]?.ok;
+    if (usable && matches && still) {
       await db.query('DELETE FROM login_failures WHERE email = $1 AND address = $2', [email, address]);
       const sessionId = await createSession(db, user.id, address, clock);
       await audit(db, { actor: user.email, action: 'user.login', entity: 'user', entityId: user.email, after: { address } });
