@@ -134,6 +134,15 @@ describe('trigger fixtures', () => {
 });
 
 describe('hostile triggers', () => {
+  it('quotes a value with bidirectional formatting characters as their escapes: the message (a receipt, the transfer page) reads as written', () => {
+    // U+202E would show the rest of the router's message right to left: 'abc', RLO, 'fdp.exe' reads as 'abcexe.pdf'.
+    const xml = fixture('invalid-sender-it-system.trigger').toString('utf8').replace('>abc<', '>abc\u202efdp.exe\u2066x<');
+    const e = refusal(xml);
+    expect(e.code).toBe('TRIGGER_INVALID');
+    expect(e.message).toMatch(/^SenderIt-system must be a UUID.*, got 'abc\\u202efdp\.exe\\u2066x'$/);
+    expect(e.message).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
+
   it('refuses a billion-laughs trigger within milliseconds and without growing memory', () => {
     const xml = fixture('billion-laughs.trigger');
     const heapBefore = process.memoryUsage().heapUsed;

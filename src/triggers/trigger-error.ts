@@ -27,8 +27,12 @@ export function bounded(text: string, max = MAX_MESSAGE_BYTES): string {
   return `${cut}…`;
 }
 
-/** A value as quoted in an error message: single quotes, long values shortened, controls made visible. */
+/**
+ * A value as quoted in an error message: single quotes, long values shortened, controls and
+ * bidirectional formatting characters made visible (one would turn the rest of the message, on a
+ * receipt or the transfer page, right to left, and make a value read as another).
+ */
 export function quote(value: string, max = 80): string {
-  const visible = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const visible = value.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `'${visible.length > max ? `${visible.slice(0, max)}…` : visible}'`;
 }
