@@ -205,6 +205,20 @@ describe('a file over the 20 MiB upload limit', () => {
   });
 });
 
+describe('a file field given twice', () => {
+  it('is named with the file\'s name beside the text, not as an object', async () => {
+    const name = (await issueInfRef(portal.pool, sender.username)).name;
+    const c = await portal.login(vendorAdmin);
+    await c.get(`/infrefs/${name}`);
+    const form = new FormData();
+    form.append('_csrf', c.csrf);
+    form.append('document', 'tekst');
+    form.append('document', new Blob(['%PDF'], { type: 'application/pdf' }), 'erklæring.pdf');
+    const res = await c.fetch(`/infrefs/${name}/declaration`, { method: 'POST', body: form });
+    expect([res.status, shown(await res.text()).alert]).toEqual([400, '«GDPR-erklæring (fil)»: «tekst, erklæring.pdf» kan ikke bruges.']);
+  });
+});
+
 describe('a form bigger than the portal takes', () => {
   const BOUNDARY = 'grænse-7f3a';
   /** The start of a multipart body: its one file part's headers, the file's bytes to follow. */

@@ -89,11 +89,18 @@ export function badFields(request: FastifyRequest, labels: Readonly<Record<strin
     const name = String(v.params.missingProperty ?? v.instancePath.split('/').filter(Boolean)[0] ?? '');
     if (said.has(name)) continue;
     const raw = given[name];
-    const value = (Array.isArray(raw) ? raw.join(', ') : typeof raw === 'string' ? raw : '').slice(0, 100);
+    const value = (Array.isArray(raw) ? raw.map(valueShown).filter(Boolean).join(', ') : valueShown(raw)).slice(0, 100);
     const label = labels[name] ? request.t(labels[name]) : name;
     said.set(name, sayBad(request, v, label, value, raw));
   }
   return [...said.values()];
+}
+
+/** A value as a bad field's message names it: a text as it is, a file (a field given twice in a multipart form) by its name. */
+function valueShown(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const filename = typeof v === 'object' && v !== null ? (v as { filename?: unknown }).filename : undefined;
+  return typeof filename === 'string' ? filename : '';
 }
 
 function sayBad(request: FastifyRequest, v: AjvIssue, label: string, value: string, raw: unknown): string {
