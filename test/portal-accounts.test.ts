@@ -132,6 +132,16 @@ describe('accounts', () => {
     expect((await victim.submit('/language', { language: 'en', back: '/' }, { from: '/' })).status).toBe(303);
   });
 
+  it('a form of a session that has since ended is taken as one without a session (logout logs out), not refused as too old', async () => {
+    const p = await addPerson(portal.pool, { role: 'operator' });
+    const c = await portal.login(p);
+    await c.get('/');
+    // The session ends meanwhile (an admin's disable and enable, the idle timeout, another tab).
+    await portal.pool.query('DELETE FROM sessions WHERE user_id = $1', [p.id]);
+    const res = await c.submit('/logout', {}, { csrf: c.csrf });
+    expect([res.status, res.headers.get('location')]).toEqual([303, '/login?done=logout']);
+  });
+
   it('an invitation link works once, is replaced by a newer one, and expires after 72 h', async () => {
     const inv = await invite('once@example.dk');
     const c = portal.client();

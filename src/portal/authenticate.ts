@@ -3,10 +3,10 @@ import { personOfApiToken } from '../accounts/api-tokens.js';
 import { SESSION_MAX_MS, personOfSession } from '../accounts/sessions.js';
 import { translator } from './i18n/messages.js';
 import { Problem } from './problem.js';
-import { CSRF_COOKIE } from './security.js';
+import { CSRF_COOKIE, SESSION_COOKIE } from './security.js';
 import { shared } from './shared-plugin.js';
 
-export const SESSION_COOKIE = 'filudveksling_session';
+export { SESSION_COOKIE };
 export const LANGUAGE_COOKIE = 'filudveksling_lang';
 
 /**

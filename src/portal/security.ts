@@ -61,6 +61,8 @@ export const uploadedFileSchema = { type: 'object', description: 'a file (multip
 
 /** The name of the header a cookie-authenticated API write carries its CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
+/** The session cookie (authenticate.ts sets and reads it). */
+export const SESSION_COOKIE = 'filudveksling_session';
 /** The cookie holding the CSRF secret (signed); a new one comes with every new session (authenticate.ts). */
 export const CSRF_COOKIE = 'filudveksling_csrf';
 
@@ -187,9 +189,15 @@ function formTooBig(size?: number): UsageError {
   });
 }
 
-/** What a CSRF token is bound to: the session's id (never shown, httpOnly), or no session (the library refuses ''). */
+/**
+ * What a CSRF token is bound to: the session cookie as the browser sends it (httpOnly, never shown),
+ * or no session (the library refuses ''). The cookie, not the live session: a form of a session that
+ * has since ended (logout after the idle timeout) is still the browser's own, and goes on to the
+ * route, which sends it to the login page.
+ */
 export function csrfUserInfo(request: FastifyRequest): string {
-  return request.sessionId ? `session ${request.sessionId}` : 'no session';
+  const session = request.cookies[SESSION_COOKIE];
+  return session ? `session ${session}` : 'no session';
 }
 
 /** The X-CSRF-Token header, or a form's `_csrf` field (urlencoded or multipart). */
