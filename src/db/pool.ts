@@ -11,19 +11,16 @@ pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1082, (v) => v);
 
 export function createPool(connectionString: string, max = 10): Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: 'filudveksling' });
+  // PostgreSQL's JIT compiles a query once its estimated cost passes jit_above_cost, which the usage
+  // pages' year-long sums do: the compiling took longer than the query saved (the operator's Forbrug
+  // page for a year at 100,000 transfers: p50 87 → 55 ms, docs/benchmarks.md). Set as the connection
+  // starts (a SET queued after it would overlap the first query, which pg deprecates).
+  const pool = new pg.Pool({ connectionString, max, application_name: 'filudveksling', options: '-c jit=off' });
   // An idle client that loses its server emits 'error' on the pool; the next query reports it.
   pool.on('error', () => undefined);
   // A checked-out client whose server goes away (PostgreSQL restarted) emits 'error' on itself, and
   // with no listener that ends the process. Its next query fails instead, and the holder releases it.
-  pool.on('connect', (client) => {
-    client.on('error', () => undefined);
-    // PostgreSQL's JIT compiles a query once its estimated cost passes jit_above_cost, which the
-    // usage pages' year-long sums do: the compiling took longer than the query saved (the operator's
-    // Forbrug page for a year at 100,000 transfers: p50 87 → 55 ms, docs/benchmarks.md). A plain SET
-    // (not a startup option), so that PgBouncer and any user may take it; queued before the first query.
-    client.query('SET jit = off').catch(() => undefined);
-  });
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
