@@ -21,7 +21,6 @@ export async function closePortal(app: FastifyInstance, drainMs: number): Promis
   let timer: NodeJS.Timeout | undefined;
   try {
     const drained = await Promise.race([closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
-    clearTimeout(timer);
     const open = await openConnections(app.server);
     if (!drained && open > 0) log.warn({ op: 'portal', connections: open, drainMs }, `drain timeout: closing ${open} portal connection(s) still open`);
     app.server.closeAllConnections();

@@ -12,7 +12,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { badFields, choice, day, doneKey, doneQuery, field, fields, formFields, idParam, pageSchema, paging, problemOf, redirectDone, renderPage, scopeFilter, text, type Person } from './page-kit.js';
+import { badFields, choice, day, doneKey, doneQuery, field, fields, formFields, idParam, pageOf, pageSchema, paging, problemOf, redirectDone, renderPage, scopeFilter, text, type Person } from './page-kit.js';
 import { USERNAME_MAX_LENGTH } from '../../systems/username.js';
 
 /**
@@ -74,14 +74,14 @@ export async function agreementsPages(app: FastifyInstance): Promise<void> {
     // A bad value is named above the filters, and the list starts from the first page.
     const after = problems.length === 0 && request.query.after ? Number(request.query.after) : undefined;
     const found = await listAgreements(pool, { ...scopeFilter(person), ...filter, status, after, limit: PAGE_SIZE + 1 });
-    const rows = found.slice(0, PAGE_SIZE);
+    const { rows, nextAfter } = pageOf(found, PAGE_SIZE);
     return renderPage(request, reply, 'agreements', 'agreements.title', {
       rows,
       status,
       typed,
       ...choices,
       // The next page and the first keep the filters that hold.
-      paging: paging('/agreements', { query: { status, ...filter }, after, nextAfter: found.length > PAGE_SIZE ? rows.at(-1)!.id : undefined }),
+      paging: paging('/agreements', { query: { status, ...filter }, after, nextAfter }),
       problems,
       statuses: AGREEMENT_STATES,
       done: doneKey(request, DONE),

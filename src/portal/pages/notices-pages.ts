@@ -5,7 +5,7 @@ import { requireLogin } from '../authenticate.js';
 import { authorize, personOf } from '../authorize.js';
 import { can } from '../can.js';
 import { Problem } from '../problem.js';
-import { badFields, choice, pageSchema, paging, renderPage } from './page-kit.js';
+import { badFields, choice, pageOf, pageSchema, paging, renderPage } from './page-kit.js';
 import { safeLocalPath } from './safe-path.js';
 
 /**
@@ -32,13 +32,13 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     const problems = badFields(request, LABELS);
     const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
     // One more than a page: whether there is a next one.
-    const [rows, mailed] = await Promise.all([noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after }), someNodeMailsNotices(pool)]);
-    const page = rows.slice(0, PAGE_SIZE).map((n) => {
+    const [found, mailed] = await Promise.all([noticesOf(pool, person.id, { limit: PAGE_SIZE + 1, after }), someNodeMailsNotices(pool)]);
+    const { rows, nextAfter } = pageOf(found, PAGE_SIZE);
+    const page = rows.map((n) => {
       // Invitations and resets carry a one-time link: neither it nor the text is shown again.
       const account = n.event.startsWith('account.');
       return { ...n, text: account ? undefined : n.body, link: account || !n.link.startsWith('/') ? undefined : safeLocalPath(n.link) };
     });
-    const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
     return renderPage(request, reply, 'notices', 'notices.title', { rows: page, unmailed: !mailed, paging: paging('/notices', { after, nextAfter }), problems }, problems.length > 0 ? 400 : 200);
   });
 
@@ -49,9 +49,8 @@ export async function noticesPages(app: FastifyInstance): Promise<void> {
     const problems = badFields(request, LABELS);
     const failed = queryText(request, 'failed') === 'yes';
     const after = problems.length > 0 ? undefined : queryText(request, 'after') || undefined;
-    const [rows, mailed] = await Promise.all([listNotices(pool, { failed, after, limit: PAGE_SIZE + 1 }), someNodeMailsNotices(pool)]);
-    const page = rows.slice(0, PAGE_SIZE);
-    const nextAfter = rows.length > PAGE_SIZE ? page.at(-1)!.id : undefined;
+    const [found, mailed] = await Promise.all([listNotices(pool, { failed, after, limit: PAGE_SIZE + 1 }), someNodeMailsNotices(pool)]);
+    const { rows: page, nextAfter } = pageOf(found, PAGE_SIZE);
     const pages = paging('/outbox', { query: { failed: failed ? 'yes' : undefined }, after, nextAfter });
     return renderPage(request, reply, 'outbox', 'outbox.title', { rows: page, failed, unmailed: !mailed, paging: pages, problems }, problems.length > 0 ? 400 : 200);
   });

@@ -114,6 +114,15 @@ function sayBad(request: FastifyRequest, v: AjvIssue, label: string, value: stri
   return t('form.bad', { label, value });
 }
 
+/**
+ * A page of a keyset list read with one row more than it shows (`limit: size + 1`): the rows shown,
+ * and the id to go on after when that extra row came (for `paging`'s `nextAfter`).
+ */
+export function pageOf<T extends { id: string | number }>(found: T[], size: number): { rows: T[]; nextAfter: T['id'] | undefined } {
+  const rows = found.slice(0, size);
+  return { rows, nextAfter: found.length > size ? rows.at(-1)!.id : undefined };
+}
+
 /** A list page's paging links: to its first page and to the next (either may be missing). */
 export interface Paging {
   first?: string;
