@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { inviteUser } from '../src/accounts/invite-user.js';
-import { login, type LoginOutcome } from '../src/accounts/login.js';
+import { login } from '../src/accounts/login.js';
 import { requestOwnReset, resetUser, setUserDisabled } from '../src/accounts/manage-user.js';
 import { createVendor } from './helpers/factories.js';
 import { addPerson, apiToken, startPortal, type TestPortal } from './helpers/portal.js';
@@ -27,6 +27,30 @@ function linkPath(url: string): string {
 async function audited(email: string): Promise<string[]> {
   const { rows } = await portal.pool.query<{ action: string }>(`SELECT action FROM audit_log WHERE entity = 'user' AND entity_id = $1 ORDER BY id`, [email]);
   return rows.map((r) => r.action);
+}
+
+/**
+ * Two steps that meet at a lock: a third connection holds `table` (SHARE), the first step starts and
+ * waits at it, then the second; the lock is let go and both finish. The race decided by row locks,
+ * not by timing.
+ */
+async function bothAtLock<A, B>(table: string, first: [string, () => Promise<A>], second: [string, () => Promise<B>]): Promise<[A, B]> {
+  const waiting = async () => (await portal.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
+  const holder = await portal.pool.connect();
+  let a: Promise<A>;
+  let b: Promise<B>;
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE ${table} IN SHARE MODE`);
+    a = first[1]();
+    await waitUntil(`${first[0]} at a lock`, async () => (await waiting()) >= 1);
+    b = second[1]();
+    await waitUntil(`${second[0]} at a lock too`, async () => (await waiting()) >= 2);
+  } finally {
+    await holder.query('COMMIT');
+    holder.release();
+  }
+  return Promise.all([a!, b!]);
 }
 
 describe('accounts', () => {
@@ -272,22 +296,7 @@ describe('accounts', () => {
   it('a token made while the person is being disabled is revoked with the others, not left to come back with an enable', async () => {
     const p = await addPerson(portal.pool, { role: 'operator' });
     // Both wait at api_tokens, held by a third connection: the token's check is read before the disable starts.
-    const holder = await portal.pool.connect();
-    const lockWaiters = async () => (await portal.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
-    let made: Promise<{ token: string }>;
-    let disabled: Promise<unknown>;
-    try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE api_tokens IN SHARE MODE');
-      made = createApiToken(portal.pool, p.email, 'operator@example.dk');
-      await waitUntil('the token at a lock', async () => (await lockWaiters()) >= 1);
-      disabled = setUserDisabled(portal.pool, p.email, true, 'operator@example.dk');
-      await waitUntil('the disable at a lock too', async () => (await lockWaiters()) >= 2);
-    } finally {
-      await holder.query('COMMIT');
-      holder.release();
-    }
-    const [{ token }] = await Promise.all([made!, disabled!]);
+    const [{ token }] = await bothAtLock('api_tokens', ['the token', () => createApiToken(portal.pool, p.email, 'operator@example.dk')], ['the disable', () => setUserDisabled(portal.pool, p.email, true, 'operator@example.dk')]);
     await setUserDisabled(portal.pool, p.email, false, 'operator@example.dk');
     expect((await fetch(`${portal.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     const { rows } = await portal.pool.query(`SELECT after FROM audit_log WHERE action = 'user.disable' AND entity_id = $1`, [p.email]);
@@ -295,32 +304,20 @@ describe('accounts', () => {
   });
 
   it('a login decided while the person is being disabled leaves no session to come back with an enable', async () => {
-    const lockWaiters = async () => (await portal.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
     const p = await addPerson(portal.pool, { role: 'operator' });
     // The login (password checked, the person read before the disable) and the disable both wait at
     // sessions, held by a third connection.
-    const holder = await portal.pool.connect();
-    let loggedIn: Promise<LoginOutcome>;
-    let disabled: Promise<unknown>;
-    try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE sessions IN SHARE MODE');
-      loggedIn = login(portal.pool, { email: p.email, password: p.password, address: '192.0.2.7' }, clock);
-      await waitUntil('the login at a lock', async () => (await lockWaiters()) >= 1);
-      disabled = setUserDisabled(portal.pool, p.email, true, 'operator@example.dk');
-      await waitUntil('the disable at a lock too', async () => (await lockWaiters()) >= 2);
-    } finally {
-      await holder.query('COMMIT');
-      holder.release();
-    }
-    await Promise.all([loggedIn!, disabled!]);
+    await bothAtLock(
+      'sessions',
+      ['the login', () => login(portal.pool, { email: p.email, password: p.password, address: '192.0.2.7' }, clock)],
+      ['the disable', () => setUserDisabled(portal.pool, p.email, true, 'operator@example.dk')],
+    );
     await setUserDisabled(portal.pool, p.email, false, 'operator@example.dk');
     const { rows } = await portal.pool.query('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [p.id]);
     expect(rows[0].n).toBe(0);
   });
 
   it('a reset link made while the person is being disabled is ended with the others, by an admin or the person', async () => {
-    const lockWaiters = async () => (await portal.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
     const opts = { publicUrl: portal.baseUrl, clock };
     const resets: Array<[string, (email: string) => Promise<unknown>]> = [
       ['by an admin', (email) => resetUser(portal.pool, email, 'operator@example.dk', opts)],
@@ -330,21 +327,7 @@ describe('accounts', () => {
       const p = await addPerson(portal.pool, { role: 'operator' });
       // The disable waits at account_links, held by a third connection, once it has disabled the
       // person (not yet committed); the reset reads the person then, and waits too.
-      const holder = await portal.pool.connect();
-      let disabled: Promise<unknown>;
-      let made: Promise<unknown>;
-      try {
-        await holder.query('BEGIN');
-        await holder.query('LOCK TABLE account_links IN SHARE MODE');
-        disabled = setUserDisabled(portal.pool, p.email, true, 'operator@example.dk');
-        await waitUntil('the disable at a lock', async () => (await lockWaiters()) >= 1);
-        made = reset(p.email).catch((err: Error) => err.message);
-        await waitUntil('the reset at a lock too', async () => (await lockWaiters()) >= 2);
-      } finally {
-        await holder.query('COMMIT');
-        holder.release();
-      }
-      await Promise.all([disabled!, made!]);
+      await bothAtLock('account_links', ['the disable', () => setUserDisabled(portal.pool, p.email, true, 'operator@example.dk')], ['the reset', () => reset(p.email).catch((err: Error) => err.message)]);
       const open = await portal.pool.query('SELECT count(*)::int AS n FROM account_links WHERE user_id = $1 AND used_at IS NULL', [p.id]);
       expect([how, open.rows[0].n]).toEqual([how, 0]);
     }
